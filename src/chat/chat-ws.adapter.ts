@@ -1,0 +1,113 @@
+import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { ChatException } from './chat.exception';
+import { parseFrame } from './frame-parser';
+import { encodeFrame, ErrorCode, type ServerFrame } from './protocol';
+import { toErrorFrame } from './ws-exception.filter';
+
+export interface ChatWsOptions {
+  maxPayloadBytes: number;
+  heartbeatIntervalMs: number;
+}
+
+const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * The protocol edge. Replaces platform-ws's parsing and routing (which drops bad frames
+ * silently) with our own: every frame either reaches a @SubscribeMessage handler or gets
+ * an error frame. Also sets the `ws` limits and runs the heartbeat.
+ */
+export class ChatWsAdapter extends WsAdapter {
+  private readonly log = new Logger('ChatSocket');
+  private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly settings: ChatWsOptions,
+  ) {
+    super(app);
+  }
+
+  override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
+    const server = super.create(port, {
+      ...options,
+      maxPayload: this.settings.maxPayloadBytes,
+      // A message may come in at most this many fragments / buffered chunks; beyond is abuse.
+      maxFragments: 1024,
+      maxBufferedChunks: 4096,
+      maxPendingAutoPongs: 16,
+      perMessageDeflate: false,
+      closeTimeout: 5000,
+    }) as WebSocketServer;
+    this.startHeartbeat(server);
+    return server;
+  }
+
+  override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
+    const byEvent = new Map<string, MessageMappingProperties>();
+    for (const handler of handlers) byEvent.set(handler.message as string, handler);
+
+    client.on('message', (raw: RawData, isBinary: boolean) => {
+      const frame = parseFrame(raw, isBinary);
+      if (!frame.ok) {
+        return reply(client, toErrorFrame(new ChatException(frame.code, frame.message)));
+      }
+      const handler = byEvent.get(frame.event);
+      if (!handler) {
+        const event = frame.event.length <= 64 ? frame.event : undefined;
+        return reply(client, toErrorFrame(new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`), event));
+      }
+      // Handler errors are turned into error frames by the gateway's exception filter.
+      (handler.callback(frame.data, frame.event) as Promise<ServerFrame | undefined>).then(
+        (result) => result && reply(client, result),
+        (error: unknown) => this.log.error(error),
+      );
+    });
+  }
+
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    // Client-caused socket errors (oversize frame -> 1009, bad UTF-8 -> 1007) close that
+    // socket only; they are routine on a public port, so they are not logged as errors.
+    server.on('connection', (ws: WebSocket) => ws.on('error', (err) => this.log.debug(`socket error: ${err.message}`)));
+    server.on('error', (err) => this.log.error(err));
+    return server;
+  }
+
+  override async close(server: WebSocketServer): Promise<void> {
+    clearInterval(this.heartbeats.get(server));
+    this.heartbeats.delete(server);
+    await super.close(server);
+  }
+
+  /** Pings every interval; a socket that did not answer the previous ping is terminated. */
+  private startHeartbeat(server: WebSocketServer): void {
+    const alive = new WeakSet<WebSocket>();
+    function onPong(this: WebSocket): void {
+      alive.add(this);
+    }
+    server.on('connection', (ws: WebSocket) => {
+      alive.add(ws);
+      ws.on('pong', onPong);
+    });
+    const timer = setInterval(() => {
+      for (const ws of server.clients) {
+        if (!alive.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        alive.delete(ws);
+        ws.ping();
+      }
+    }, this.settings.heartbeatIntervalMs);
+    timer.unref();
+    this.heartbeats.set(server, timer);
+  }
+}
+
+function reply(client: WebSocket, frame: ServerFrame): void {
+  if (client.readyState === client.OPEN) {
+    client.send(encodeFrame(frame), TEXT_FRAME);
+  }
+}

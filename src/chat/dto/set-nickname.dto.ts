@@ -1,0 +1,6 @@
+import { IsNickname } from './validators';
+
+export class SetNicknameDto {
+  @IsNickname()
+  nickname!: string;
+}

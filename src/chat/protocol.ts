@@ -1,0 +1,74 @@
+// The wire protocol in one place: what clients may send, what the server sends back.
+// docs/protocol.md and docs/asyncapi.yaml describe exactly these shapes.
+
+export const DEFAULT_ROOM = 'general';
+
+export enum ErrorCode {
+  BAD_JSON = 'BAD_JSON',
+  BAD_FRAME = 'BAD_FRAME',
+  UNKNOWN_EVENT = 'UNKNOWN_EVENT',
+  VALIDATION = 'VALIDATION',
+  NICK_TAKEN = 'NICK_TAKEN',
+  UNAVAILABLE = 'UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+/** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
+export const INBOUND_EVENTS = ['message', 'nick', 'history'] as const;
+export type InboundEvent = (typeof INBOUND_EVENTS)[number];
+
+export interface MessageFrame {
+  type: 'message';
+  id: number;
+  room: string;
+  nickname: string;
+  message: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  nickname: string;
+  message: string;
+  users: string[];
+  room: string;
+}
+
+export interface HistoryFrame {
+  type: 'history';
+  room: string;
+  messages: MessageFrame[];
+  hasMore: boolean;
+}
+
+export interface NotificationFrame {
+  type: 'notification';
+  event: 'join' | 'leave';
+  room: string;
+  nickname: string;
+  message: string;
+}
+
+export interface NickUpdateFrame {
+  type: 'nick_update';
+  nickname: string;
+  previous: string;
+  message: string;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  event?: string;
+  clientMsgId?: string;
+}
+
+export type ServerFrame = MessageFrame | WelcomeFrame | HistoryFrame | NotificationFrame | NickUpdateFrame | ErrorFrame;
+export type ServerFrameType = ServerFrame['type'];
+
+/** Every frame leaves the server through here: serialized once, sent as a UTF-8 text frame. */
+export function encodeFrame(frame: ServerFrame): Buffer {
+  return Buffer.from(JSON.stringify(frame));
+}

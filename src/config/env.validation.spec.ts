@@ -1,0 +1,32 @@
+import { validateEnvironment } from './env.validation';
+
+describe(validateEnvironment.name, () => {
+  it('applies the documented defaults', () => {
+    const sut = validateEnvironment({});
+    expect(sut).toMatchObject({
+      PORT: 8090,
+      SQLITE_PATH: 'data/chat.sqlite',
+      HEARTBEAT_INTERVAL_MS: 30000,
+      MAX_PAYLOAD_BYTES: 65536,
+      LOG_LEVEL: 'info',
+      SQLITE_SYNCHRONOUS: 'FULL',
+    });
+  });
+
+  it('converts numeric strings and treats empty strings as unset', () => {
+    const sut = validateEnvironment({ PORT: '0', HEARTBEAT_INTERVAL_MS: '', LOG_LEVEL: 'debug' });
+    expect(sut.PORT).toBe(0);
+    expect(sut.HEARTBEAT_INTERVAL_MS).toBe(30000);
+    expect(sut.LOG_LEVEL).toBe('debug');
+  });
+
+  it('rejects bad values naming every offending variable', () => {
+    expect(() => validateEnvironment({ PORT: 'eighty', MAX_PAYLOAD_BYTES: '10', LOG_LEVEL: 'loud' })).toThrow(
+      /PORT="eighty".*\n.*MAX_PAYLOAD_BYTES="10".*\n.*LOG_LEVEL="loud"/,
+    );
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+});

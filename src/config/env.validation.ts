@@ -1,0 +1,56 @@
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The whole configuration surface. Nothing else reads process.env. */
+export class EnvironmentVariables {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8090;
+
+  @IsString()
+  @MinLength(1)
+  SQLITE_PATH = 'data/chat.sqlite';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  HEARTBEAT_INTERVAL_MS = 30_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  MAX_PAYLOAD_BYTES = 65_536;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** FULL fsyncs every group commit; NORMAL survives a process crash but not a power cut. */
+  @IsOptional()
+  @IsIn(['FULL', 'NORMAL'])
+  SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
+}
+
+/** ConfigModule's `validate` hook: throws one readable error listing every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables());
+  // Empty strings mean "unset" so `PORT= npm start` falls back to the default.
+  const present = Object.fromEntries(
+    known.filter((key) => raw[key] !== undefined && raw[key] !== '').map((key) => [key, raw[key]]),
+  );
+  const config = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const errors = validateSync(config, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(present[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

@@ -1,0 +1,4 @@
+import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
+
+/** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
+export const MIGRATIONS = [CreateMessages1763769600000];

@@ -1,0 +1,20 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, exitOnSignals } from './app.setup';
+import type { EnvironmentVariables } from './config/env.validation';
+
+async function bootstrap(): Promise<void> {
+  const app = await createApp();
+  exitOnSignals(app);
+  const port = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('PORT', { infer: true });
+  await app.listen(port);
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
+  Logger.log(`listening on port ${address.port}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
