@@ -7,7 +7,10 @@ export function isValidNickname(value: string): boolean {
   return NICKNAME.test(value) && [...value].length <= 32;
 }
 
-/** Nicknames are unique ignoring case and compatibility forms ("Ａlice" and "alice" clash). */
+/**
+ * Nicknames are unique ignoring case and compatibility forms ("Ａlice" and "alice" clash).
+ * Upper- then lower-casing folds letters that lower-case alone keeps apart (Greek final sigma).
+ */
 export function nicknameKey(nickname: string): string {
-  return nickname.normalize('NFKC').toLowerCase();
+  return nickname.normalize('NFKC').toUpperCase().toLowerCase();
 }

@@ -1,0 +1,152 @@
+import { ChatClient } from './support/chat-client';
+import { getJson, startServer, type TestServer } from './support/test-app';
+
+describe('connection lifecycle (e2e)', () => {
+  let server: TestServer;
+  const clients: ChatClient[] = [];
+  const track = <T extends { client: ChatClient }>(joined: T): T => (clients.push(joined.client), joined);
+
+  beforeEach(async () => {
+    server = await startServer();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await server.close();
+  });
+
+  it('greets a new client with welcome, history and its own join notification, in that order', async () => {
+    const client = await ChatClient.connect(server.wsUrl);
+    clients.push(client);
+
+    await expect(client.next()).resolves.toEqual({
+      type: 'welcome',
+      nickname: 'Guest1',
+      message: 'Welcome, Guest1',
+      users: ['Guest1'],
+      room: 'general',
+    });
+    await expect(client.next()).resolves.toEqual({ type: 'history', room: 'general', messages: [], hasMore: false });
+    await expect(client.next()).resolves.toEqual({
+      type: 'notification',
+      event: 'join',
+      room: 'general',
+      nickname: 'Guest1',
+      message: 'Guest1 joined',
+    });
+  });
+
+  it('gives each connected client a unique Guest<N> name and lists everyone online in welcome', async () => {
+    const a = track(await ChatClient.join(server.wsUrl));
+    const b = track(await ChatClient.join(server.wsUrl));
+
+    expect(a.welcome.nickname).toBe('Guest1');
+    expect(b.welcome.nickname).toBe('Guest2');
+    expect(b.welcome.users).toEqual(['Guest1', 'Guest2']);
+    await expect(a.client.nextOfType('notification')).resolves.toEqual({
+      type: 'notification',
+      event: 'join',
+      room: 'general',
+      nickname: 'Guest2',
+      message: 'Guest2 joined',
+    });
+  });
+
+  it('sends the last 50 messages, oldest first, with hasMore when there are more', async () => {
+    const writer = track(await ChatClient.join(server.wsUrl)).client;
+    for (let i = 1; i <= 55; i++) writer.send('message', { message: `m${i}` });
+    await writer.collect('message', 55);
+
+    const { history } = track(await ChatClient.join(server.wsUrl));
+
+    const messages = history.messages as Array<{ message: string; id: number }>;
+    expect(history.hasMore).toBe(true);
+    expect(messages).toHaveLength(50);
+    expect(messages[0].message).toBe('m6');
+    expect(messages[49].message).toBe('m55');
+    expect(messages.map((m) => m.id)).toEqual([...messages.map((m) => m.id)].sort((x, y) => x - y));
+  });
+
+  it('tells everyone left when a client disconnects, and drops it from the user list', async () => {
+    const a = track(await ChatClient.join(server.wsUrl));
+    const b = await ChatClient.join(server.wsUrl);
+    await a.client.nextOfType('notification');
+
+    await b.client.close();
+
+    await expect(a.client.nextOfType('notification')).resolves.toEqual({
+      type: 'notification',
+      event: 'leave',
+      room: 'general',
+      nickname: 'Guest2',
+      message: 'Guest2 left',
+    });
+    const users = await getJson(`${server.httpUrl}/api/users`);
+    expect(users.status).toBe(200);
+    expect(users.body).toEqual({ users: [{ nickname: 'Guest1', connectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) }] });
+  });
+
+  it('lists online users over REST with their connection time', async () => {
+    track(await ChatClient.join(server.wsUrl));
+    const b = track(await ChatClient.join(server.wsUrl));
+    b.client.send('nick', { nickname: 'bob' });
+    await b.client.nextOfType('nick_update');
+
+    const { status, body } = await getJson(`${server.httpUrl}/api/users`);
+
+    expect(status).toBe(200);
+    expect((body as { users: Array<{ nickname: string }> }).users.map((u) => u.nickname)).toEqual(['Guest1', 'bob']);
+  });
+
+  it('does not deliver a message twice or lose it when it races a joining client', async () => {
+    const writer = track(await ChatClient.join(server.wsUrl)).client;
+    const joiners: Promise<ChatClient>[] = [];
+    for (let i = 0; i < 20; i++) {
+      writer.send('message', { message: `race ${i}` });
+      joiners.push(ChatClient.connect(server.wsUrl));
+    }
+    const all = await Promise.all(joiners);
+    clients.push(...all);
+    await writer.collect('message', 20);
+
+    for (const joiner of all) {
+      const history = await joiner.nextOfType('history');
+      const live = () => joiner.frames.filter((f) => f.type === 'message').map((f) => f.message);
+      const seen = (history.messages as Array<{ message: string }>).map((m) => m.message);
+      await waitUntil(() => seen.length + live().length >= 20);
+      expect([...seen, ...live()]).toEqual(Array.from({ length: 20 }, (_, i) => `race ${i}`));
+    }
+  });
+});
+
+describe('heartbeat (e2e)', () => {
+  let server: TestServer;
+
+  beforeEach(async () => {
+    server = await startServer({ HEARTBEAT_INTERVAL_MS: '150' });
+  });
+
+  afterEach(() => server.close());
+
+  it('terminates a client that does not answer pings and keeps one that does', async () => {
+    const silent = await ChatClient.connect(server.wsUrl, { autoPong: false });
+    const healthy = await ChatClient.connect(server.wsUrl);
+
+    const closed = await silent.waitClosed(3000);
+
+    expect(closed.code).toBe(1006); // terminated: no close frame
+    expect(healthy.socket.readyState).toBe(healthy.socket.OPEN);
+    await expect(healthy.next((f) => f.type === 'notification' && f.event === 'leave')).resolves.toMatchObject({
+      nickname: 'Guest1',
+    });
+    await healthy.close();
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

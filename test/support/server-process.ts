@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { withTimeout } from './chat-client';
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  wsUrl: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the built server (`node dist/main.js`, what `npm run start:prod` runs) as a child process. */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const port = await withTimeout(
+    new Promise<number>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on port (\d+)/.exec(output);
+        if (match) resolve(Number(match[1]));
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      void exited.then(({ code }) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
+    }),
+    15000,
+    'server to listen',
+  );
+  return { child, port, wsUrl: `ws://127.0.0.1:${port}/`, output: () => output, exited };
+}
+
+/** Runs the built server expecting it to fail at startup; returns its exit code and output. */
+export async function runFailingServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), 15000, 'server to exit');
+  return { code, output };
+}
