@@ -1,19 +1,32 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
 import { ChatModule } from './chat/chat.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
+import { loggerOptions } from './config/logger.options';
 import { sqliteOptions } from './database/typeorm-options';
+import { DocsModule } from './docs/docs.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
-  /** Reads and validates the environment when called, so each app instance (and test) gets its own. */
-  static forRoot(): DynamicModule {
+  /**
+   * Reads and validates the environment when called, so each app instance (and test) gets its own.
+   * Awaiting ConfigModule here turns a bad value into a rejection the caller handles.
+   */
+  static async forRoot(): Promise<DynamicModule> {
+    const config = await ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment });
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment }),
+        config,
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<EnvironmentVariables, true>) => loggerOptions(config.get('LOG_LEVEL', { infer: true })),
+        }),
+        MetricsModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<EnvironmentVariables, true>) =>
@@ -24,6 +37,7 @@ export class AppModule {
         }),
         ChatModule,
         HealthModule,
+        DocsModule,
       ],
     };
   }

@@ -1,26 +1,27 @@
-import type { INestApplication, LogLevel as NestLogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
-import { LOG_LEVELS, type EnvironmentVariables, type LogLevel } from './config/env.validation';
-
-const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-export function nestLogLevels(level: LogLevel): NestLogLevel[] {
-  return level === 'silent' ? [] : NEST_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
-}
+import { ErrorReporter } from './chat/error-reporter';
+import type { EnvironmentVariables } from './config/env.validation';
+import { ChatMetrics } from './metrics/chat-metrics.service';
 
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true, bufferLogs: true });
+  app.useLogger(app.get(Logger));
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
-  app.useLogger(nestLogLevels(config.get('LOG_LEVEL', { infer: true })));
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
+      errors: app.get(ErrorReporter),
+      metrics: app.get(ChatMetrics),
     }),
   );
   const openApi = new DocumentBuilder()
@@ -29,20 +30,23 @@ export async function createApp(): Promise<INestApplication> {
     .setVersion('0.1.0')
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in production.
+  app.useStaticAssets(join(__dirname, 'web', 'public'), { index: 'index.html' });
   return app;
 }
 
 /** Closes the app once on SIGTERM or SIGINT (clients get 1001, writes flush), then exits 0. */
 export function exitOnSignals(app: INestApplication): void {
+  const logger = app.get(Logger);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
-    console.error(JSON.stringify({ msg: `received ${signal}, shutting down` }));
+    logger.log({ msg: 'shutting down', signal }, 'Bootstrap');
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(error);
+        logger.error({ msg: 'shutdown failed', err: error }, 'Bootstrap');
         process.exit(1);
       },
     );

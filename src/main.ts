@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, exitOnSignals } from './app.setup';
@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   const port = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('PORT', { infer: true });
   await app.listen(port);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
-  Logger.log(`listening on port ${address.port}`, 'Bootstrap');
+  app.get(Logger).log({ msg: `listening on port ${address.port}`, port: address.port }, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {

@@ -72,7 +72,6 @@ describe('protocol errors (e2e)', () => {
       code: 'VALIDATION',
       message,
       event: 'message',
-      ...(typeof data.clientMsgId === 'string' && data.clientMsgId.length <= 64 ? { clientMsgId: data.clientMsgId } : {}),
     });
     await bob.expectNoMore('message', 100);
   });
@@ -176,13 +175,13 @@ describe('REST errors (e2e)', () => {
   it.each([
     ['limit=0', 'limit must not be less than 1', ['limit']],
     ['limit=201', 'limit must not be greater than 200', ['limit']],
-    ['limit=abc', 'limit must not be greater than 200; limit must not be less than 1; limit must be an integer number', ['limit']],
+    ['limit=abc', 'limit must be an integer number', ['limit']],
     ['before=0', 'before must not be less than 1', ['before']],
-    ['after=1.5', 'after must not be less than 1; after must be an integer number', ['after']],
+    ['after=1.5', 'after must be an integer number', ['after']],
     ['room=' + 'r'.repeat(65), 'room must be shorter than or equal to 64 characters', ['room']],
     ['room=', 'room must be longer than or equal to 1 characters', ['room']],
     ['sort=desc', 'property sort should not exist', ['sort']],
-    ['limit=1&limit=2', 'limit must not be greater than 200; limit must not be less than 1; limit must be an integer number', ['limit']],
+    ['limit=1&limit=2', 'limit must be an integer number', ['limit']],
   ])('GET /api/messages?%s is a 400 naming the parameter', async (query, message, parameters) => {
     const res = await getJson(`${server.httpUrl}/api/messages?${query}`);
     expect(res).toEqual({ status: 400, body: { statusCode: 400, error: 'Bad Request', message, parameters } });

@@ -118,7 +118,7 @@ describe('messages (e2e)', () => {
       expect(page).toEqual({
         type: 'history',
         room: 'general',
-        messages: ids.slice(6, 10).map((id, i) => expect.objectContaining({ id, message: `h${i + 7}` })),
+        messages: ids.slice(6, 10).map((id, i): unknown => expect.objectContaining({ id, message: `h${i + 7}` })),
         hasMore: true,
       });
       reader.send('history', { before: ids[2], limit: 4 });
@@ -143,7 +143,7 @@ describe('messages (e2e)', () => {
       const newest = await getJson(`${server.httpUrl}/api/messages?limit=5`);
       expect(newest.status).toBe(200);
       expect(newest.body).toEqual({
-        messages: ids.slice(7).map((id) => expect.objectContaining({ id, type: 'message', room: 'general' })),
+        messages: ids.slice(7).map((id): unknown => expect.objectContaining({ id, type: 'message', room: 'general' })),
         hasMore: true,
       });
       const older = await getJson(`${server.httpUrl}/api/messages?limit=5&before=${ids[7]}&room=general`);

@@ -4,12 +4,16 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { ChatException } from './chat.exception';
 import { parseFrame } from './frame-parser';
+import type { ChatMetrics } from '../metrics/chat-metrics.service';
+import type { ErrorReporter } from './error-reporter';
 import { encodeFrame, ErrorCode, type ServerFrame } from './protocol';
 import { toErrorFrame } from './ws-exception.filter';
 
 export interface ChatWsOptions {
   maxPayloadBytes: number;
   heartbeatIntervalMs: number;
+  errors: ErrorReporter;
+  metrics: ChatMetrics;
 }
 
 const TEXT_FRAME = { binary: false } as const;
@@ -52,19 +56,27 @@ export class ChatWsAdapter extends WsAdapter {
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const frame = parseFrame(raw, isBinary);
       if (!frame.ok) {
-        return reply(client, toErrorFrame(new ChatException(frame.code, frame.message)));
+        return this.settings.errors.send(client, toErrorFrame(new ChatException(frame.code, frame.message)));
       }
       const handler = byEvent.get(frame.event);
       if (!handler) {
         const event = frame.event.length <= 64 ? frame.event : undefined;
-        return reply(client, toErrorFrame(new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`), event));
+        const unknown = new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`);
+        return this.settings.errors.send(client, toErrorFrame(unknown, event));
       }
       // Handler errors are turned into error frames by the gateway's exception filter.
       (handler.callback(frame.data, frame.event) as Promise<ServerFrame | undefined>).then(
-        (result) => result && reply(client, result),
+        (result) => result && this.reply(client, result),
         (error: unknown) => this.log.error(error),
       );
     });
+  }
+
+  private reply(client: WebSocket, frame: ServerFrame): void {
+    if (client.readyState === client.OPEN) {
+      client.send(encodeFrame(frame), TEXT_FRAME);
+      this.settings.metrics.delivery.frames++;
+    }
   }
 
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
@@ -103,11 +115,5 @@ export class ChatWsAdapter extends WsAdapter {
     }, this.settings.heartbeatIntervalMs);
     timer.unref();
     this.heartbeats.set(server, timer);
-  }
-}
-
-function reply(client: WebSocket, frame: ServerFrame): void {
-  if (client.readyState === client.OPEN) {
-    client.send(encodeFrame(frame), TEXT_FRAME);
   }
 }

@@ -30,8 +30,9 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     void this.chat.connect(socket, request.socket.remoteAddress ?? 'unknown');
   }
 
-  handleDisconnect(socket: WebSocket): void {
-    this.chat.disconnect(socket);
+  /** platform-ws passes the close code as the second argument. */
+  handleDisconnect(socket: WebSocket, code?: unknown): void {
+    this.chat.disconnect(socket, typeof code === 'number' ? code : undefined);
   }
 
   @on('message')

@@ -4,9 +4,12 @@ import { MessagesModule } from '../messages/messages.module';
 import { UsersModule } from '../users/users.module';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { ErrorReporter } from './error-reporter';
+import { WsProtocolExceptionFilter } from './ws-exception.filter';
 
 @Module({
   imports: [FanoutModule, MessagesModule, UsersModule],
-  providers: [ChatGateway, ChatService],
+  providers: [ChatGateway, ChatService, ErrorReporter, WsProtocolExceptionFilter],
+  exports: [ErrorReporter],
 })
 export class ChatModule {}

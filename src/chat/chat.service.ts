@@ -4,6 +4,7 @@ import { FanoutService } from '../fanout/fanout.service';
 import { Session } from '../fanout/session';
 import { MessageStore, StoreUnavailableError, type MessagePage } from '../messages/message-store.service';
 import { DEFAULT_PAGE_SIZE } from '../messages/page-query.dto';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { NicknamesService } from '../users/nicknames.service';
 import type { HistoryQueryDto } from './dto/history-query.dto';
 import type { SendMessageDto } from './dto/send-message.dto';
@@ -26,6 +27,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly nicknames: NicknamesService,
     private readonly fanout: FanoutService,
     private readonly store: MessageStore,
+    private readonly metrics: ChatMetrics,
   ) {}
 
   /** Welcome, history, then the join notification; never rejects. */
@@ -33,7 +35,7 @@ export class ChatService implements BeforeApplicationShutdown {
     try {
       await this.open(socket, remoteAddress);
     } catch (error) {
-      this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
       socket.close(INTERNAL_ERROR, 'Internal error');
     }
   }
@@ -43,12 +45,13 @@ export class ChatService implements BeforeApplicationShutdown {
       socket.close(GOING_AWAY, 'Server shutting down');
       return;
     }
-    const session = new Session(socket, this.nicknames.nextGuestName(), remoteAddress);
+    const session = new Session(socket, this.nicknames.nextGuestName(), remoteAddress, this.metrics.delivery);
     this.sessions.set(socket, session);
     this.nicknames.register(session);
     // Added before the history is read: live frames are held, then deduplicated against it.
     this.fanout.add(session);
-    this.logger.log(`open ${remoteAddress} as ${session.nickname}`);
+    this.metrics.connectedClients.inc();
+    this.logger.log({ msg: 'connection open', remoteAddress, nickname: session.nickname });
     session.send({
       type: 'welcome',
       nickname: session.nickname,
@@ -81,7 +84,7 @@ export class ChatService implements BeforeApplicationShutdown {
     session.goLive(lastHistoryId);
   }
 
-  disconnect(socket: WebSocket): void {
+  disconnect(socket: WebSocket, code?: number): void {
     const session = this.sessions.get(socket);
     if (!session) return;
     this.sessions.delete(socket);
@@ -89,7 +92,14 @@ export class ChatService implements BeforeApplicationShutdown {
     session.markClosed();
     this.fanout.remove(session);
     this.nicknames.release(session);
-    this.logger.log(`close ${session.remoteAddress} as ${session.nickname}`);
+    this.metrics.connectedClients.dec();
+    this.logger.log({
+      msg: 'connection close',
+      remoteAddress: session.remoteAddress,
+      nickname: session.nickname,
+      code,
+      connectedMs: Date.now() - session.connectedAt.getTime(),
+    });
     if (wasLive && !this.shuttingDown) {
       this.fanout.broadcast({
         type: 'notification',
@@ -103,6 +113,7 @@ export class ChatService implements BeforeApplicationShutdown {
 
   async postMessage(socket: WebSocket, dto: SendMessageDto): Promise<void> {
     const session = this.sessionOf(socket);
+    this.metrics.messagesReceived.inc();
     const stored = await this.store.append({
       room: DEFAULT_ROOM,
       nickname: session.nickname,
@@ -110,6 +121,7 @@ export class ChatService implements BeforeApplicationShutdown {
       clientMsgId: dto.clientMsgId,
     });
     this.fanout.broadcast(stored);
+    this.metrics.messagesBroadcast.inc();
   }
 
   rename(socket: WebSocket, dto: SetNicknameDto): void {

@@ -68,6 +68,19 @@ export interface ErrorFrame {
 export type ServerFrame = MessageFrame | WelcomeFrame | HistoryFrame | NotificationFrame | NickUpdateFrame | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
+/** Every frame `type` the server sends, for code that needs them at runtime (the AsyncAPI test). */
+export const SERVER_FRAME_TYPES = [
+  'welcome',
+  'history',
+  'notification',
+  'message',
+  'nick_update',
+  'error',
+] as const satisfies readonly ServerFrameType[];
+// Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
+type UnlistedFrameType = Exclude<ServerFrameType, (typeof SERVER_FRAME_TYPES)[number]>;
+const _everyFrameTypeListed: [UnlistedFrameType] extends [never] ? true : UnlistedFrameType = true;
+
 /** Every frame leaves the server through here: serialized once, sent as a UTF-8 text frame. */
 export function encodeFrame(frame: ServerFrame): Buffer {
   return Buffer.from(JSON.stringify(frame));

@@ -1,8 +1,9 @@
-import { Catch, Logger, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
+import { Catch, Injectable, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { StoreUnavailableError } from '../messages/message-store.service';
 import { ChatException } from './chat.exception';
-import { encodeFrame, ErrorCode, type ErrorFrame } from './protocol';
+import { ErrorReporter } from './error-reporter';
+import { ErrorCode, type ErrorFrame } from './protocol';
 
 /** Human-readable text for each code when the exception carries none fit to show. */
 export function defaultErrorMessage(code: ErrorCode): string {
@@ -54,22 +55,16 @@ export function toErrorFrame(exception: unknown, event?: string, data?: unknown)
 function echoableClientMsgId(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const id = (data as { clientMsgId?: unknown }).clientMsgId;
-  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined;
+  return typeof id === 'string' && id.length > 0 && [...id].length <= 64 ? id : undefined;
 }
 
 @Catch()
+@Injectable()
 export class WsProtocolExceptionFilter implements WsExceptionFilter {
-  private readonly logger = new Logger('ChatErrors');
+  constructor(private readonly errors: ErrorReporter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
-    const client = ws.getClient<WebSocket>();
-    const frame = toErrorFrame(exception, ws.getPattern(), ws.getData());
-    if (frame.code === ErrorCode.INTERNAL) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    }
-    if (client.readyState === client.OPEN) {
-      client.send(encodeFrame(frame), { binary: false });
-    }
+    this.errors.send(ws.getClient<WebSocket>(), toErrorFrame(exception, ws.getPattern(), ws.getData()), exception);
   }
 }

@@ -22,7 +22,7 @@ export class WsValidationPipe implements PipeTransform {
       throw new ChatException(ErrorCode.VALIDATION, 'data must be an object');
     }
     const dto = plainToInstance(metatype as new () => object, data);
-    const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true });
+    const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true });
     if (errors.length > 0) {
       throw new ChatException(ErrorCode.VALIDATION, describe(errors));
     }

@@ -10,6 +10,7 @@ export class HttpValidationPipe extends ValidationPipe {
     super({
       whitelist: true,
       forbidNonWhitelisted: true,
+      stopAtFirstError: true,
       transform: true,
       exceptionFactory: (errors: ValidationError[]) =>
         new BadRequestException({

@@ -1,11 +1,14 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame, type ServerFrame } from '../chat/protocol';
+import type { DeliveryStats } from '../metrics/chat-metrics.service';
 
 const TEXT_FRAME = { binary: false } as const;
 const OPEN = 1;
 
 /** A client that stopped reading and has this much queued is cut off rather than buffered without bound. */
 export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
+
+const UNCOUNTED: DeliveryStats = { frames: 0 };
 
 interface Held {
   data: Buffer;
@@ -27,6 +30,7 @@ export class Session {
     readonly socket: WebSocket,
     nickname: string,
     readonly remoteAddress: string,
+    private readonly stats: DeliveryStats = UNCOUNTED,
   ) {
     this.nickname = nickname;
   }
@@ -82,5 +86,6 @@ export class Session {
       return;
     }
     socket.send(data, TEXT_FRAME);
+    this.stats.frames++;
   }
 }

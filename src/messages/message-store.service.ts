@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { Database, Statement } from 'better-sqlite3';
 import { DataSource, LessThan, MoreThan, Repository, And, FindOptionsWhere } from 'typeorm';
 import type { MessageFrame } from '../chat/protocol';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessage {
@@ -59,6 +60,7 @@ export class MessageStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    private readonly metrics: ChatMetrics,
   ) {}
 
   append(message: NewMessage): Promise<MessageFrame> {
@@ -125,8 +127,12 @@ export class MessageStore {
   private commit(batch: Pending[]): void {
     const sentAt = new Date().toISOString();
     let ids: number[];
+    const stopTimer = this.metrics.storeWriteSeconds.startTimer();
     try {
       ids = this.writeBatch(batch, sentAt);
+      stopTimer();
+      this.metrics.storeBatchSize.observe(batch.length);
+      this.metrics.messagesStored.inc(batch.length);
     } catch (error) {
       this.insert = null;
       this.logger.error(`group commit of ${batch.length} message(s) failed: ${String(error)}`);

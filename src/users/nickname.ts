@@ -9,8 +9,9 @@ export function isValidNickname(value: string): boolean {
 
 /**
  * Nicknames are unique ignoring case and compatibility forms ("Ａlice" and "alice" clash).
- * Upper- then lower-casing folds letters that lower-case alone keeps apart (Greek final sigma).
+ * lower -> upper -> lower folds what one mapping alone keeps apart (Greek final sigma, capital
+ * sharp s); the final NFKC recomposes what case mapping decomposed (Greek "ΐ").
  */
 export function nicknameKey(nickname: string): string {
-  return nickname.normalize('NFKC').toUpperCase().toLowerCase();
+  return nickname.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
 }

@@ -51,7 +51,7 @@ export function IsClientMsgId(options?: ValidationOptions): PropertyDecorator {
       name: 'isClientMsgId',
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'string' && value.length >= 1 && value.length <= 64 && isWellFormed(value),
+          typeof value === 'string' && value.length >= 1 && [...value].length <= 64 && isWellFormed(value),
         defaultMessage: () => '$property must be a string of 1 to 64 characters',
       },
     },

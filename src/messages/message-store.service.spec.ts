@@ -1,0 +1,257 @@
+import { Logger } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { DataSource } from 'typeorm';
+import type { MessageFrame } from '../chat/protocol';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { sqliteOptions } from '../database/typeorm-options';
+import { MessageEntity } from './message.entity';
+import { MessageStore, StoreUnavailableError, type NewMessage } from './message-store.service';
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const general = (body: string, extra: Partial<NewMessage> = {}): NewMessage => ({ room: 'general', nickname: 'alice', body, ...extra });
+
+describe(MessageStore.name, () => {
+  let ds: DataSource;
+  let db: Database;
+  let sut: MessageStore;
+  let logError: jest.SpyInstance;
+  let metrics: ChatMetrics;
+
+  beforeAll(() => {
+    metrics = new ChatMetrics();
+  });
+
+  beforeEach(async () => {
+    ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
+    await ds.initialize();
+    db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
+    sut = new MessageStore(ds, ds.getRepository(MessageEntity), metrics);
+    logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  afterEach(async () => {
+    logError.mockRestore();
+    if (ds.isInitialized) await ds.destroy();
+  });
+
+  const rowCount = (): number => (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
+  const ids = (frames: MessageFrame[]): number[] => frames.map((m) => m.id);
+
+  describe('append', () => {
+    it('stores the message and resolves with its frame', async () => {
+      const stored = await sut.append({ room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', clientMsgId: 'c-1' });
+
+      expect(stored).toStrictEqual({
+        type: 'message',
+        id: 1,
+        room: 'general',
+        nickname: 'alice',
+        message: '<b>hi</b> 张三 😀',
+        sentAt: expect.stringMatching(ISO_UTC),
+        clientMsgId: 'c-1',
+      });
+      expect(db.prepare('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages').all()).toEqual([
+        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.sentAt, client_msg_id: 'c-1' },
+      ]);
+    });
+
+    it('leaves clientMsgId out of the frame when none was given', async () => {
+      const stored = await sut.append(general('hi'));
+      expect(Object.keys(stored)).toEqual(['type', 'id', 'room', 'nickname', 'message', 'sentAt']);
+    });
+
+    it('commits appends made in the same tick in one transaction, resolving in call order', async () => {
+      const transaction = jest.spyOn(db, 'transaction');
+      const resolved: number[] = [];
+
+      const frames = await Promise.all(
+        ['one', 'two', 'three'].map((body) =>
+          sut.append(general(body)).then((frame) => {
+            resolved.push(frame.id);
+            return frame;
+          }),
+        ),
+      );
+
+      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(ids(frames)).toEqual([1, 2, 3]);
+      expect(resolved).toEqual([1, 2, 3]);
+      expect(frames.map((f) => f.message)).toEqual(['one', 'two', 'three']);
+      expect(new Set(frames.map((f) => f.sentAt)).size).toBe(1);
+      expect(frames[0].sentAt).toMatch(ISO_UTC);
+    });
+
+    it('commits appends made in later ticks in later transactions, with increasing ids', async () => {
+      const transaction = jest.spyOn(db, 'transaction');
+
+      const first = await sut.append(general('first'));
+      const second = await sut.append(general('second'));
+
+      expect(transaction).toHaveBeenCalledTimes(2);
+      expect(second.id).toBeGreaterThan(first.id);
+      expect(second.sentAt >= first.sentAt).toBe(true);
+    });
+
+    it('splits a burst larger than one batch (512) into several transactions, keeping order', async () => {
+      const transaction = jest.spyOn(db, 'transaction');
+
+      const frames = await Promise.all(Array.from({ length: 600 }, (_, i) => sut.append(general(`m${i}`))));
+
+      expect(transaction).toHaveBeenCalledTimes(2);
+      expect(ids(frames)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      expect(frames.map((f) => f.message)).toEqual(Array.from({ length: 600 }, (_, i) => `m${i}`));
+      expect(rowCount()).toBe(600);
+    });
+
+    it('rejects every append of a failed batch with StoreUnavailableError and stores none of them', async () => {
+      await sut.append(general('before the outage'));
+      db.pragma('query_only = 1');
+
+      const results = await Promise.allSettled([sut.append(general('a')), sut.append(general('b')), sut.append(general('c'))]);
+
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const result of results) {
+        const reason = (result as PromiseRejectedResult).reason as StoreUnavailableError;
+        expect(reason).toBeInstanceOf(StoreUnavailableError);
+        expect(reason.message).toBe('message store unavailable');
+        expect(reason.cause).toMatchObject({ code: 'SQLITE_READONLY' });
+      }
+      expect(logError).toHaveBeenCalledTimes(1);
+      expect(rowCount()).toBe(1);
+    });
+
+    it('rolls back the whole batch when a row in the middle fails', async () => {
+      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+
+      const results = await Promise.allSettled([sut.append(general('a')), sut.append(general('b')), sut.append(general('c'))]);
+
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(results.map((r): unknown => (r as PromiseRejectedResult).reason)).toEqual([
+        expect.any(StoreUnavailableError),
+        expect.any(StoreUnavailableError),
+        expect.any(StoreUnavailableError),
+      ]);
+      expect(rowCount()).toBe(0);
+
+      db.exec('DROP TRIGGER reject_b');
+      await expect(sut.append(general('after'))).resolves.toMatchObject({ id: 1, message: 'after' });
+    });
+
+    it('recovers once the database takes writes again', async () => {
+      db.pragma('query_only = 1');
+      await expect(sut.append(general('lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
+
+      db.pragma('query_only = 0');
+      const stored = await sut.append(general('kept'));
+
+      expect(stored).toMatchObject({ id: 1, message: 'kept' });
+      await expect(sut.page({ room: 'general', limit: 10 })).resolves.toEqual({ messages: [stored], hasMore: false });
+    });
+
+    it('rejects with StoreUnavailableError when the data source is gone', async () => {
+      await ds.destroy();
+      await expect(sut.append(general('x'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+
+  describe('drain', () => {
+    it('resolves at once when nothing is pending', async () => {
+      await expect(sut.drain()).resolves.toBeUndefined();
+    });
+
+    it('waits until every pending append is committed', async () => {
+      const settled: number[] = [];
+      const pending = [sut.append(general('a')), sut.append(general('b'))].map((p) => p.then((f) => settled.push(f.id)));
+      expect(rowCount()).toBe(0);
+
+      await sut.drain();
+
+      expect(rowCount()).toBe(2);
+      expect(settled).toEqual([1, 2]);
+      await Promise.all(pending);
+    });
+  });
+
+  describe('close', () => {
+    it('flushes appends already accepted, then refuses new ones', async () => {
+      const accepted = sut.append(general('accepted'));
+
+      await sut.close();
+
+      await expect(accepted).resolves.toMatchObject({ id: 1, message: 'accepted' });
+      expect(rowCount()).toBe(1);
+      const refused = sut.append(general('too late'));
+      await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(refused).rejects.toMatchObject({ cause: new Error('store is shut down') });
+      expect(rowCount()).toBe(1);
+    });
+  });
+
+  describe('page', () => {
+    // general: ids 1..10, 14, 15; other: ids 11..13
+    beforeEach(async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => sut.append(general(`g${i + 1}`))));
+      await Promise.all(['o1', 'o2', 'o3'].map((body) => sut.append({ room: 'other', nickname: 'bob', body })));
+      await Promise.all(['g14', 'g15'].map((body) => sut.append(general(body, { clientMsgId: `c-${body}` }))));
+    });
+
+    const page = async (query: { room?: string; limit: number; before?: number; after?: number }) => {
+      const result = await sut.page({ room: 'general', ...query });
+      return { ids: ids(result.messages), hasMore: result.hasMore };
+    };
+
+    it('returns message frames as append resolved them', async () => {
+      const result = await sut.page({ room: 'general', limit: 2 });
+      expect(result.messages).toStrictEqual([
+        { type: 'message', id: 14, room: 'general', nickname: 'alice', message: 'g14', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-g14' },
+        { type: 'message', id: 15, room: 'general', nickname: 'alice', message: 'g15', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-g15' },
+      ]);
+      const [plain] = (await sut.page({ room: 'general', limit: 1, before: 2 })).messages;
+      expect(plain).toStrictEqual({ type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'g1', sentAt: expect.stringMatching(ISO_UTC) });
+    });
+
+    it('returns the newest `limit` messages, oldest first, with hasMore', async () => {
+      await expect(page({ limit: 5 })).resolves.toEqual({ ids: [8, 9, 10, 14, 15], hasMore: true });
+      await expect(page({ limit: 11 })).resolves.toEqual({ ids: [2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15], hasMore: true });
+      await expect(page({ limit: 12 })).resolves.toEqual({ ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15], hasMore: false });
+      await expect(page({ limit: 200 })).resolves.toEqual({ ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15], hasMore: false });
+    });
+
+    it('pages backwards with `before`', async () => {
+      await expect(page({ limit: 3, before: 10 })).resolves.toEqual({ ids: [7, 8, 9], hasMore: true });
+      await expect(page({ limit: 3, before: 4 })).resolves.toEqual({ ids: [1, 2, 3], hasMore: false });
+      await expect(page({ limit: 5, before: 3 })).resolves.toEqual({ ids: [1, 2], hasMore: false });
+      await expect(page({ limit: 3, before: 14 })).resolves.toEqual({ ids: [8, 9, 10], hasMore: true });
+      await expect(page({ limit: 3, before: 1 })).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('pages forwards with `after`, ascending from it', async () => {
+      await expect(page({ limit: 3, after: 8 })).resolves.toEqual({ ids: [9, 10, 14], hasMore: true });
+      await expect(page({ limit: 3, after: 1 })).resolves.toEqual({ ids: [2, 3, 4], hasMore: true });
+      await expect(page({ limit: 5, after: 10 })).resolves.toEqual({ ids: [14, 15], hasMore: false });
+      await expect(page({ limit: 2, after: 10 })).resolves.toEqual({ ids: [14, 15], hasMore: false });
+      await expect(page({ limit: 5, after: 15 })).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('returns the window between `after` and `before`, ascending from `after`', async () => {
+      await expect(page({ limit: 3, after: 2, before: 9 })).resolves.toEqual({ ids: [3, 4, 5], hasMore: true });
+      await expect(page({ limit: 10, after: 2, before: 9 })).resolves.toEqual({ ids: [3, 4, 5, 6, 7, 8], hasMore: false });
+      await expect(page({ limit: 5, after: 9, before: 15 })).resolves.toEqual({ ids: [10, 14], hasMore: false });
+      await expect(page({ limit: 5, after: 5, before: 6 })).resolves.toEqual({ ids: [], hasMore: false });
+      await expect(page({ limit: 5, after: 9, before: 3 })).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('keeps rooms apart', async () => {
+      await expect(page({ room: 'other', limit: 50 })).resolves.toEqual({ ids: [11, 12, 13], hasMore: false });
+      await expect(page({ room: 'other', limit: 2 })).resolves.toEqual({ ids: [12, 13], hasMore: true });
+      await expect(page({ room: 'other', limit: 50, after: 1 })).resolves.toEqual({ ids: [11, 12, 13], hasMore: false });
+      await expect(page({ room: 'nobody-here', limit: 50 })).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('rejects with StoreUnavailableError when the database cannot be read', async () => {
+      await ds.destroy();
+      await expect(sut.page({ room: 'general', limit: 5 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+});

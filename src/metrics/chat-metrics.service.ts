@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from '../chat/protocol';
+
+/** Monotonic counts kept as plain numbers on the hot path and read by Prometheus at scrape time. */
+export interface DeliveryStats {
+  frames: number;
+}
+
+/**
+ * Every Prometheus metric the server exports. One registry per application instance,
+ * so several apps in one process (tests) do not collide.
+ */
+@Injectable()
+export class ChatMetrics {
+  readonly registry = new Registry();
+  /** Incremented by each socket write; read only when /metrics is scraped. */
+  readonly delivery: DeliveryStats = { frames: 0 };
+
+  readonly connectedClients = new Gauge({
+    name: 'chat_connected_clients',
+    help: 'WebSocket clients connected now',
+    registers: [this.registry],
+  });
+
+  readonly messagesReceived = new Counter({
+    name: 'chat_messages_received_total',
+    help: 'Valid chat messages received from clients',
+    registers: [this.registry],
+  });
+
+  readonly messagesStored = new Counter({
+    name: 'chat_messages_stored_total',
+    help: 'Messages committed to the store',
+    registers: [this.registry],
+  });
+
+  readonly messagesBroadcast = new Counter({
+    name: 'chat_messages_broadcast_total',
+    help: 'Stored messages broadcast to their recipients',
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'chat_errors_total',
+    help: 'Error frames sent to clients, by protocol error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeWriteSeconds = new Histogram({
+    name: 'chat_store_write_seconds',
+    help: 'Duration of one group-commit transaction',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly storeBatchSize = new Histogram({
+    name: 'chat_store_batch_size',
+    help: 'Messages written per group-commit transaction',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 512],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const delivery = this.delivery;
+    new Counter({
+      name: 'chat_frames_delivered_total',
+      help: 'Frames written to client sockets',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(delivery.frames);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  countError(code: ErrorCode): void {
+    this.errors.inc({ code });
+  }
+}
