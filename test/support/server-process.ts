@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { withTimeout } from './chat-client';
 
@@ -29,8 +30,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
         const match = /listening on port (\d+)/.exec(output);
         if (match) resolve(Number(match[1]));
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       void exited.then(({ code }) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
     }),
     15000,
@@ -47,4 +48,16 @@ export async function runFailingServer(env: Record<string, string>): Promise<{ c
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), 15000, 'server to exit');
   return { code, output };
+}
+
+/** A port that was free a moment ago, so both server processes can be started on the same one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
