@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ErrorReporter } from './chat/error-reporter';
 import type { EnvironmentVariables } from './config/env.validation';
+import { FanoutService } from './fanout/fanout.service';
 import { ChatMetrics } from './metrics/chat-metrics.service';
 
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
@@ -16,12 +17,14 @@ export async function createApp(): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true, bufferLogs: true });
   app.useLogger(app.get(Logger));
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const fanout = app.get(FanoutService);
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
       errors: app.get(ErrorReporter),
       metrics: app.get(ChatMetrics),
+      gate: (socket) => fanout.find(socket)?.whenLive(),
     }),
   );
   const openApi = new DocumentBuilder()

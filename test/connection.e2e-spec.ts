@@ -1,3 +1,4 @@
+import { MessageStore } from '../src/messages/message-store.service';
 import { ChatClient } from './support/chat-client';
 import { getJson, startServer, type TestServer } from './support/test-app';
 
@@ -25,6 +26,7 @@ describe('connection lifecycle (e2e)', () => {
       message: 'Welcome, Guest1',
       users: ['Guest1'],
       room: 'general',
+      rooms: ['general'],
     });
     await expect(client.next()).resolves.toEqual({ type: 'history', room: 'general', messages: [], hasMore: false });
     await expect(client.next()).resolves.toEqual({
@@ -115,6 +117,67 @@ describe('connection lifecycle (e2e)', () => {
       const seen = (history.messages as Array<{ message: string }>).map((m) => m.message);
       await waitUntil(() => seen.length + live().length >= 20);
       expect([...seen, ...live()]).toEqual(Array.from({ length: 20 }, (_, i) => `race ${i}`));
+    }
+  });
+});
+
+describe('connecting during traffic with a slow history read (e2e)', () => {
+  it('holds live frames until welcome, history and join are sent, and drops what the history already had', async () => {
+    const server = await startServer();
+    const writer = (await ChatClient.join(server.wsUrl)).client;
+    const store = server.app.get(MessageStore);
+    const page = store.page.bind(store);
+    jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
+      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live and in the page
+      const result = await page(query);
+      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live only
+      return result;
+    });
+    const joining = ChatClient.connect(server.wsUrl);
+    for (let i = 0; i < 30; i++) {
+      writer.send('message', { message: `busy ${i}` });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const joiner = await joining;
+    try {
+      await writer.collect('message', 30);
+      const [welcome, history, join] = await Promise.all([joiner.next(), joiner.next(), joiner.next()]);
+      expect([welcome.type, history.type, join.type]).toEqual(['welcome', 'history', 'notification']);
+      const seen = (history.messages as Array<{ message: string }>).map((m) => m.message);
+      expect(seen.length).toBeGreaterThan(0);
+      await joiner.collect('message', 30 - seen.length);
+      await joiner.expectNoMore('message', 200);
+      const live = joiner.frames.filter((f) => f.type === 'message').map((f) => f.message);
+      expect([...seen, ...live]).toEqual(Array.from({ length: 30 }, (_, i) => `busy ${i}`));
+    } finally {
+      await Promise.all([writer.close(), joiner.close()]);
+      await server.close();
+    }
+  });
+});
+
+describe('frames sent before the connect sequence ends (e2e)', () => {
+  it('are handled after welcome, history and join, in the order they were sent', async () => {
+    const server = await startServer();
+    const store = server.app.get(MessageStore);
+    const page = store.page.bind(store);
+    jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return page(query);
+    });
+    const client = await ChatClient.connect(server.wsUrl);
+    try {
+      client.send('nick', { nickname: 'early' });
+      client.send('message', { message: 'first words' });
+
+      await expect(client.next()).resolves.toMatchObject({ type: 'welcome', nickname: 'Guest1' });
+      await expect(client.next()).resolves.toMatchObject({ type: 'history', messages: [] });
+      await expect(client.next()).resolves.toMatchObject({ type: 'notification', event: 'join', nickname: 'Guest1' });
+      await expect(client.next()).resolves.toMatchObject({ type: 'nick_update', nickname: 'early', previous: 'Guest1' });
+      await expect(client.next()).resolves.toMatchObject({ type: 'message', nickname: 'early', message: 'first words' });
+    } finally {
+      await client.close();
+      await server.close();
     }
   });
 });

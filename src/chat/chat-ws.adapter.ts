@@ -14,6 +14,8 @@ export interface ChatWsOptions {
   heartbeatIntervalMs: number;
   errors: ErrorReporter;
   metrics: ChatMetrics;
+  /** While this returns a promise for a client, its frames wait (in order) until it settles. */
+  gate: (client: WebSocket) => Promise<void> | undefined;
 }
 
 const TEXT_FRAME = { binary: false } as const;
@@ -53,7 +55,8 @@ export class ChatWsAdapter extends WsAdapter {
     const byEvent = new Map<string, MessageMappingProperties>();
     for (const handler of handlers) byEvent.set(handler.message as string, handler);
 
-    client.on('message', (raw: RawData, isBinary: boolean) => {
+    let waiting: Array<[RawData, boolean]> | null = null;
+    const dispatch = (raw: RawData, isBinary: boolean): void => {
       const frame = parseFrame(raw, isBinary);
       if (!frame.ok) {
         return this.settings.errors.send(client, toErrorFrame(new ChatException(frame.code, frame.message)));
@@ -69,6 +72,24 @@ export class ChatWsAdapter extends WsAdapter {
         (result) => result && this.reply(client, result),
         (error: unknown) => this.log.error(error),
       );
+    };
+    // Frames sent before the connect sequence (welcome, history, join) has finished are
+    // handled right after it, in the order they came.
+    client.on('message', (raw: RawData, isBinary: boolean) => {
+      if (waiting) {
+        waiting.push([raw, isBinary]);
+        return;
+      }
+      const gate = this.settings.gate(client);
+      if (!gate) {
+        return dispatch(raw, isBinary);
+      }
+      const queue: Array<[RawData, boolean]> = (waiting = [[raw, isBinary]]);
+      void gate.then(() => {
+        waiting = null;
+        if (client.readyState !== client.OPEN) return;
+        for (const [r, b] of queue) dispatch(r, b);
+      });
     });
   }
 

@@ -10,10 +10,13 @@ import {
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ChatService } from './chat.service';
+import { DirectMessageDto } from './dto/direct-message.dto';
 import { HistoryQueryDto } from './dto/history-query.dto';
 import { SendMessageDto } from './dto/send-message.dto';
+import { RoomDto } from './dto/room.dto';
 import { SetNicknameDto } from './dto/set-nickname.dto';
-import type { HistoryFrame, InboundEvent } from './protocol';
+import { RoomsService } from './rooms.service';
+import type { HistoryFrame, InboundEvent, PresenceFrame } from './protocol';
 import { WsProtocolExceptionFilter } from './ws-exception.filter';
 import { WsValidationPipe } from './ws-validation.pipe';
 
@@ -24,7 +27,10 @@ const on = (event: InboundEvent) => SubscribeMessage(event);
 @UsePipes(WsValidationPipe)
 @UseFilters(WsProtocolExceptionFilter)
 export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
-  constructor(private readonly chat: ChatService) {}
+  constructor(
+    private readonly chat: ChatService,
+    private readonly rooms: RoomsService,
+  ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     void this.chat.connect(socket, request.socket.remoteAddress ?? 'unknown');
@@ -45,9 +51,34 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.chat.rename(socket, dto);
   }
 
-  // Every handler takes the same parameters so each frame goes through the same pipeline steps.
   @on('history')
-  history(@MessageBody() dto: HistoryQueryDto, @ConnectedSocket() _socket: WebSocket): Promise<HistoryFrame> {
-    return this.chat.history(dto);
+  history(@MessageBody() dto: HistoryQueryDto, @ConnectedSocket() socket: WebSocket): Promise<HistoryFrame> {
+    return this.chat.history(socket, dto);
+  }
+
+  @on('dm')
+  dm(@MessageBody() dto: DirectMessageDto, @ConnectedSocket() socket: WebSocket): Promise<void> {
+    return this.chat.postDirect(socket, dto);
+  }
+
+  @on('join')
+  join(@MessageBody() dto: RoomDto, @ConnectedSocket() socket: WebSocket): Promise<void> {
+    return this.rooms.join(socket, dto);
+  }
+
+  @on('leave')
+  leave(@MessageBody() dto: RoomDto, @ConnectedSocket() socket: WebSocket): void {
+    this.rooms.leave(socket, dto);
+  }
+
+  // Every handler takes the same parameters so each frame goes through the same pipeline steps.
+  @on('who')
+  who(@MessageBody() dto: RoomDto, @ConnectedSocket() socket: WebSocket): PresenceFrame {
+    return this.rooms.who(socket, dto);
+  }
+
+  @on('typing')
+  typing(@MessageBody() dto: RoomDto, @ConnectedSocket() socket: WebSocket): void {
+    this.rooms.typing(socket, dto);
   }
 }

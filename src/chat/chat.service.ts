@@ -6,25 +6,28 @@ import { MessageStore, StoreUnavailableError, type MessagePage } from '../messag
 import { DEFAULT_PAGE_SIZE } from '../messages/page-query.dto';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { NicknamesService } from '../users/nicknames.service';
+import { RoomMembersService } from '../users/room-members.service';
+import { ChatException } from './chat.exception';
+import type { DirectMessageDto } from './dto/direct-message.dto';
 import type { HistoryQueryDto } from './dto/history-query.dto';
 import type { SendMessageDto } from './dto/send-message.dto';
 import type { SetNicknameDto } from './dto/set-nickname.dto';
-import { DEFAULT_ROOM, type HistoryFrame } from './protocol';
+import { DEFAULT_ROOM, ErrorCode, type HistoryFrame, type NotificationFrame } from './protocol';
 import { toErrorFrame } from './ws-exception.filter';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
 const SHUTDOWN_GRACE_MS = 3000;
 
-/** What happens on connect, disconnect and each inbound event; the gateway only delegates here. */
+/** Connect, disconnect, messages, nicknames and history; the gateway only delegates here. */
 @Injectable()
 export class ChatService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatService.name);
-  private readonly sessions = new Map<WebSocket, Session>();
   private shuttingDown = false;
 
   constructor(
     private readonly nicknames: NicknamesService,
+    private readonly members: RoomMembersService,
     private readonly fanout: FanoutService,
     private readonly store: MessageStore,
     private readonly metrics: ChatMetrics,
@@ -46,10 +49,10 @@ export class ChatService implements BeforeApplicationShutdown {
       return;
     }
     const session = new Session(socket, this.nicknames.nextGuestName(), remoteAddress, this.metrics.delivery);
-    this.sessions.set(socket, session);
     this.nicknames.register(session);
     // Added before the history is read: live frames are held, then deduplicated against it.
     this.fanout.add(session);
+    this.members.join(session, DEFAULT_ROOM);
     this.metrics.connectedClients.inc();
     this.logger.log({ msg: 'connection open', remoteAddress, nickname: session.nickname });
     session.send({
@@ -58,39 +61,33 @@ export class ChatService implements BeforeApplicationShutdown {
       message: `Welcome, ${session.nickname}`,
       users: this.nicknames.nicknames(),
       room: DEFAULT_ROOM,
+      rooms: [...session.rooms],
     });
 
-    let lastHistoryId = 0;
+    const lastHistoryIds = new Map<string, number>();
     try {
       const page = await this.store.page({ room: DEFAULT_ROOM, limit: DEFAULT_PAGE_SIZE });
       if (session.isClosed) return;
       session.send(historyFrame(DEFAULT_ROOM, page));
-      lastHistoryId = page.messages.at(-1)?.id ?? 0;
+      lastHistoryIds.set(DEFAULT_ROOM, page.messages.at(-1)?.id ?? 0);
     } catch (error) {
       if (session.isClosed) return;
       session.send(toErrorFrame(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error), 'history'));
     }
-    const join = this.fanout.broadcast(
-      {
-        type: 'notification',
-        event: 'join',
-        room: DEFAULT_ROOM,
-        nickname: session.nickname,
-        message: `${session.nickname} joined`,
-      },
-      session,
-    );
-    session.write(join);
-    session.goLive(lastHistoryId);
+    if (session.rooms.has(DEFAULT_ROOM)) {
+      session.write(this.fanout.toRoom(DEFAULT_ROOM, notification('join', DEFAULT_ROOM, session.nickname), session));
+    }
+    session.goLive(lastHistoryIds);
   }
 
   disconnect(socket: WebSocket, code?: number): void {
-    const session = this.sessions.get(socket);
+    const session = this.fanout.find(socket);
     if (!session) return;
-    this.sessions.delete(socket);
     const wasLive = session.isLive;
+    const announced = [...session.rooms].filter((room) => wasLive && !session.isJoining(room));
     session.markClosed();
     this.fanout.remove(session);
+    this.members.leaveAll(session);
     this.nicknames.release(session);
     this.metrics.connectedClients.dec();
     this.logger.log({
@@ -100,32 +97,42 @@ export class ChatService implements BeforeApplicationShutdown {
       code,
       connectedMs: Date.now() - session.connectedAt.getTime(),
     });
-    if (wasLive && !this.shuttingDown) {
-      this.fanout.broadcast({
-        type: 'notification',
-        event: 'leave',
-        room: DEFAULT_ROOM,
-        nickname: session.nickname,
-        message: `${session.nickname} left`,
-      });
+    if (this.shuttingDown) return;
+    for (const room of announced) {
+      this.fanout.toRoom(room, notification('leave', room, session.nickname));
     }
   }
 
   async postMessage(socket: WebSocket, dto: SendMessageDto): Promise<void> {
-    const session = this.sessionOf(socket);
+    const session = this.fanout.sessionOf(socket);
+    const room = dto.room ?? DEFAULT_ROOM;
+    assertMember(session, room);
     this.metrics.messagesReceived.inc();
-    const stored = await this.store.append({
-      room: DEFAULT_ROOM,
-      nickname: session.nickname,
+    const stored = await this.store.append({ room, nickname: session.nickname, body: dto.message, clientMsgId: dto.clientMsgId });
+    this.fanout.toRoom(room, stored);
+    this.metrics.messagesBroadcast.inc();
+  }
+
+  /** Stores and delivers a direct message to the sender and every connection of the recipient. */
+  async postDirect(socket: WebSocket, dto: DirectMessageDto): Promise<void> {
+    const session = this.fanout.sessionOf(socket);
+    const recipient = this.nicknames.find(dto.to);
+    if (!recipient) {
+      throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
+    }
+    this.metrics.messagesReceived.inc();
+    const stored = await this.store.appendDirect({
+      from: session.nickname,
+      to: recipient.nickname,
       body: dto.message,
       clientMsgId: dto.clientMsgId,
     });
-    this.fanout.broadcast(stored);
+    this.fanout.toSessions([session, recipient], stored);
     this.metrics.messagesBroadcast.inc();
   }
 
   rename(socket: WebSocket, dto: SetNicknameDto): void {
-    const session = this.sessionOf(socket);
+    const session = this.fanout.sessionOf(socket);
     const previous = this.nicknames.rename(session, dto.nickname);
     const frame = {
       type: 'nick_update',
@@ -136,39 +143,37 @@ export class ChatService implements BeforeApplicationShutdown {
     if (previous === session.nickname) {
       session.send(frame); // nothing changed: confirm to the sender only
     } else {
-      this.fanout.broadcast(frame);
+      this.fanout.toAll(frame);
     }
   }
 
-  async history(dto: HistoryQueryDto): Promise<HistoryFrame> {
-    const page = await this.store.page({
-      room: DEFAULT_ROOM,
-      limit: dto.limit ?? DEFAULT_PAGE_SIZE,
-      before: dto.before,
-      after: dto.after,
-    });
-    return historyFrame(DEFAULT_ROOM, page);
+  async history(socket: WebSocket, dto: HistoryQueryDto): Promise<HistoryFrame> {
+    const room = dto.room ?? DEFAULT_ROOM;
+    assertMember(this.fanout.sessionOf(socket), room);
+    const page = await this.store.page({ room, limit: dto.limit ?? DEFAULT_PAGE_SIZE, before: dto.before, after: dto.after });
+    return historyFrame(room, page);
   }
 
   /** Closes every client with 1001, then lets the store flush what it accepted. */
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
-    const closed = Array.from(this.sessions.keys(), (socket) => closeGoingAway(socket));
-    await Promise.all(closed);
+    await Promise.all(Array.from(this.fanout.all(), (session) => closeGoingAway(session.socket)));
     await this.store.close();
-  }
-
-  private sessionOf(socket: WebSocket): Session {
-    const session = this.sessions.get(socket);
-    if (!session) {
-      throw new Error('frame from a socket with no session');
-    }
-    return session;
   }
 }
 
-function historyFrame(room: string, page: MessagePage): HistoryFrame {
+export function assertMember(session: Session, room: string): void {
+  if (!session.rooms.has(room)) {
+    throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
+  }
+}
+
+export function historyFrame(room: string, page: MessagePage): HistoryFrame {
   return { type: 'history', room, messages: page.messages, hasMore: page.hasMore };
+}
+
+export function notification(event: 'join' | 'leave', room: string, nickname: string): NotificationFrame {
+  return { type: 'notification', event, room, nickname, message: `${nickname} ${event === 'join' ? 'joined' : 'left'}` };
 }
 
 function closeGoingAway(socket: WebSocket): Promise<void> {

@@ -9,12 +9,14 @@ export enum ErrorCode {
   UNKNOWN_EVENT = 'UNKNOWN_EVENT',
   VALIDATION = 'VALIDATION',
   NICK_TAKEN = 'NICK_TAKEN',
+  NOT_IN_ROOM = 'NOT_IN_ROOM',
+  NO_SUCH_USER = 'NO_SUCH_USER',
   UNAVAILABLE = 'UNAVAILABLE',
   INTERNAL = 'INTERNAL',
 }
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 export interface MessageFrame {
@@ -33,6 +35,7 @@ export interface WelcomeFrame {
   message: string;
   users: string[];
   room: string;
+  rooms: string[];
 }
 
 export interface HistoryFrame {
@@ -57,6 +60,28 @@ export interface NickUpdateFrame {
   message: string;
 }
 
+export interface PresenceFrame {
+  type: 'presence';
+  room: string;
+  users: string[];
+}
+
+export interface TypingFrame {
+  type: 'typing';
+  room: string;
+  nickname: string;
+}
+
+export interface DirectFrame {
+  type: 'direct';
+  id: number;
+  from: string;
+  to: string;
+  message: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -65,7 +90,16 @@ export interface ErrorFrame {
   clientMsgId?: string;
 }
 
-export type ServerFrame = MessageFrame | WelcomeFrame | HistoryFrame | NotificationFrame | NickUpdateFrame | ErrorFrame;
+export type ServerFrame =
+  | MessageFrame
+  | WelcomeFrame
+  | HistoryFrame
+  | NotificationFrame
+  | NickUpdateFrame
+  | PresenceFrame
+  | TypingFrame
+  | DirectFrame
+  | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
 /** Every frame `type` the server sends, for code that needs them at runtime (the AsyncAPI test). */
@@ -75,6 +109,9 @@ export const SERVER_FRAME_TYPES = [
   'notification',
   'message',
   'nick_update',
+  'presence',
+  'typing',
+  'direct',
   'error',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.

@@ -12,6 +12,13 @@ describe(toErrorFrame.name, () => {
     expect(sut).toStrictEqual({ type: 'error', code: ErrorCode.NICK_TAKEN, message: 'Nickname "alice" is already taken' });
   });
 
+  it.each([
+    [ErrorCode.NOT_IN_ROOM, 'You are not in room "dev"; join it first'],
+    [ErrorCode.NO_SUCH_USER, 'No user named "zed" is online'],
+  ])('maps a %s ChatException to its own code and message', (code, message) => {
+    expect(toErrorFrame(new ChatException(code, message), 'message')).toStrictEqual({ type: 'error', code, message, event: 'message' });
+  });
+
   it('maps a StoreUnavailableError to UNAVAILABLE without the cause', () => {
     const sut = toErrorFrame(new StoreUnavailableError(new Error('SQLITE_FULL: database or disk is full')), 'message');
     expect(sut).toStrictEqual({
@@ -83,6 +90,8 @@ describe(defaultErrorMessage.name, () => {
     [ErrorCode.UNKNOWN_EVENT, 'Unknown event'],
     [ErrorCode.VALIDATION, 'Invalid data'],
     [ErrorCode.NICK_TAKEN, 'Nickname is already taken'],
+    [ErrorCode.NOT_IN_ROOM, 'You are not in that room; join it first'],
+    [ErrorCode.NO_SUCH_USER, 'No user with that nickname is online'],
     [ErrorCode.UNAVAILABLE, 'The message store is unavailable; nothing was stored or sent, try again'],
     [ErrorCode.INTERNAL, 'Internal error'],
   ])('describes %s', (code, message) => {
@@ -91,7 +100,7 @@ describe(defaultErrorMessage.name, () => {
 
   it('has a non-empty message for every ErrorCode value', () => {
     const codes = Object.values(ErrorCode);
-    expect(codes).toHaveLength(7);
+    expect(codes).toHaveLength(9);
     for (const code of codes) {
       expect(defaultErrorMessage(code)).toEqual(expect.stringMatching(/\S/));
     }

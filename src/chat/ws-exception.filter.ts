@@ -18,6 +18,10 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'Invalid data';
     case ErrorCode.NICK_TAKEN:
       return 'Nickname is already taken';
+    case ErrorCode.NOT_IN_ROOM:
+      return 'You are not in that room; join it first';
+    case ErrorCode.NO_SUCH_USER:
+      return 'No user with that nickname is online';
     case ErrorCode.UNAVAILABLE:
       return 'The message store is unavailable; nothing was stored or sent, try again';
     case ErrorCode.INTERNAL:

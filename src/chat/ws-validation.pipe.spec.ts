@@ -9,6 +9,7 @@ import { WsValidationPipe } from './ws-validation.pipe';
 const MESSAGE_RULE = 'message must be a string of 1 to 4000 characters with at least one that is not whitespace';
 const CLIENT_MSG_ID_RULE = 'clientMsgId must be a string of 1 to 64 characters';
 const NICKNAME_RULE = 'nickname must be 1 to 32 letters, digits, "_", "-" or "."';
+const ROOM_RULE = 'room must be 1 to 64 letters, digits, "_", "-" or "."';
 
 const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
 
@@ -140,6 +141,11 @@ describe(WsValidationPipe.name, () => {
       expect(dto).toEqual({ message: 'hi', clientMsgId: null });
     });
 
+    it('accepts a room and rejects a bad one', () => {
+      expect(sut.transform({ message: 'hi', room: 'dev' }, body(SendMessageDto))).toEqual({ message: 'hi', room: 'dev' });
+      expect(validationMessage({ message: 'hi', room: 'no spaces' }, SendMessageDto)).toBe(ROOM_RULE);
+    });
+
     it('names every bad field', () => {
       expect(validationMessage({ message: '', clientMsgId: '' }, SendMessageDto)).toBe(`${MESSAGE_RULE}; ${CLIENT_MSG_ID_RULE}`);
     });
@@ -195,8 +201,16 @@ describe(WsValidationPipe.name, () => {
       expect(validationMessage(query, HistoryQueryDto)).toContain(`${field} must be an integer number`);
     });
 
-    it('strips unknown properties such as room', () => {
-      expect(sut.transform({ limit: 5, room: 'secret' }, body(HistoryQueryDto))).toEqual({ limit: 5 });
+    it('strips unknown properties', () => {
+      expect(sut.transform({ limit: 5, nickname: 'root' }, body(HistoryQueryDto))).toEqual({ limit: 5 });
+    });
+
+    it.each(['general', 'dev-ops_2.0', 'Café', 'r'.repeat(64)])('accepts the room %j', (room) => {
+      expect(sut.transform({ room, limit: 5 }, body(HistoryQueryDto))).toEqual({ room, limit: 5 });
+    });
+
+    it.each(['', 'r'.repeat(65), 'a b', '#dev', '<b>', 42])('rejects the room %j', (room) => {
+      expect(validationMessage({ room }, HistoryQueryDto)).toBe(ROOM_RULE);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
+import { RoomsAndDirectMessages1763780400000 } from './migrations/1763780400000-rooms-and-direct-messages';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
-export const MIGRATIONS = [CreateMessages1763769600000];
+export const MIGRATIONS = [CreateMessages1763769600000, RoomsAndDirectMessages1763780400000];

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { DirectMessageEntity } from '../messages/direct-message.entity';
 import { MessageEntity } from '../messages/message.entity';
+import { RoomEntity } from '../messages/room.entity';
 import { MIGRATIONS } from './migrations';
 
 export interface SqliteSettings {
@@ -9,7 +11,7 @@ export interface SqliteSettings {
   synchronous: 'FULL' | 'NORMAL';
 }
 
-export const ENTITIES = [MessageEntity];
+export const ENTITIES = [MessageEntity, DirectMessageEntity, RoomEntity];
 
 /** SQLite file database in WAL mode; the schema comes from migrations run at startup. */
 export function sqliteOptions({ path, synchronous }: SqliteSettings): DataSourceOptions {

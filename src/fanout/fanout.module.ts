@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
 import { FanoutService } from './fanout.service';
 
 @Module({
+  imports: [UsersModule],
   providers: [FanoutService],
   exports: [FanoutService],
 })

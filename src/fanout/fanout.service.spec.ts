@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
-import type { MessageFrame, NickUpdateFrame } from '../chat/protocol';
+import type { DirectFrame, MessageFrame, NickUpdateFrame, NotificationFrame, TypingFrame } from '../chat/protocol';
+import { RoomMembersService } from '../users/room-members.service';
 import { FanoutService } from './fanout.service';
 import { Session } from './session';
 
@@ -10,26 +11,50 @@ interface FakeSocket {
   terminate: jest.Mock;
 }
 
+interface Client {
+  session: Session;
+  socket: FakeSocket;
+}
+
 function fakeSocket(): FakeSocket {
   return { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn() };
 }
 
-function liveSession(nickname: string): { session: Session; socket: FakeSocket } {
+function connecting(nickname: string): Client {
   const socket = fakeSocket();
-  const session = new Session(socket as unknown as WebSocket, nickname, '127.0.0.1');
-  session.goLive(0);
-  return { session, socket };
+  return { session: new Session(socket as unknown as WebSocket, nickname, '127.0.0.1'), socket };
 }
 
-const message = (id: number): MessageFrame => ({
+function live(nickname: string): Client {
+  const client = connecting(nickname);
+  client.session.goLive();
+  return client;
+}
+
+/** The frames a fake socket was sent, decoded. */
+function sent(socket: FakeSocket): unknown[] {
+  return socket.send.mock.calls.map(([data]: [Buffer]) => JSON.parse(data.toString('utf8')) as unknown);
+}
+
+const message = (id: number, room = 'general'): MessageFrame => ({
   type: 'message',
   id,
-  room: 'general',
+  room,
   nickname: 'alice',
   message: `m${id}`,
   sentAt: '2026-11-21T23:44:19.123Z',
   clientMsgId: `c${id}`,
 });
+
+const joined = (nickname: string, room = 'general'): NotificationFrame => ({
+  type: 'notification',
+  event: 'join',
+  room,
+  nickname,
+  message: `${nickname} joined`,
+});
+
+const typing = (room: string): TypingFrame => ({ type: 'typing', room, nickname: 'alice' });
 
 const nickUpdate: NickUpdateFrame = {
   type: 'nick_update',
@@ -38,103 +63,261 @@ const nickUpdate: NickUpdateFrame = {
   message: 'Guest1 is now known as alice',
 };
 
+const direct: DirectFrame = {
+  type: 'direct',
+  id: 1,
+  from: 'alice',
+  to: 'bob',
+  message: 'psst',
+  sentAt: '2026-11-21T23:44:19.123Z',
+};
+
 describe(FanoutService.name, () => {
+  let members: RoomMembersService;
   let sut: FanoutService;
 
   beforeEach(() => {
-    sut = new FanoutService();
+    members = new RoomMembersService();
+    sut = new FanoutService(members);
   });
 
-  it('tracks sessions', () => {
-    const a = liveSession('a').session;
-    const b = liveSession('b').session;
-    sut.add(a);
-    sut.add(b);
-    sut.add(a);
-    expect(sut.size).toBe(2);
-    expect([...sut.all()]).toEqual([a, b]);
-
-    sut.remove(a);
-    expect(sut.size).toBe(1);
-    expect([...sut.all()]).toEqual([b]);
-  });
-
-  it('encodes a broadcast once: every socket gets the same Buffer, which is returned', () => {
-    const clients = ['a', 'b', 'c'].map(liveSession);
-    for (const { session } of clients) sut.add(session);
-
-    const data = sut.broadcast(message(1));
-
-    expect(data).toBeInstanceOf(Buffer);
-    expect(JSON.parse(data.toString('utf8'))).toStrictEqual(message(1));
-    for (const { socket } of clients) {
-      expect(socket.send).toHaveBeenCalledTimes(1);
-      expect(socket.send.mock.calls[0][0]).toBe(data);
-      expect(socket.send.mock.calls[0][1]).toEqual({ binary: false });
+  /** Adds each client to the fanout and to `rooms`. */
+  function connect(clients: Client[], ...rooms: string[]): void {
+    for (const { session } of clients) {
+      sut.add(session);
+      for (const room of rooms) members.join(session, room);
     }
+  }
+
+  describe('sessions', () => {
+    it('tracks sessions', () => {
+      const a = live('a').session;
+      const b = live('b').session;
+      sut.add(a);
+      sut.add(b);
+      sut.add(a);
+      expect(sut.size).toBe(2);
+      expect([...sut.all()]).toEqual([a, b]);
+
+      sut.remove(a);
+      expect(sut.size).toBe(1);
+      expect([...sut.all()]).toEqual([b]);
+    });
+
+    it('finds the session of a socket until it is removed', () => {
+      const a = live('a');
+      sut.add(a.session);
+      const socket = a.socket as unknown as WebSocket;
+
+      expect(sut.find(socket)).toBe(a.session);
+      expect(sut.sessionOf(socket)).toBe(a.session);
+
+      sut.remove(a.session);
+
+      expect(sut.find(socket)).toBeUndefined();
+    });
+
+    it('sessionOf throws for a socket with no session', () => {
+      sut.add(live('a').session);
+      const stranger = fakeSocket() as unknown as WebSocket;
+
+      expect(sut.find(stranger)).toBeUndefined();
+      expect(() => sut.sessionOf(stranger)).toThrow('frame from a socket with no session');
+    });
   });
 
-  it('skips the excepted session', () => {
-    const a = liveSession('a');
-    const b = liveSession('b');
-    sut.add(a.session);
-    sut.add(b.session);
+  describe('toAll', () => {
+    it('reaches every connected session, whatever its rooms, with the same Buffer, which is returned', () => {
+      const inGeneral = live('a');
+      const inDev = live('b');
+      const inNone = live('c');
+      connect([inGeneral], 'general');
+      connect([inDev], 'dev');
+      connect([inNone]);
 
-    sut.broadcast(nickUpdate, a.session);
+      const data = sut.toAll(nickUpdate);
 
-    expect(a.socket.send).not.toHaveBeenCalled();
-    expect(b.socket.send).toHaveBeenCalledTimes(1);
+      expect(data).toBeInstanceOf(Buffer);
+      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(nickUpdate);
+      for (const { socket } of [inGeneral, inDev, inNone]) {
+        expect(socket.send).toHaveBeenCalledTimes(1);
+        expect(socket.send.mock.calls[0][0]).toBe(data);
+        expect(socket.send.mock.calls[0][1]).toEqual({ binary: false });
+      }
+    });
+
+    it('does not deliver to removed sessions', () => {
+      const a = live('a');
+      connect([a], 'general');
+      sut.remove(a.session);
+      sut.toAll(nickUpdate);
+      expect(a.socket.send).not.toHaveBeenCalled();
+    });
+
+    it('is not held back by a room hold', () => {
+      const a = live('a');
+      connect([a], 'dev');
+      a.session.holdRoom('dev');
+
+      sut.toAll(nickUpdate);
+
+      expect(sent(a.socket)).toEqual([nickUpdate]);
+    });
   });
 
-  it('does not deliver to removed sessions', () => {
-    const a = liveSession('a');
-    sut.add(a.session);
-    sut.remove(a.session);
-    sut.broadcast(nickUpdate);
-    expect(a.socket.send).not.toHaveBeenCalled();
+  describe('toRoom', () => {
+    it('reaches only the members of the room', () => {
+      const a = live('a');
+      const b = live('b');
+      const outsider = live('outsider');
+      connect([a, b], 'dev');
+      connect([outsider], 'general');
+
+      sut.toRoom('dev', message(1, 'dev'));
+
+      expect(sent(a.socket)).toEqual([message(1, 'dev')]);
+      expect(sent(b.socket)).toEqual([message(1, 'dev')]);
+      expect(outsider.socket.send).not.toHaveBeenCalled();
+    });
+
+    it('encodes once: every member gets the same Buffer, which is returned', () => {
+      const clients = ['a', 'b', 'c'].map(live);
+      connect(clients, 'general');
+
+      const data = sut.toRoom('general', message(1));
+
+      expect(data).toBeInstanceOf(Buffer);
+      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(message(1));
+      for (const { socket } of clients) {
+        expect(socket.send).toHaveBeenCalledTimes(1);
+        expect(socket.send.mock.calls[0][0]).toBe(data);
+        expect(socket.send.mock.calls[0][1]).toEqual({ binary: false });
+      }
+    });
+
+    it('skips the excepted session', () => {
+      const a = live('a');
+      const b = live('b');
+      connect([a, b], 'general');
+
+      sut.toRoom('general', typing('general'), a.session);
+
+      expect(a.socket.send).not.toHaveBeenCalled();
+      expect(sent(b.socket)).toEqual([typing('general')]);
+    });
+
+    it('returns the encoded frame even when the room has no members', () => {
+      const a = live('a');
+      connect([a], 'general');
+
+      const data = sut.toRoom('empty', joined('a', 'empty'));
+
+      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(joined('a', 'empty'));
+      expect(a.socket.send).not.toHaveBeenCalled();
+    });
+
+    it('stops reaching a session once it left the room', () => {
+      const a = live('a');
+      connect([a], 'dev');
+      members.leave(a.session, 'dev');
+
+      sut.toRoom('dev', message(1, 'dev'));
+
+      expect(a.socket.send).not.toHaveBeenCalled();
+    });
+
+    it('delivers in call order', () => {
+      const a = live('a');
+      connect([a], 'general');
+      sut.toRoom('general', message(1));
+      sut.toAll(nickUpdate);
+      sut.toRoom('general', message(2));
+      expect(sent(a.socket)).toEqual([message(1), nickUpdate, message(2)]);
+    });
+
+    it('passes message ids and the room along, so a connecting session drops what its history already had', () => {
+      const joining = connecting('Guest9');
+      connect([joining], 'general', 'dev');
+
+      sut.toRoom('general', message(3));
+      sut.toAll(nickUpdate);
+      sut.toRoom('dev', message(4, 'dev'));
+      sut.toRoom('general', message(5));
+      expect(joining.socket.send).not.toHaveBeenCalled();
+
+      joining.session.goLive(new Map([['general', 3], ['dev', 4]]));
+
+      expect(sent(joining.socket)).toEqual([nickUpdate, message(5)]);
+    });
+
+    it("passes message ids and the room along, so a joining session holds that room's frames and dedupes them", () => {
+      const a = live('a');
+      connect([a], 'general', 'dev');
+      a.session.holdRoom('dev');
+
+      sut.toRoom('dev', message(3, 'dev'));
+      sut.toRoom('general', message(4));
+      sut.toRoom('dev', joined('b', 'dev'));
+      sut.toRoom('dev', message(5, 'dev'));
+      expect(sent(a.socket)).toEqual([message(4)]);
+
+      a.session.releaseRoom('dev', 3);
+
+      expect(sent(a.socket)).toEqual([message(4), joined('b', 'dev'), message(5, 'dev')]);
+    });
+
+    it('keeps delivering to the others when one socket is not open or is slow', () => {
+      const closed = live('closed');
+      closed.socket.readyState = 3;
+      const slow = live('slow');
+      slow.socket.bufferedAmount = 64 * 1024 * 1024;
+      const ok = live('ok');
+      connect([closed, slow, ok], 'general');
+
+      sut.toRoom('general', message(1));
+
+      expect(closed.socket.send).not.toHaveBeenCalled();
+      expect(slow.socket.send).not.toHaveBeenCalled();
+      expect(slow.socket.terminate).toHaveBeenCalledTimes(1);
+      expect(ok.socket.send).toHaveBeenCalledTimes(1);
+    });
   });
 
-  it('delivers in broadcast order', () => {
-    const a = liveSession('a');
-    sut.add(a.session);
-    sut.broadcast(message(1));
-    sut.broadcast(nickUpdate);
-    sut.broadcast(message(2));
-    expect(a.socket.send.mock.calls.map(([d]: [Buffer]) => JSON.parse(d.toString('utf8')) as unknown)).toEqual([
-      message(1),
-      nickUpdate,
-      message(2),
-    ]);
-  });
+  describe('toSessions', () => {
+    it('reaches only the listed sessions, each once, with the same Buffer', () => {
+      const alice = live('alice');
+      const bob = live('bob');
+      const carol = live('carol');
+      connect([alice, bob, carol], 'general');
 
-  it('passes message ids along, so a joining session drops what its history already had', () => {
-    const socket = fakeSocket();
-    const joining = new Session(socket as unknown as WebSocket, 'Guest9', '127.0.0.1');
-    sut.add(joining);
+      sut.toSessions([alice.session, bob.session, alice.session], direct);
 
-    sut.broadcast(message(3));
-    sut.broadcast(nickUpdate);
-    sut.broadcast(message(4));
-    expect(socket.send).not.toHaveBeenCalled();
+      expect(sent(alice.socket)).toEqual([direct]);
+      expect(sent(bob.socket)).toEqual([direct]);
+      expect(alice.socket.send.mock.calls[0][0]).toBe(bob.socket.send.mock.calls[0][0]);
+      expect(carol.socket.send).not.toHaveBeenCalled();
+    });
 
-    joining.goLive(3);
+    it('sends a message to oneself once', () => {
+      const alice = live('alice');
+      connect([alice], 'general');
 
-    expect(socket.send.mock.calls.map(([d]: [Buffer]) => JSON.parse(d.toString('utf8')) as unknown)).toEqual([nickUpdate, message(4)]);
-  });
+      sut.toSessions([alice.session, alice.session], direct);
 
-  it('keeps delivering to the others when one socket is not open or is slow', () => {
-    const closed = liveSession('closed');
-    closed.socket.readyState = 3;
-    const slow = liveSession('slow');
-    slow.socket.bufferedAmount = 64 * 1024 * 1024;
-    const ok = liveSession('ok');
-    for (const c of [closed, slow, ok]) sut.add(c.session);
+      expect(sent(alice.socket)).toEqual([direct]);
+    });
 
-    sut.broadcast(message(1));
+    it('is not held back by a room hold, and is never deduplicated', () => {
+      const alice = live('alice');
+      const bob = connecting('bob');
+      connect([alice, bob], 'dev');
+      alice.session.holdRoom('dev');
 
-    expect(closed.socket.send).not.toHaveBeenCalled();
-    expect(slow.socket.send).not.toHaveBeenCalled();
-    expect(slow.socket.terminate).toHaveBeenCalledTimes(1);
-    expect(ok.socket.send).toHaveBeenCalledTimes(1);
+      sut.toSessions([alice.session, bob.session], direct);
+      bob.session.goLive(new Map([['dev', 1000], ['general', 1000]]));
+
+      expect(sent(alice.socket)).toEqual([direct]);
+      expect(sent(bob.socket)).toEqual([direct]);
+    });
   });
 });

@@ -9,22 +9,29 @@ const OPEN = 1;
 export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
 
 const UNCOUNTED: DeliveryStats = { frames: 0 };
+const NO_HISTORY: ReadonlyMap<string, number> = new Map();
 
 interface Held {
   data: Buffer;
+  /** A room message's id, for dropping what a history page already contained; 0 otherwise. */
   messageId: number;
+  room: string | undefined;
 }
 
 /**
- * One connected client: its socket, the nickname it goes by, and the frames held back
- * while it is still receiving its welcome and history.
+ * One connected client: its socket, nickname and rooms, and the frames held back while
+ * it is being sent a history snapshot (all frames while connecting, one room's while joining it).
  */
 export class Session {
   nickname: string;
   readonly connectedAt = new Date();
-  /** Live frames broadcast while the history snapshot was being read; null once live. */
+  readonly rooms = new Set<string>();
+  /** Last relayed typing indicator per room (epoch ms), for throttling. */
+  readonly typingAt = new Map<string, number>();
   private held: Held[] | null = [];
+  private heldRooms: Map<string, Held[]> | null = null;
   private ended = false;
+  private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -43,37 +50,67 @@ export class Session {
     return this.ended;
   }
 
+  /** Settles once the connect sequence is over (live or closed); undefined if it already is. */
+  whenLive(): Promise<void> | undefined {
+    if (this.held === null) return undefined;
+    if (!this.liveSignal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.liveSignal = { promise, resolve };
+    }
+    return this.liveSignal.promise;
+  }
+
   markClosed(): void {
     this.ended = true;
     this.held = null;
+    this.heldRooms = null;
+    this.signalLive();
   }
 
-  /** Sends now, ahead of anything held: the welcome, history and join frames. */
+  /** Sends now, ahead of anything held: welcome, history, presence and the joiner's own join frame. */
   send(frame: ServerFrame): void {
     this.write(encodeFrame(frame));
   }
 
-  /** Delivers an already-encoded broadcast frame, holding it back if this session is not live yet. */
-  deliver(data: Buffer, messageId = 0): void {
-    if (this.held) {
-      this.held.push({ data, messageId });
+  /** Delivers an already-encoded broadcast frame, or holds it while this session (or its room) is not live yet. */
+  deliver(data: Buffer, messageId = 0, room?: string): void {
+    const roomHold = room === undefined ? undefined : this.heldRooms?.get(room);
+    if (roomHold) {
+      roomHold.push({ data, messageId, room });
+    } else if (this.held) {
+      this.held.push({ data, messageId, room });
     } else {
       this.write(data);
     }
   }
 
   /**
-   * Switches to live delivery: flushes what was held, minus messages the history already
-   * contained (id <= lastHistoryId), so nothing is lost or shown twice.
+   * Ends the connect-time hold: flushes what was held, minus room messages the history
+   * pages already contained (id <= that room's last history id), so nothing is lost or shown twice.
    */
-  goLive(lastHistoryId: number): void {
+  goLive(lastHistoryIds: ReadonlyMap<string, number> = NO_HISTORY): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const { data, messageId } of held) {
-      if (messageId === 0 || messageId > lastHistoryId) {
-        this.write(data);
-      }
-    }
+    this.flush(held, (room) => lastHistoryIds.get(room) ?? 0);
+    this.signalLive();
+  }
+
+  /** Holds one room's frames while its history is read for a `join`. */
+  holdRoom(room: string): void {
+    (this.heldRooms ??= new Map()).set(room, []);
+  }
+
+  isJoining(room: string): boolean {
+    return this.heldRooms?.has(room) ?? false;
+  }
+
+  /** Flushes a room hold, dropping messages up to `lastHistoryId`; `discard` drops everything held. */
+  releaseRoom(room: string, lastHistoryId: number, discard = false): void {
+    const held = this.heldRooms?.get(room);
+    if (!held) return;
+    this.heldRooms!.delete(room);
+    if (!discard) this.flush(held, () => lastHistoryId);
   }
 
   write(data: Buffer): void {
@@ -87,5 +124,18 @@ export class Session {
     }
     socket.send(data, TEXT_FRAME);
     this.stats.frames++;
+  }
+
+  private signalLive(): void {
+    this.liveSignal?.resolve();
+    this.liveSignal = null;
+  }
+
+  private flush(held: Held[], lastHistoryId: (room: string) => number): void {
+    for (const { data, messageId, room } of held) {
+      if (messageId === 0 || room === undefined || messageId > lastHistoryId(room)) {
+        this.write(data);
+      }
+    }
   }
 }

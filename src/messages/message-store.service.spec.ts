@@ -1,15 +1,17 @@
 import { Logger } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { DataSource } from 'typeorm';
-import type { MessageFrame } from '../chat/protocol';
+import type { DirectFrame, MessageFrame } from '../chat/protocol';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { sqliteOptions } from '../database/typeorm-options';
 import { MessageEntity } from './message.entity';
-import { MessageStore, StoreUnavailableError, type NewMessage } from './message-store.service';
+import { MessageStore, StoreUnavailableError, type NewDirectMessage, type NewMessage, type StoredRoom } from './message-store.service';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const general = (body: string, extra: Partial<NewMessage> = {}): NewMessage => ({ room: 'general', nickname: 'alice', body, ...extra });
+const inRoom = (room: string, body: string): NewMessage => ({ room, nickname: 'bob', body });
+const dm = (body: string, extra: Partial<NewDirectMessage> = {}): NewDirectMessage => ({ from: 'alice', to: 'bob', body, ...extra });
 
 describe(MessageStore.name, () => {
   let ds: DataSource;
@@ -37,6 +39,8 @@ describe(MessageStore.name, () => {
 
   const rowCount = (): number => (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
   const ids = (frames: MessageFrame[]): number[] => frames.map((m) => m.id);
+  const directRowCount = (): number => (db.prepare('SELECT count(*) AS n FROM direct_messages').get() as { n: number }).n;
+  const byName = (rooms: StoredRoom[]): StoredRoom[] => [...rooms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   describe('append', () => {
     it('stores the message and resolves with its frame', async () => {
@@ -152,6 +156,145 @@ describe(MessageStore.name, () => {
     it('rejects with StoreUnavailableError when the data source is gone', async () => {
       await ds.destroy();
       await expect(sut.append(general('x'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+
+  describe('appendDirect', () => {
+    it('stores the message in direct_messages and resolves with its frame', async () => {
+      const stored = await sut.appendDirect(dm('<i>psst</i> 😀', { clientMsgId: 'd-1' }));
+
+      expect(stored).toStrictEqual({
+        type: 'direct',
+        id: 1,
+        from: 'alice',
+        to: 'bob',
+        message: '<i>psst</i> 😀',
+        sentAt: expect.stringMatching(ISO_UTC),
+        clientMsgId: 'd-1',
+      });
+      expect(db.prepare('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages').all()).toEqual([
+        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.sentAt, client_msg_id: 'd-1' },
+      ]);
+    });
+
+    it('leaves clientMsgId out of the frame when none was given', async () => {
+      const stored = await sut.appendDirect(dm('hi'));
+      expect(Object.keys(stored)).toEqual(['type', 'id', 'from', 'to', 'message', 'sentAt']);
+    });
+
+    it('stores nothing in messages or rooms, and page() never returns it', async () => {
+      await sut.append(general('public'));
+      await sut.appendDirect(dm('private'));
+
+      expect(rowCount()).toBe(1);
+      expect(directRowCount()).toBe(1);
+      const { messages } = await sut.page({ room: 'general', limit: 200 });
+      expect(messages.map((m) => m.message)).toEqual(['public']);
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+    });
+
+    it('commits room and direct appends made in the same tick in one transaction, resolving in call order', async () => {
+      const transaction = jest.spyOn(db, 'transaction');
+      const resolved: string[] = [];
+      const track = <T extends MessageFrame | DirectFrame>(promise: Promise<T>): Promise<T> =>
+        promise.then((frame) => {
+          resolved.push(frame.message);
+          return frame;
+        });
+
+      const [first, second, third, fourth] = await Promise.all([
+        track(sut.append(general('r1'))),
+        track(sut.appendDirect(dm('d1'))),
+        track(sut.append(inRoom('dev', 'r2'))),
+        track(sut.appendDirect(dm('d2', { from: 'bob', to: 'alice' }))),
+      ]);
+
+      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(resolved).toEqual(['r1', 'd1', 'r2', 'd2']);
+      expect([first.type, second.type, third.type, fourth.type]).toEqual(['message', 'direct', 'message', 'direct']);
+      expect(new Set([first, second, third, fourth].map((f) => f.sentAt)).size).toBe(1);
+      // each table numbers its own rows
+      expect([first.id, third.id]).toEqual([1, 2]);
+      expect([second.id, fourth.id]).toEqual([1, 2]);
+      expect(fourth).toMatchObject({ from: 'bob', to: 'alice' });
+      expect(rowCount()).toBe(2);
+      expect(directRowCount()).toBe(2);
+    });
+
+    it('rejects every append of a failed batch, room and direct alike, and stores none of them', async () => {
+      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON direct_messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+
+      const results = await Promise.allSettled([sut.append(general('a')), sut.appendDirect(dm('b')), sut.appendDirect(dm('c'))]);
+
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const result of results) {
+        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+      }
+      expect(rowCount()).toBe(0);
+      expect(directRowCount()).toBe(0);
+      await expect(sut.rooms()).resolves.toEqual([]);
+    });
+
+    it('is refused after close', async () => {
+      await sut.close();
+      await expect(sut.appendDirect(dm('too late'))).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(directRowCount()).toBe(0);
+    });
+  });
+
+  describe('rooms', () => {
+    it('is empty before the first message', async () => {
+      await expect(sut.rooms()).resolves.toEqual([]);
+    });
+
+    it('lists every room that has messages with its newest id, after each commit', async () => {
+      await Promise.all([sut.append(general('g1')), sut.append(inRoom('dev', 'd2')), sut.append(general('g3'))]);
+
+      expect(byName(await sut.rooms())).toEqual([
+        { name: 'dev', lastMessageId: 2 },
+        { name: 'general', lastMessageId: 3 },
+      ]);
+
+      await sut.append(inRoom('dev', 'd4'));
+      await Promise.all([sut.append(inRoom('ops', 'o5')), sut.append(inRoom('dev', 'd6'))]);
+
+      expect(byName(await sut.rooms())).toEqual([
+        { name: 'dev', lastMessageId: 6 },
+        { name: 'general', lastMessageId: 3 },
+        { name: 'ops', lastMessageId: 5 },
+      ]);
+    });
+
+    it('agrees with the messages table', async () => {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => sut.append(inRoom(['a', 'b', 'c'][i % 3], `m${i}`))));
+      await sut.append(inRoom('b', 'late'));
+
+      const expected = db.prepare('SELECT room AS name, MAX(id) AS lastMessageId FROM messages GROUP BY room ORDER BY room').all();
+      expect(byName(await sut.rooms())).toEqual(expected);
+    });
+
+    it('is not touched by a failing batch', async () => {
+      await sut.append(general('kept'));
+      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+
+      const results = await Promise.allSettled([sut.append(general('a')), sut.append(inRoom('dev', 'x')), sut.append(general('b'))]);
+
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+    });
+
+    it('is not touched when the database refuses writes', async () => {
+      await sut.append(general('kept'));
+      db.pragma('query_only = 1');
+
+      await expect(sut.append(inRoom('dev', 'lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
+
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+    });
+
+    it('rejects with StoreUnavailableError when the database cannot be read', async () => {
+      await ds.destroy();
+      await expect(sut.rooms()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 

@@ -1,14 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { Database, Statement } from 'better-sqlite3';
-import { DataSource, LessThan, MoreThan, Repository, And, FindOptionsWhere } from 'typeorm';
-import type { MessageFrame } from '../chat/protocol';
+import { And, DataSource, LessThan, MoreThan, Repository, type FindOptionsWhere } from 'typeorm';
+import type { DirectFrame, MessageFrame } from '../chat/protocol';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { MessageEntity } from './message.entity';
+import { RoomEntity } from './room.entity';
 
 export interface NewMessage {
   room: string;
   nickname: string;
+  body: string;
+  clientMsgId?: string;
+}
+
+export interface NewDirectMessage {
+  from: string;
+  to: string;
   body: string;
   clientMsgId?: string;
 }
@@ -25,6 +33,11 @@ export interface MessagePage {
   hasMore: boolean;
 }
 
+export interface StoredRoom {
+  name: string;
+  lastMessageId: number;
+}
+
 /** The database could not take or give messages; nothing was stored. */
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
@@ -33,10 +46,14 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-interface Pending {
-  message: NewMessage;
-  resolve: (stored: MessageFrame) => void;
-  reject: (error: StoreUnavailableError) => void;
+type Pending =
+  | { kind: 'room'; message: NewMessage; resolve: (stored: MessageFrame) => void; reject: (e: StoreUnavailableError) => void }
+  | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: DirectFrame) => void; reject: (e: StoreUnavailableError) => void };
+
+interface Statements {
+  insertMessage: Statement;
+  insertDirect: Statement;
+  touchRoom: Statement;
 }
 
 /** Most rows one transaction takes; a larger backlog is written in several. */
@@ -47,7 +64,7 @@ const MAX_BATCH = 512;
  *
  * Writes use group commit: every append that arrives while the event loop is busy joins
  * the next transaction, so a burst costs one commit instead of one per message. Promises
- * resolve in id order, after the commit, which is what lets callers broadcast in order.
+ * resolve in commit order, after the commit, which is what lets callers broadcast in id order.
  */
 @Injectable()
 export class MessageStore {
@@ -55,7 +72,7 @@ export class MessageStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private insert: Statement | null = null;
+  private statements: Statements | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -63,14 +80,14 @@ export class MessageStore {
     private readonly metrics: ChatMetrics,
   ) {}
 
+  /** Stores a room message; resolves once it is committed, with its id. */
   append(message: NewMessage): Promise<MessageFrame> {
-    if (this.closed) {
-      return Promise.reject(new StoreUnavailableError(new Error('store is shut down')));
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'room', message, resolve, reject }));
+  }
+
+  /** Stores a direct message; resolves once it is committed, with its id. */
+  appendDirect(message: NewDirectMessage): Promise<DirectFrame> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'direct', message, resolve, reject }));
   }
 
   /** Waits until every append made so far has been committed or rejected. */
@@ -97,12 +114,9 @@ export class MessageStore {
             ? LessThan(before)
             : undefined;
     const where: FindOptionsWhere<MessageEntity> = idRange ? { room, id: idRange } : { room };
-    let rows: MessageEntity[];
-    try {
-      rows = await this.messages.find({ where, order: { id: ascending ? 'ASC' : 'DESC' }, take: limit + 1 });
-    } catch (error) {
-      throw new StoreUnavailableError(error);
-    }
+    const rows = await this.read(() =>
+      this.messages.find({ where, order: { id: ascending ? 'ASC' : 'DESC' }, take: limit + 1 }),
+    );
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit);
     if (!ascending) {
@@ -111,13 +125,35 @@ export class MessageStore {
     return { messages: page.map(toMessageFrame), hasMore };
   }
 
+  /** Every room that has messages, with its newest message id. */
+  async rooms(): Promise<StoredRoom[]> {
+    const rows = await this.read(() => this.dataSource.getRepository(RoomEntity).find());
+    return rows.map(({ name, lastMessageId }) => ({ name, lastMessageId }));
+  }
+
+  private async read<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+  }
+
+  private enqueue(pending: Pending): void {
+    if (this.closed) {
+      pending.reject(new StoreUnavailableError(new Error('store is shut down')));
+      return;
+    }
+    this.queue.push(pending);
+    this.flushing ??= this.flushLoop();
+  }
+
   private async flushLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         // Yield once so that frames already waiting in the event loop join this batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        const batch = this.queue.splice(0, MAX_BATCH);
-        this.commit(batch);
+        this.commit(this.queue.splice(0, MAX_BATCH));
       }
     } finally {
       this.flushing = null;
@@ -134,16 +170,21 @@ export class MessageStore {
       this.metrics.storeBatchSize.observe(batch.length);
       this.metrics.messagesStored.inc(batch.length);
     } catch (error) {
-      this.insert = null;
+      this.statements = null;
       this.logger.error(`group commit of ${batch.length} message(s) failed: ${String(error)}`);
       const failure = new StoreUnavailableError(error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    for (let i = 0; i < batch.length; i++) {
-      const { message, resolve } = batch[i];
-      resolve(toMessageFrame({ ...message, id: ids[i], sentAt, clientMsgId: message.clientMsgId ?? null }));
-    }
+    batch.forEach((pending, i) => {
+      const clientMsgId = pending.message.clientMsgId ?? null;
+      if (pending.kind === 'room') {
+        pending.resolve(toMessageFrame({ ...pending.message, id: ids[i], sentAt, clientMsgId }));
+      } else {
+        const { from, to, body } = pending.message;
+        pending.resolve(toDirectFrame({ id: ids[i], sender: from, recipient: to, body, sentAt, clientMsgId }));
+      }
+    });
   }
 
   /**
@@ -152,14 +193,23 @@ export class MessageStore {
    */
   private writeBatch(batch: Pending[], sentAt: string): number[] {
     const db = this.database();
-    const insert = (this.insert ??= db.prepare(
-      'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?)',
-    ));
-    return db.transaction(() =>
-      batch.map(
-        ({ message: m }) => Number(insert.run(m.room, m.nickname, m.body, sentAt, m.clientMsgId ?? null).lastInsertRowid),
-      ),
-    )();
+    const { insertMessage, insertDirect, touchRoom } = (this.statements ??= prepare(db));
+    return db.transaction(() => {
+      const lastIdByRoom = new Map<string, number>();
+      const ids = batch.map((pending) => {
+        const m = pending.message;
+        if (pending.kind === 'direct') {
+          const dm = pending.message;
+          return Number(insertDirect.run(dm.from, dm.to, dm.body, sentAt, m.clientMsgId ?? null).lastInsertRowid);
+        }
+        const { room, nickname, body } = pending.message;
+        const id = Number(insertMessage.run(room, nickname, body, sentAt, m.clientMsgId ?? null).lastInsertRowid);
+        lastIdByRoom.set(room, id);
+        return id;
+      });
+      for (const [room, id] of lastIdByRoom) touchRoom.run(room, id);
+      return ids;
+    })();
   }
 
   private database(): Database {
@@ -170,12 +220,51 @@ export class MessageStore {
   }
 }
 
-export function toMessageFrame(row: Pick<MessageEntity, 'id' | 'room' | 'nickname' | 'body' | 'sentAt' | 'clientMsgId'>): MessageFrame {
+function prepare(db: Database): Statements {
+  return {
+    insertMessage: db.prepare(
+      'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertDirect: db.prepare(
+      'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?)',
+    ),
+    touchRoom: db.prepare(
+      'INSERT INTO rooms (name, last_message_id) VALUES (?, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET last_message_id = excluded.last_message_id',
+    ),
+  };
+}
+
+export function toMessageFrame(
+  row: Pick<MessageEntity, 'id' | 'room' | 'nickname' | 'body' | 'sentAt' | 'clientMsgId'>,
+): MessageFrame {
   const frame: MessageFrame = {
     type: 'message',
     id: row.id,
     room: row.room,
     nickname: row.nickname,
+    message: row.body,
+    sentAt: row.sentAt,
+  };
+  if (row.clientMsgId !== null) {
+    frame.clientMsgId = row.clientMsgId;
+  }
+  return frame;
+}
+
+function toDirectFrame(row: {
+  id: number;
+  sender: string;
+  recipient: string;
+  body: string;
+  sentAt: string;
+  clientMsgId: string | null;
+}): DirectFrame {
+  const frame: DirectFrame = {
+    type: 'direct',
+    id: row.id,
+    from: row.sender,
+    to: row.recipient,
     message: row.body,
     sentAt: row.sentAt,
   };

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsRoomName } from '../chat/dto/validators';
 import { DEFAULT_ROOM } from '../chat/protocol';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -40,7 +41,8 @@ export class PageQueryDto {
 export class ListMessagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ default: DEFAULT_ROOM, maxLength: 64 })
   @IsOptional()
-  @IsString()
+  @IsRoomName()
   @Length(1, 64)
+  @IsString()
   room?: string;
 }

@@ -48,6 +48,11 @@ export class NicknamesService {
     return previous;
   }
 
+  /** The online session holding `nickname` (compared like uniqueness: ignoring case and width). */
+  find(nickname: string): Session | undefined {
+    return this.byKey.get(nicknameKey(nickname));
+  }
+
   release(session: Session): void {
     const key = nicknameKey(session.nickname);
     if (this.byKey.get(key) === session) {

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { NicknamesService, type OnlineUser } from './nicknames.service';
 
-class OnlineUserDto {
+export class OnlineUserDto {
   @ApiProperty({ example: 'Guest1' }) nickname!: string;
   @ApiProperty({ example: '2026-11-21T23:44:19.123Z' }) connectedAt!: string;
 }

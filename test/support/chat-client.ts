@@ -86,14 +86,15 @@ export class ChatClient {
     return this.next((f) => f.type === type, timeoutMs);
   }
 
-  /** Waits until `count` frames of `type` have arrived in total; returns them all. */
-  async collect(type: string, count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<Frame[]> {
+  /** Waits until `count` frames of `type` (or matching a predicate) have arrived in total; returns them all. */
+  async collect(type: string | ((f: Frame) => boolean), count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<Frame[]> {
     const deadline = Date.now() + timeoutMs;
+    const matches = typeof type === 'string' ? (f: Frame) => f.type === type : type;
     for (;;) {
-      const found = this.frames.filter((f) => f.type === type);
+      const found = this.frames.filter(matches);
       if (found.length >= count) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`only ${found.length}/${count} ${type} frames within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`only ${found.length}/${count} ${String(type)} frames within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 50));
         this.waiters.push(() => {

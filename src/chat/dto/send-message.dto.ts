@@ -1,5 +1,5 @@
 import { IsOptional } from 'class-validator';
-import { IsChatText, IsClientMsgId } from './validators';
+import { IsChatText, IsClientMsgId, IsRoomName } from './validators';
 
 export class SendMessageDto {
   @IsChatText()
@@ -8,4 +8,9 @@ export class SendMessageDto {
   @IsOptional()
   @IsClientMsgId()
   clientMsgId?: string;
+
+  /** Defaults to `general`. */
+  @IsOptional()
+  @IsRoomName()
+  room?: string;
 }

@@ -1,5 +1,6 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { isValidNickname, NICKNAME_RULE } from '../../users/nickname';
+import { isValidRoomName, ROOM_NAME_RULE } from '../../users/room-name';
 
 export const MAX_MESSAGE_CHARS = 4000;
 
@@ -38,6 +39,19 @@ export function IsNickname(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) => typeof value === 'string' && isValidNickname(value),
         defaultMessage: () => `$property must be ${NICKNAME_RULE}`,
+      },
+    },
+    options,
+  );
+}
+
+export function IsRoomName(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isRoomName',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isValidRoomName(value),
+        defaultMessage: () => `$property must be ${ROOM_NAME_RULE}`,
       },
     },
     options,
