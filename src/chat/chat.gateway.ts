@@ -13,8 +13,10 @@ import { ChatService } from './chat.service';
 import { DirectMessageDto } from './dto/direct-message.dto';
 import { HistoryQueryDto } from './dto/history-query.dto';
 import { SendMessageDto } from './dto/send-message.dto';
+import { ResumeDto } from './dto/resume.dto';
 import { RoomDto } from './dto/room.dto';
 import { SetNicknameDto } from './dto/set-nickname.dto';
+import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import type { HistoryFrame, InboundEvent, PresenceFrame } from './protocol';
 import { WsProtocolExceptionFilter } from './ws-exception.filter';
@@ -30,10 +32,11 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly chat: ChatService,
     private readonly rooms: RoomsService,
+    private readonly resumes: ResumeService,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    void this.chat.connect(socket, request.socket.remoteAddress ?? 'unknown');
+    void this.chat.connect(socket, request.socket.remoteAddress ?? 'unknown', request.url);
   }
 
   /** platform-ws passes the close code as the second argument. */
@@ -75,6 +78,11 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @on('who')
   who(@MessageBody() dto: RoomDto, @ConnectedSocket() socket: WebSocket): PresenceFrame {
     return this.rooms.who(socket, dto);
+  }
+
+  @on('resume')
+  resume(@MessageBody() dto: ResumeDto, @ConnectedSocket() socket: WebSocket): Promise<void> {
+    return this.resumes.resume(socket, dto);
   }
 
   @on('typing')

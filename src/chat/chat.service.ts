@@ -2,7 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/comm
 import type { WebSocket } from 'ws';
 import { FanoutService } from '../fanout/fanout.service';
 import { Session } from '../fanout/session';
-import { MessageStore, StoreUnavailableError, type MessagePage } from '../messages/message-store.service';
+import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
 import { DEFAULT_PAGE_SIZE } from '../messages/page-query.dto';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { NicknamesService } from '../users/nicknames.service';
@@ -12,8 +12,12 @@ import type { DirectMessageDto } from './dto/direct-message.dto';
 import type { HistoryQueryDto } from './dto/history-query.dto';
 import type { SendMessageDto } from './dto/send-message.dto';
 import type { SetNicknameDto } from './dto/set-nickname.dto';
-import { DEFAULT_ROOM, ErrorCode, type HistoryFrame, type NotificationFrame } from './protocol';
+import { DEFAULT_ROOM, encodeFrame, ErrorCode, type HistoryFrame } from './protocol';
+import { ResumeDto } from './dto/resume.dto';
+import { assertMember, historyFrame, notification } from './frames';
+import { ResumeService } from './resume.service';
 import { toErrorFrame } from './ws-exception.filter';
+import { validatePayload } from './ws-validation.pipe';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
@@ -31,28 +35,39 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly fanout: FanoutService,
     private readonly store: MessageStore,
     private readonly metrics: ChatMetrics,
+    private readonly resume: ResumeService,
   ) {}
 
-  /** Welcome, history, then the join notification; never rejects. */
-  async connect(socket: WebSocket, remoteAddress: string): Promise<void> {
+  /**
+   * Welcome, history, then the join notification; or, with `?since=&rooms=` on the URL, welcome
+   * and a replay of those rooms (see ResumeService). Never rejects.
+   */
+  async connect(socket: WebSocket, remoteAddress: string, url = '/'): Promise<void> {
     try {
-      await this.open(socket, remoteAddress);
+      await this.open(socket, remoteAddress, url);
     } catch (error) {
       this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
       socket.close(INTERNAL_ERROR, 'Internal error');
     }
   }
 
-  private async open(socket: WebSocket, remoteAddress: string): Promise<void> {
+  private async open(socket: WebSocket, remoteAddress: string, url: string): Promise<void> {
     if (this.shuttingDown) {
       socket.close(GOING_AWAY, 'Server shutting down');
       return;
+    }
+    let resume: ResumeDto | undefined;
+    let badResume: unknown;
+    try {
+      resume = resumeFromUrl(url);
+    } catch (error) {
+      badResume = error;
     }
     const session = new Session(socket, this.nicknames.nextGuestName(), remoteAddress, this.metrics.delivery);
     this.nicknames.register(session);
     // Added before the history is read: live frames are held, then deduplicated against it.
     this.fanout.add(session);
-    this.members.join(session, DEFAULT_ROOM);
+    for (const room of resume?.rooms ?? [DEFAULT_ROOM]) this.members.join(session, room);
     this.metrics.connectedClients.inc();
     this.logger.log({ msg: 'connection open', remoteAddress, nickname: session.nickname });
     session.send({
@@ -63,6 +78,8 @@ export class ChatService implements BeforeApplicationShutdown {
       room: DEFAULT_ROOM,
       rooms: [...session.rooms],
     });
+    if (badResume !== undefined) session.send(toErrorFrame(badResume, 'resume'));
+    if (resume) return this.openResumed(session, resume);
 
     const lastHistoryIds = new Map<string, number>();
     try {
@@ -78,6 +95,23 @@ export class ChatService implements BeforeApplicationShutdown {
       session.write(this.fanout.toRoom(DEFAULT_ROOM, notification('join', DEFAULT_ROOM, session.nickname), session));
     }
     session.goLive(lastHistoryIds);
+  }
+
+  private async openResumed(session: Session, { since, rooms }: ResumeDto): Promise<void> {
+    let lastIds: Map<string, number> | undefined;
+    try {
+      lastIds = await this.resume.replay(session, since, [...session.rooms]);
+    } catch (error) {
+      if (session.isClosed) return;
+      session.send(toErrorFrame(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error), 'resume'));
+    }
+    if (session.isClosed) return;
+    for (const room of rooms ?? [DEFAULT_ROOM]) {
+      if (session.rooms.has(room)) {
+        session.write(this.fanout.toRoom(room, notification('join', room, session.nickname), session));
+      }
+    }
+    session.goLive(lastIds);
   }
 
   disconnect(socket: WebSocket, code?: number): void {
@@ -108,8 +142,17 @@ export class ChatService implements BeforeApplicationShutdown {
     const room = dto.room ?? DEFAULT_ROOM;
     assertMember(session, room);
     this.metrics.messagesReceived.inc();
-    const stored = await this.store.append({ room, nickname: session.nickname, body: dto.message, clientMsgId: dto.clientMsgId });
-    this.fanout.toRoom(room, stored);
+    const { frame, duplicate } = await this.store.append({
+      room,
+      nickname: session.nickname,
+      body: dto.message,
+      clientMsgId: dto.clientMsgId,
+    });
+    if (frame.clientMsgId !== undefined) {
+      session.deliver(encodeFrame({ type: 'ack', clientMsgId: frame.clientMsgId, id: frame.id, room }));
+    }
+    if (duplicate) return; // a resend: acknowledged again, never broadcast twice
+    this.fanout.toRoom(room, frame);
     this.metrics.messagesBroadcast.inc();
   }
 
@@ -121,13 +164,17 @@ export class ChatService implements BeforeApplicationShutdown {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
     }
     this.metrics.messagesReceived.inc();
-    const stored = await this.store.appendDirect({
+    const { frame, duplicate } = await this.store.appendDirect({
       from: session.nickname,
       to: recipient.nickname,
       body: dto.message,
       clientMsgId: dto.clientMsgId,
     });
-    this.fanout.toSessions([session, recipient], stored);
+    if (frame.clientMsgId !== undefined) {
+      session.deliver(encodeFrame({ type: 'ack', clientMsgId: frame.clientMsgId, id: frame.id, to: frame.to }));
+    }
+    if (duplicate) return;
+    this.fanout.toSessions([session, recipient], frame);
     this.metrics.messagesBroadcast.inc();
   }
 
@@ -162,20 +209,6 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 }
 
-export function assertMember(session: Session, room: string): void {
-  if (!session.rooms.has(room)) {
-    throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
-  }
-}
-
-export function historyFrame(room: string, page: MessagePage): HistoryFrame {
-  return { type: 'history', room, messages: page.messages, hasMore: page.hasMore };
-}
-
-export function notification(event: 'join' | 'leave', room: string, nickname: string): NotificationFrame {
-  return { type: 'notification', event, room, nickname, message: `${nickname} ${event === 'join' ? 'joined' : 'left'}` };
-}
-
 function closeGoingAway(socket: WebSocket): Promise<void> {
   return new Promise((resolve) => {
     if (socket.readyState === socket.CLOSED) return resolve();
@@ -189,4 +222,13 @@ function closeGoingAway(socket: WebSocket): Promise<void> {
     });
     socket.close(GOING_AWAY, 'Server shutting down');
   });
+}
+
+/** `?since=12&rooms=general,eng` on the connection URL; undefined when neither is given. */
+function resumeFromUrl(url: string): ResumeDto | undefined {
+  const query = new URL(url, 'ws://localhost').searchParams;
+  const since = query.get('since');
+  const rooms = query.get('rooms');
+  if (since === null && rooms === null) return undefined;
+  return validatePayload(ResumeDto, { since: since ?? '0', ...(rooms === null ? {} : { rooms }) });
 }

@@ -16,7 +16,7 @@ export enum ErrorCode {
 }
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 export interface MessageFrame {
@@ -82,6 +82,31 @@ export interface DirectFrame {
   clientMsgId?: string;
 }
 
+/** Sent to the sender only, once its message is durably committed (or was already, for a resend). */
+export interface AckFrame {
+  type: 'ack';
+  clientMsgId: string;
+  id: number;
+  /** Set for a room message. */
+  room?: string;
+  /** Set for a direct message. */
+  to?: string;
+}
+
+/** Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. */
+export interface GapFrame {
+  type: 'gap';
+  room: string;
+  afterId: number;
+  beforeId: number;
+}
+
+/** The replay is complete; `lastId` is the newest replayed id (or `since` if there was nothing). */
+export interface ResumedFrame {
+  type: 'resumed';
+  lastId: number;
+}
+
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -99,6 +124,9 @@ export type ServerFrame =
   | PresenceFrame
   | TypingFrame
   | DirectFrame
+  | AckFrame
+  | GapFrame
+  | ResumedFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -112,6 +140,9 @@ export const SERVER_FRAME_TYPES = [
   'presence',
   'typing',
   'direct',
+  'ack',
+  'gap',
+  'resumed',
   'error',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.

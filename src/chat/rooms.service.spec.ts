@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import type { WebSocket } from 'ws';
 import { sqliteOptions } from '../database/typeorm-options';
@@ -12,6 +13,7 @@ import { RoomMembersService } from '../users/room-members.service';
 import { ChatException } from './chat.exception';
 import { ChatService } from './chat.service';
 import { ErrorCode, type MessageFrame, type NotificationFrame } from './protocol';
+import { ResumeService } from './resume.service';
 import { RoomsService, TYPING_THROTTLE_MS } from './rooms.service';
 
 interface FakeSocket {
@@ -110,9 +112,9 @@ describe(RoomsService.name, () => {
   /** Stores a message and delivers it to the room, as ChatService.postMessage does. */
   async function post(room: string, body: string, nickname = 'bob'): Promise<MessageFrame> {
     const message: NewMessage = { room, nickname, body };
-    const stored = await store.append(message);
-    fanout.toRoom(room, stored);
-    return stored;
+    const { frame } = await store.append(message);
+    fanout.toRoom(room, frame);
+    return frame;
   }
 
   /**
@@ -170,7 +172,9 @@ describe(RoomsService.name, () => {
 
     it("sends the room's last 50 messages with hasMore", async () => {
       const alice = connect('alice');
-      const stored = await Promise.all(Array.from({ length: 51 }, (_, i) => store.append({ room: 'dev', nickname: 'bob', body: `m${i}` })));
+      const stored = await Promise.all(
+        Array.from({ length: 51 }, async (_, i) => (await store.append({ room: 'dev', nickname: 'bob', body: `m${i}` })).frame),
+      );
       alice.clear();
 
       await sut.join(alice.socket, { room: 'dev' });
@@ -223,7 +227,7 @@ describe(RoomsService.name, () => {
       const alice = connect('alice');
       const bob = connect('bob');
       members.join(bob.session, 'dev');
-      const inHistory = await store.append({ room: 'dev', nickname: 'bob', body: 'committed before the read' });
+      const { frame: inHistory } = await store.append({ room: 'dev', nickname: 'bob', body: 'committed before the read' });
       alice.clear();
       const history = slowHistory();
 
@@ -381,7 +385,8 @@ describe(RoomsService.name, () => {
     // RoomsService and ChatService still must not leave a ghost member if it ever does.
     it('announces neither join nor leave for a client that leaves general while it is still connecting', async () => {
       jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-      const chat = new ChatService(new NicknamesService(), members, fanout, store, metrics);
+      const resume = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX: 1000 }));
+      const chat = new ChatService(new NicknamesService(), members, fanout, store, metrics, resume);
       const bobSocket = fakeSocket();
       await chat.connect(bobSocket as unknown as WebSocket, '10.0.0.1');
       const bob = client(bobSocket, fanout.sessionOf(bobSocket as unknown as WebSocket));

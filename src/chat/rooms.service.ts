@@ -4,7 +4,7 @@ import { FanoutService } from '../fanout/fanout.service';
 import { MessageStore } from '../messages/message-store.service';
 import { DEFAULT_PAGE_SIZE } from '../messages/page-query.dto';
 import { RoomMembersService } from '../users/room-members.service';
-import { assertMember, historyFrame, notification } from './chat.service';
+import { assertMember, historyFrame, notification } from './frames';
 import type { RoomDto } from './dto/room.dto';
 import { DEFAULT_ROOM, type PresenceFrame } from './protocol';
 
@@ -53,10 +53,8 @@ export class RoomsService {
     // The connect-time join of `general` is announced only once the session goes live.
     const joining = session.isJoining(room) || (!session.isLive && room === DEFAULT_ROOM);
     if (!this.members.leave(session, room)) return;
-    if (joining) {
-      session.releaseRoom(room, 0, true); // its join was never announced, so neither is its leave
-      return;
-    }
+    session.releaseRoom(room, 0, true); // drop anything held for the room: the leaver gets none of it
+    if (joining) return; // its join was never announced, so neither is its leave
     this.fanout.toRoom(room, notification('leave', room, session.nickname));
   }
 

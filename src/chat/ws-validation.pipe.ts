@@ -17,17 +17,22 @@ export class WsValidationPipe implements PipeTransform {
     if (metadata.type !== 'body' || !metatype || metatype === Object) {
       return value;
     }
-    const data = value ?? {};
-    if (typeof data !== 'object' || Array.isArray(data)) {
-      throw new ChatException(ErrorCode.VALIDATION, 'data must be an object');
-    }
-    const dto = plainToInstance(metatype as new () => object, data);
-    const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true });
-    if (errors.length > 0) {
-      throw new ChatException(ErrorCode.VALIDATION, describe(errors));
-    }
-    return dto;
+    return validatePayload(metatype as new () => object, value);
   }
+}
+
+/** Turns plain data into a validated DTO instance, or throws VALIDATION naming the first broken rule per field. */
+export function validatePayload<T extends object>(dtoClass: new () => T, value: unknown): T {
+  const data = value ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ChatException(ErrorCode.VALIDATION, 'data must be an object');
+  }
+  const dto = plainToInstance(dtoClass, data);
+  const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true });
+  if (errors.length > 0) {
+    throw new ChatException(ErrorCode.VALIDATION, describe(errors));
+  }
+  return dto;
 }
 
 export function describe(errors: ValidationError[]): string {

@@ -10,6 +10,7 @@ describe(validateEnvironment.name, () => {
       MAX_PAYLOAD_BYTES: 65536,
       LOG_LEVEL: 'info',
       SQLITE_SYNCHRONOUS: 'FULL',
+      RESUME_MAX: 1000,
     });
   });
 

@@ -31,6 +31,13 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Most messages replayed per room on resume; older ones are announced with a `gap` frame. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RESUME_MAX = 1000;
+
   /** FULL fsyncs every group commit; NORMAL survives a process crash but not a power cut. */
   @IsOptional()
   @IsIn(['FULL', 'NORMAL'])

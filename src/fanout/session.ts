@@ -11,6 +11,12 @@ export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
 const UNCOUNTED: DeliveryStats = { frames: 0 };
 const NO_HISTORY: ReadonlyMap<string, number> = new Map();
 
+interface RoomHold {
+  frames: Held[];
+  /** False while this is a join whose notification has not been sent yet. */
+  announced: boolean;
+}
+
 interface Held {
   data: Buffer;
   /** A room message's id, for dropping what a history page already contained; 0 otherwise. */
@@ -29,7 +35,7 @@ export class Session {
   /** Last relayed typing indicator per room (epoch ms), for throttling. */
   readonly typingAt = new Map<string, number>();
   private held: Held[] | null = [];
-  private heldRooms: Map<string, Held[]> | null = null;
+  private heldRooms: Map<string, RoomHold> | null = null;
   private ended = false;
   private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -77,7 +83,7 @@ export class Session {
   deliver(data: Buffer, messageId = 0, room?: string): void {
     const roomHold = room === undefined ? undefined : this.heldRooms?.get(room);
     if (roomHold) {
-      roomHold.push({ data, messageId, room });
+      roomHold.frames.push({ data, messageId, room });
     } else if (this.held) {
       this.held.push({ data, messageId, room });
     } else {
@@ -90,27 +96,36 @@ export class Session {
    * pages already contained (id <= that room's last history id), so nothing is lost or shown twice.
    */
   goLive(lastHistoryIds: ReadonlyMap<string, number> = NO_HISTORY): void {
+    if (this.held === null) return;
     const held = this.held ?? [];
     this.held = null;
     this.flush(held, (room) => lastHistoryIds.get(room) ?? 0);
     this.signalLive();
   }
 
-  /** Holds one room's frames while its history is read for a `join`. */
-  holdRoom(room: string): void {
-    (this.heldRooms ??= new Map()).set(room, []);
+  /**
+   * Holds one room's frames while a history snapshot of it is read: for a `join` (not announced
+   * yet), or for a `resume` of a room the session is already in (`announced`).
+   */
+  holdRoom(room: string, announced = false): void {
+    (this.heldRooms ??= new Map()).set(room, { frames: [], announced });
   }
 
+  /** In the middle of a join whose notification has not gone out. */
   isJoining(room: string): boolean {
+    return this.heldRooms?.get(room)?.announced === false;
+  }
+
+  isHeld(room: string): boolean {
     return this.heldRooms?.has(room) ?? false;
   }
 
   /** Flushes a room hold, dropping messages up to `lastHistoryId`; `discard` drops everything held. */
   releaseRoom(room: string, lastHistoryId: number, discard = false): void {
-    const held = this.heldRooms?.get(room);
-    if (!held) return;
+    const hold = this.heldRooms?.get(room);
+    if (!hold) return;
     this.heldRooms!.delete(room);
-    if (!discard) this.flush(held, () => lastHistoryId);
+    if (!discard) this.flush(hold.frames, () => lastHistoryId);
   }
 
   write(data: Buffer): void {

@@ -4,6 +4,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity({ name: 'direct_messages' })
 @Index('idx_direct_messages_recipient_id', ['recipient', 'id'])
 @Index('idx_direct_messages_sender_id', ['sender', 'id'])
+@Index('uq_direct_messages_sender_client_msg_id', ['sender', 'clientMsgId'], { unique: true })
 export class DirectMessageEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;

@@ -5,13 +5,21 @@ import type { DirectFrame, MessageFrame } from '../chat/protocol';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { sqliteOptions } from '../database/typeorm-options';
 import { MessageEntity } from './message.entity';
-import { MessageStore, StoreUnavailableError, type NewDirectMessage, type NewMessage, type StoredRoom } from './message-store.service';
+import {
+  MessageStore,
+  StoreUnavailableError,
+  type NewDirectMessage,
+  type NewMessage,
+  type Stored,
+  type StoredRoom,
+} from './message-store.service';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const general = (body: string, extra: Partial<NewMessage> = {}): NewMessage => ({ room: 'general', nickname: 'alice', body, ...extra });
 const inRoom = (room: string, body: string): NewMessage => ({ room, nickname: 'bob', body });
 const dm = (body: string, extra: Partial<NewDirectMessage> = {}): NewDirectMessage => ({ from: 'alice', to: 'bob', body, ...extra });
+const frameOf = async <F>(stored: Promise<Stored<F>>): Promise<F> => (await stored).frame;
 
 describe(MessageStore.name, () => {
   let ds: DataSource;
@@ -47,22 +55,25 @@ describe(MessageStore.name, () => {
       const stored = await sut.append({ room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', clientMsgId: 'c-1' });
 
       expect(stored).toStrictEqual({
-        type: 'message',
-        id: 1,
-        room: 'general',
-        nickname: 'alice',
-        message: '<b>hi</b> 张三 😀',
-        sentAt: expect.stringMatching(ISO_UTC),
-        clientMsgId: 'c-1',
+        frame: {
+          type: 'message',
+          id: 1,
+          room: 'general',
+          nickname: 'alice',
+          message: '<b>hi</b> 张三 😀',
+          sentAt: expect.stringMatching(ISO_UTC),
+          clientMsgId: 'c-1',
+        },
+        duplicate: false,
       });
       expect(db.prepare('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages').all()).toEqual([
-        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.sentAt, client_msg_id: 'c-1' },
+        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.frame.sentAt, client_msg_id: 'c-1' },
       ]);
     });
 
     it('leaves clientMsgId out of the frame when none was given', async () => {
-      const stored = await sut.append(general('hi'));
-      expect(Object.keys(stored)).toEqual(['type', 'id', 'room', 'nickname', 'message', 'sentAt']);
+      const { frame } = await sut.append(general('hi'));
+      expect(Object.keys(frame)).toEqual(['type', 'id', 'room', 'nickname', 'message', 'sentAt']);
     });
 
     it('commits appends made in the same tick in one transaction, resolving in call order', async () => {
@@ -71,7 +82,7 @@ describe(MessageStore.name, () => {
 
       const frames = await Promise.all(
         ['one', 'two', 'three'].map((body) =>
-          sut.append(general(body)).then((frame) => {
+          sut.append(general(body)).then(({ frame }) => {
             resolved.push(frame.id);
             return frame;
           }),
@@ -89,8 +100,8 @@ describe(MessageStore.name, () => {
     it('commits appends made in later ticks in later transactions, with increasing ids', async () => {
       const transaction = jest.spyOn(db, 'transaction');
 
-      const first = await sut.append(general('first'));
-      const second = await sut.append(general('second'));
+      const { frame: first } = await sut.append(general('first'));
+      const { frame: second } = await sut.append(general('second'));
 
       expect(transaction).toHaveBeenCalledTimes(2);
       expect(second.id).toBeGreaterThan(first.id);
@@ -100,7 +111,7 @@ describe(MessageStore.name, () => {
     it('splits a burst larger than one batch (512) into several transactions, keeping order', async () => {
       const transaction = jest.spyOn(db, 'transaction');
 
-      const frames = await Promise.all(Array.from({ length: 600 }, (_, i) => sut.append(general(`m${i}`))));
+      const frames = await Promise.all(Array.from({ length: 600 }, (_, i) => frameOf(sut.append(general(`m${i}`)))));
 
       expect(transaction).toHaveBeenCalledTimes(2);
       expect(ids(frames)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
@@ -139,7 +150,7 @@ describe(MessageStore.name, () => {
       expect(rowCount()).toBe(0);
 
       db.exec('DROP TRIGGER reject_b');
-      await expect(sut.append(general('after'))).resolves.toMatchObject({ id: 1, message: 'after' });
+      await expect(sut.append(general('after'))).resolves.toMatchObject({ frame: { id: 1, message: 'after' }, duplicate: false });
     });
 
     it('recovers once the database takes writes again', async () => {
@@ -147,7 +158,7 @@ describe(MessageStore.name, () => {
       await expect(sut.append(general('lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
 
       db.pragma('query_only = 0');
-      const stored = await sut.append(general('kept'));
+      const { frame: stored } = await sut.append(general('kept'));
 
       expect(stored).toMatchObject({ id: 1, message: 'kept' });
       await expect(sut.page({ room: 'general', limit: 10 })).resolves.toEqual({ messages: [stored], hasMore: false });
@@ -164,22 +175,25 @@ describe(MessageStore.name, () => {
       const stored = await sut.appendDirect(dm('<i>psst</i> 😀', { clientMsgId: 'd-1' }));
 
       expect(stored).toStrictEqual({
-        type: 'direct',
-        id: 1,
-        from: 'alice',
-        to: 'bob',
-        message: '<i>psst</i> 😀',
-        sentAt: expect.stringMatching(ISO_UTC),
-        clientMsgId: 'd-1',
+        frame: {
+          type: 'direct',
+          id: 1,
+          from: 'alice',
+          to: 'bob',
+          message: '<i>psst</i> 😀',
+          sentAt: expect.stringMatching(ISO_UTC),
+          clientMsgId: 'd-1',
+        },
+        duplicate: false,
       });
       expect(db.prepare('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages').all()).toEqual([
-        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.sentAt, client_msg_id: 'd-1' },
+        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.frame.sentAt, client_msg_id: 'd-1' },
       ]);
     });
 
     it('leaves clientMsgId out of the frame when none was given', async () => {
-      const stored = await sut.appendDirect(dm('hi'));
-      expect(Object.keys(stored)).toEqual(['type', 'id', 'from', 'to', 'message', 'sentAt']);
+      const { frame } = await sut.appendDirect(dm('hi'));
+      expect(Object.keys(frame)).toEqual(['type', 'id', 'from', 'to', 'message', 'sentAt']);
     });
 
     it('stores nothing in messages or rooms, and page() never returns it', async () => {
@@ -196,8 +210,8 @@ describe(MessageStore.name, () => {
     it('commits room and direct appends made in the same tick in one transaction, resolving in call order', async () => {
       const transaction = jest.spyOn(db, 'transaction');
       const resolved: string[] = [];
-      const track = <T extends MessageFrame | DirectFrame>(promise: Promise<T>): Promise<T> =>
-        promise.then((frame) => {
+      const track = <T extends MessageFrame | DirectFrame>(promise: Promise<Stored<T>>): Promise<T> =>
+        promise.then(({ frame }) => {
           resolved.push(frame.message);
           return frame;
         });
@@ -239,6 +253,177 @@ describe(MessageStore.name, () => {
       await sut.close();
       await expect(sut.appendDirect(dm('too late'))).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(directRowCount()).toBe(0);
+    });
+  });
+
+  describe('idempotency by clientMsgId', () => {
+    const T1 = '2026-11-21T23:44:19.123Z';
+    const T2 = '2026-11-21T23:45:00.000Z';
+
+    /** Each later batch gets a later sentAt, so a resend answered with the original is told apart. */
+    beforeEach(() => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'], now: new Date(T1) });
+    });
+
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    const messageRows = () => db.prepare('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages ORDER BY id').all();
+    const directRows = () =>
+      db.prepare('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages ORDER BY id').all();
+
+    it('stores a clientMsgId sent twice in one batch once; the second resolves as a duplicate of the first', async () => {
+      const transaction = jest.spyOn(db, 'transaction');
+
+      const [first, second] = await Promise.all([
+        sut.append(general('original', { clientMsgId: 'c-1' })),
+        sut.append(general('resent text', { clientMsgId: 'c-1' })),
+      ]);
+
+      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(first).toStrictEqual({
+        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'original', sentAt: T1, clientMsgId: 'c-1' },
+        duplicate: false,
+      });
+      expect(second).toStrictEqual({ frame: first.frame, duplicate: true });
+      expect(messageRows()).toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'original', sent_at: T1, client_msg_id: 'c-1' }]);
+    });
+
+    it('answers a resend in a later batch with the original id, text and sentAt, storing nothing new', async () => {
+      const first = await sut.append(general('original', { clientMsgId: 'c-1' }));
+      await sut.append(general('in between'));
+      jest.setSystemTime(new Date(T2));
+
+      const resend = await sut.append(general('resent text', { clientMsgId: 'c-1', nickname: 'renamed' }));
+
+      expect(first.duplicate).toBe(false);
+      expect(resend).toStrictEqual({
+        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'original', sentAt: T1, clientMsgId: 'c-1' },
+        duplicate: true,
+      });
+      expect(rowCount()).toBe(2);
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 2 }]);
+      // ids stay strictly increasing; a resend may use up one (SQLite AUTOINCREMENT), never reuse it
+      const next = await sut.append(general('new', { clientMsgId: 'c-2' }));
+      expect(next).toMatchObject({ frame: { sentAt: T2 }, duplicate: false });
+      expect(next.frame.id).toBeGreaterThan(2);
+    });
+
+    it('keeps resolving in call order when a batch mixes new messages and resends', async () => {
+      await sut.append(general('original', { clientMsgId: 'c-1' }));
+      const resolved: string[] = [];
+      const track = (p: Promise<Stored<MessageFrame>>) =>
+        p.then(({ frame, duplicate }) => {
+          resolved.push(`${frame.message}${duplicate ? ' (dup)' : ''}`);
+          return frame.id;
+        });
+
+      const [a, again, b, bAgain] = await Promise.all([
+        track(sut.append(general('a'))),
+        track(sut.append(general('again', { clientMsgId: 'c-1' }))),
+        track(sut.append(general('b', { clientMsgId: 'c-2' }))),
+        track(sut.append(general('b again', { clientMsgId: 'c-2' }))),
+      ]);
+
+      expect(resolved).toEqual(['a', 'original (dup)', 'b', 'b (dup)']);
+      expect(again).toBe(1);
+      expect(b).toBeGreaterThan(a);
+      expect(bAgain).toBe(b);
+      expect(rowCount()).toBe(3);
+    });
+
+    it('stores the same clientMsgId once per room', async () => {
+      const inGeneral = await sut.append(general('hi general', { clientMsgId: 'c-1' }));
+      const inDev = await sut.append(general('hi dev', { clientMsgId: 'c-1', room: 'dev' }));
+
+      expect(inGeneral).toMatchObject({ frame: { id: 1, room: 'general', message: 'hi general' }, duplicate: false });
+      expect(inDev).toMatchObject({ frame: { id: 2, room: 'dev', message: 'hi dev' }, duplicate: false });
+      expect(rowCount()).toBe(2);
+    });
+
+    it('never deduplicates messages without a clientMsgId', async () => {
+      const results = await Promise.all([sut.append(general('same')), sut.append(general('same'))]);
+      const later = await sut.append(general('same'));
+
+      expect([...results, later].map(({ frame, duplicate }) => [frame.id, duplicate])).toEqual([
+        [1, false],
+        [2, false],
+        [3, false],
+      ]);
+      expect(rowCount()).toBe(3);
+    });
+
+    it('deduplicates direct messages per sender, answering with the original', async () => {
+      const first = await sut.appendDirect(dm('original', { clientMsgId: 'd-1' }));
+      jest.setSystemTime(new Date(T2));
+
+      const [sameRecipient, otherRecipient] = await Promise.all([
+        sut.appendDirect(dm('resent', { clientMsgId: 'd-1' })),
+        sut.appendDirect(dm('resent elsewhere', { clientMsgId: 'd-1', to: 'carol' })),
+      ]);
+
+      const original = { type: 'direct', id: 1, from: 'alice', to: 'bob', message: 'original', sentAt: T1, clientMsgId: 'd-1' };
+      expect(first).toStrictEqual({ frame: original, duplicate: false });
+      expect(sameRecipient).toStrictEqual({ frame: original, duplicate: true });
+      expect(otherRecipient).toStrictEqual({ frame: original, duplicate: true });
+      expect(directRowCount()).toBe(1);
+    });
+
+    it('stores a direct message from another sender with the same clientMsgId as a new row', async () => {
+      await sut.appendDirect(dm('from alice', { clientMsgId: 'd-1' }));
+
+      const fromBob = await sut.appendDirect(dm('from bob', { clientMsgId: 'd-1', from: 'bob', to: 'alice' }));
+
+      expect(fromBob).toMatchObject({ frame: { id: 2, from: 'bob', to: 'alice', message: 'from bob' }, duplicate: false });
+      expect(directRows()).toEqual([
+        { id: 1, sender: 'alice', recipient: 'bob', body: 'from alice', sent_at: T1, client_msg_id: 'd-1' },
+        { id: 2, sender: 'bob', recipient: 'alice', body: 'from bob', sent_at: T1, client_msg_id: 'd-1' },
+      ]);
+    });
+
+    it('keeps room and direct clientMsgIds apart', async () => {
+      const [room, direct] = await Promise.all([
+        sut.append(general('room', { clientMsgId: 'x' })),
+        sut.appendDirect(dm('direct', { clientMsgId: 'x' })),
+      ]);
+
+      expect([room.duplicate, direct.duplicate]).toEqual([false, false]);
+      expect([rowCount(), directRowCount()]).toEqual([1, 1]);
+    });
+
+    it('stores a retry of a failed batch once, as a new message', async () => {
+      db.pragma('query_only = 1');
+      await expect(sut.append(general('first try', { clientMsgId: 'c-1' }))).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(sut.appendDirect(dm('first try', { clientMsgId: 'd-1' }))).rejects.toBeInstanceOf(StoreUnavailableError);
+      db.pragma('query_only = 0');
+      jest.setSystemTime(new Date(T2));
+
+      const [retry, retryAgain] = await Promise.all([
+        sut.append(general('retry', { clientMsgId: 'c-1' })),
+        sut.append(general('retry', { clientMsgId: 'c-1' })),
+      ]);
+      const directRetry = await sut.appendDirect(dm('retry', { clientMsgId: 'd-1' }));
+
+      expect(retry).toStrictEqual({
+        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'retry', sentAt: T2, clientMsgId: 'c-1' },
+        duplicate: false,
+      });
+      expect(retryAgain).toStrictEqual({ frame: retry.frame, duplicate: true });
+      expect(directRetry).toMatchObject({ frame: { id: 1, message: 'retry', sentAt: T2 }, duplicate: false });
+      expect(messageRows()).toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'retry', sent_at: T2, client_msg_id: 'c-1' }]);
+      expect(directRowCount()).toBe(1);
+    });
+
+    it('stores a resend once when the batch it was in rolled back for another row', async () => {
+      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+      const failed = await Promise.allSettled([sut.append(general('a', { clientMsgId: 'c-a' })), sut.append(general('b'))]);
+      expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      db.exec('DROP TRIGGER reject_b');
+
+      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ frame: { id: 1 }, duplicate: false });
+      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ frame: { id: 1 }, duplicate: true });
+      expect(rowCount()).toBe(1);
     });
   });
 
@@ -305,7 +490,7 @@ describe(MessageStore.name, () => {
 
     it('waits until every pending append is committed', async () => {
       const settled: number[] = [];
-      const pending = [sut.append(general('a')), sut.append(general('b'))].map((p) => p.then((f) => settled.push(f.id)));
+      const pending = [sut.append(general('a')), sut.append(general('b'))].map((p) => p.then(({ frame }) => settled.push(frame.id)));
       expect(rowCount()).toBe(0);
 
       await sut.drain();
@@ -322,7 +507,7 @@ describe(MessageStore.name, () => {
 
       await sut.close();
 
-      await expect(accepted).resolves.toMatchObject({ id: 1, message: 'accepted' });
+      await expect(accepted).resolves.toMatchObject({ frame: { id: 1, message: 'accepted' }, duplicate: false });
       expect(rowCount()).toBe(1);
       const refused = sut.append(general('too late'));
       await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -395,6 +580,65 @@ describe(MessageStore.name, () => {
     it('rejects with StoreUnavailableError when the database cannot be read', async () => {
       await ds.destroy();
       await expect(sut.page({ room: 'general', limit: 5 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+
+  describe('newestSince', () => {
+    // general: ids 1..10, 14, 15; other: ids 11..13
+    beforeEach(async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => sut.append(general(`g${i + 1}`))));
+      await Promise.all(['o1', 'o2', 'o3'].map((body) => sut.append(inRoom('other', body))));
+      await Promise.all(['g14', 'g15'].map((body) => sut.append(general(body, { clientMsgId: `c-${body}` }))));
+    });
+
+    const newest = async (room: string, after: number, limit: number) => {
+      const result = await sut.newestSince(room, after, limit);
+      return { ids: ids(result.messages), hasMore: result.hasMore };
+    };
+
+    it('returns every message above `after`, oldest first, when they fit', async () => {
+      await expect(newest('general', 0, 12)).resolves.toEqual({ ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15], hasMore: false });
+      await expect(newest('general', 0, 200)).resolves.toEqual({ ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15], hasMore: false });
+      await expect(newest('general', 9, 3)).resolves.toEqual({ ids: [10, 14, 15], hasMore: false });
+    });
+
+    it('returns the newest `limit` with hasMore when older ones above `after` were left out', async () => {
+      await expect(newest('general', 0, 5)).resolves.toEqual({ ids: [8, 9, 10, 14, 15], hasMore: true });
+      await expect(newest('general', 8, 3)).resolves.toEqual({ ids: [10, 14, 15], hasMore: true });
+      await expect(newest('general', 0, 1)).resolves.toEqual({ ids: [15], hasMore: true });
+    });
+
+    it('keeps rooms apart', async () => {
+      await expect(newest('other', 0, 50)).resolves.toEqual({ ids: [11, 12, 13], hasMore: false });
+      await expect(newest('other', 11, 1)).resolves.toEqual({ ids: [13], hasMore: true });
+      await expect(newest('general', 10, 5)).resolves.toEqual({ ids: [14, 15], hasMore: false });
+      await expect(newest('general', 12, 5)).resolves.toEqual({ ids: [14, 15], hasMore: false });
+      await expect(newest('nobody-here', 0, 50)).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('is empty when `after` is the newest id or beyond it', async () => {
+      await expect(newest('general', 15, 5)).resolves.toEqual({ ids: [], hasMore: false });
+      await expect(newest('general', 1000, 5)).resolves.toEqual({ ids: [], hasMore: false });
+      await expect(newest('other', 13, 5)).resolves.toEqual({ ids: [], hasMore: false });
+    });
+
+    it('returns the same frames as page()', async () => {
+      const { messages } = await sut.newestSince('general', 9, 3);
+      await expect(sut.page({ room: 'general', limit: 3, after: 9 })).resolves.toEqual({ messages, hasMore: false });
+      expect(messages[2]).toStrictEqual({
+        type: 'message',
+        id: 15,
+        room: 'general',
+        nickname: 'alice',
+        message: 'g15',
+        sentAt: expect.stringMatching(ISO_UTC),
+        clientMsgId: 'c-g15',
+      });
+    });
+
+    it('rejects with StoreUnavailableError when the database cannot be read', async () => {
+      await ds.destroy();
+      await expect(sut.newestSince('general', 0, 5)).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 });

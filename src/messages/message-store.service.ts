@@ -28,6 +28,12 @@ export interface PageQuery {
   after?: number;
 }
 
+/** A committed message; `duplicate` when its clientMsgId had already been stored (nothing new was written). */
+export interface Stored<F> {
+  frame: F;
+  duplicate: boolean;
+}
+
 export interface MessagePage {
   messages: MessageFrame[];
   hasMore: boolean;
@@ -46,15 +52,21 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+type Reject = (e: StoreUnavailableError) => void;
 type Pending =
-  | { kind: 'room'; message: NewMessage; resolve: (stored: MessageFrame) => void; reject: (e: StoreUnavailableError) => void }
-  | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: DirectFrame) => void; reject: (e: StoreUnavailableError) => void };
+  | { kind: 'room'; message: NewMessage; resolve: (stored: Stored<MessageFrame>) => void; reject: Reject }
+  | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: Stored<DirectFrame>) => void; reject: Reject };
 
 interface Statements {
   insertMessage: Statement;
+  findMessage: Statement;
   insertDirect: Statement;
+  findDirect: Statement;
   touchRoom: Statement;
 }
+
+/** What the write transaction produced for one pending append. */
+type Written = { id: number; sentAt: string; duplicate: false } | { row: Record<string, unknown>; duplicate: true };
 
 /** Most rows one transaction takes; a larger backlog is written in several. */
 const MAX_BATCH = 512;
@@ -80,13 +92,16 @@ export class MessageStore {
     private readonly metrics: ChatMetrics,
   ) {}
 
-  /** Stores a room message; resolves once it is committed, with its id. */
-  append(message: NewMessage): Promise<MessageFrame> {
+  /**
+   * Stores a room message; resolves once it is committed, with its id. A message whose
+   * (room, clientMsgId) is already stored is not stored again: the original comes back.
+   */
+  append(message: NewMessage): Promise<Stored<MessageFrame>> {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'room', message, resolve, reject }));
   }
 
-  /** Stores a direct message; resolves once it is committed, with its id. */
-  appendDirect(message: NewDirectMessage): Promise<DirectFrame> {
+  /** Stores a direct message, idempotent per (sender, clientMsgId) like append(). */
+  appendDirect(message: NewDirectMessage): Promise<Stored<DirectFrame>> {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'direct', message, resolve, reject }));
   }
 
@@ -123,6 +138,18 @@ export class MessageStore {
       page.reverse();
     }
     return { messages: page.map(toMessageFrame), hasMore };
+  }
+
+  /**
+   * The newest `limit` messages of `room` with an id above `after`, oldest first; `hasMore`
+   * when older ones above `after` were left out (a resume gap).
+   */
+  async newestSince(room: string, after: number, limit: number): Promise<MessagePage> {
+    const rows = await this.read(() =>
+      this.messages.find({ where: { room, id: MoreThan(after) }, order: { id: 'DESC' }, take: limit + 1 }),
+    );
+    const page = rows.slice(0, limit).reverse();
+    return { messages: page.map(toMessageFrame), hasMore: rows.length > limit };
   }
 
   /** Every room that has messages, with its newest message id. */
@@ -162,10 +189,10 @@ export class MessageStore {
 
   private commit(batch: Pending[]): void {
     const sentAt = new Date().toISOString();
-    let ids: number[];
+    let written: Written[];
     const stopTimer = this.metrics.storeWriteSeconds.startTimer();
     try {
-      ids = this.writeBatch(batch, sentAt);
+      written = this.writeBatch(batch, sentAt);
       stopTimer();
       this.metrics.storeBatchSize.observe(batch.length);
       this.metrics.messagesStored.inc(batch.length);
@@ -177,12 +204,22 @@ export class MessageStore {
       return;
     }
     batch.forEach((pending, i) => {
+      const result = written[i];
       const clientMsgId = pending.message.clientMsgId ?? null;
       if (pending.kind === 'room') {
-        pending.resolve(toMessageFrame({ ...pending.message, id: ids[i], sentAt, clientMsgId }));
+        const { room, nickname, body } = pending.message;
+        pending.resolve(
+          result.duplicate
+            ? { frame: toMessageFrame(result.row as unknown as MessageEntity), duplicate: true }
+            : { frame: toMessageFrame({ id: result.id, room, nickname, body, sentAt, clientMsgId }), duplicate: false },
+        );
       } else {
         const { from, to, body } = pending.message;
-        pending.resolve(toDirectFrame({ id: ids[i], sender: from, recipient: to, body, sentAt, clientMsgId }));
+        pending.resolve(
+          result.duplicate
+            ? { frame: toDirectFrame(result.row as unknown as DirectRow), duplicate: true }
+            : { frame: toDirectFrame({ id: result.id, sender: from, recipient: to, body, sentAt, clientMsgId }), duplicate: false },
+        );
       }
     });
   }
@@ -191,24 +228,27 @@ export class MessageStore {
    * One synchronous SQLite transaction: nothing else can run on the shared connection
    * between BEGIN and COMMIT, so no reader ever sees a row that might still roll back.
    */
-  private writeBatch(batch: Pending[], sentAt: string): number[] {
+  private writeBatch(batch: Pending[], sentAt: string): Written[] {
     const db = this.database();
-    const { insertMessage, insertDirect, touchRoom } = (this.statements ??= prepare(db));
+    const s = (this.statements ??= prepare(db));
     return db.transaction(() => {
       const lastIdByRoom = new Map<string, number>();
-      const ids = batch.map((pending) => {
-        const m = pending.message;
+      const written = batch.map((pending): Written => {
+        const clientMsgId = pending.message.clientMsgId ?? null;
         if (pending.kind === 'direct') {
-          const dm = pending.message;
-          return Number(insertDirect.run(dm.from, dm.to, dm.body, sentAt, m.clientMsgId ?? null).lastInsertRowid);
+          const { from, to, body } = pending.message;
+          const { changes, lastInsertRowid } = s.insertDirect.run(from, to, body, sentAt, clientMsgId);
+          if (changes === 0) return { row: s.findDirect.get(from, clientMsgId) as Record<string, unknown>, duplicate: true };
+          return { id: Number(lastInsertRowid), sentAt, duplicate: false };
         }
         const { room, nickname, body } = pending.message;
-        const id = Number(insertMessage.run(room, nickname, body, sentAt, m.clientMsgId ?? null).lastInsertRowid);
-        lastIdByRoom.set(room, id);
-        return id;
+        const { changes, lastInsertRowid } = s.insertMessage.run(room, nickname, body, sentAt, clientMsgId);
+        if (changes === 0) return { row: s.findMessage.get(room, clientMsgId) as Record<string, unknown>, duplicate: true };
+        lastIdByRoom.set(room, Number(lastInsertRowid));
+        return { id: Number(lastInsertRowid), sentAt, duplicate: false };
       });
-      for (const [room, id] of lastIdByRoom) touchRoom.run(room, id);
-      return ids;
+      for (const [room, id] of lastIdByRoom) s.touchRoom.run(room, id);
+      return written;
     })();
   }
 
@@ -222,11 +262,22 @@ export class MessageStore {
 
 function prepare(db: Database): Statements {
   return {
+    // A resend (same clientMsgId) hits the unique index and inserts nothing: changes === 0.
     insertMessage: db.prepare(
-      'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (room, client_msg_id) DO NOTHING',
+    ),
+    findMessage: db.prepare(
+      'SELECT id, room, nickname, body, sent_at AS sentAt, client_msg_id AS clientMsgId ' +
+        'FROM messages WHERE room = ? AND client_msg_id = ?',
     ),
     insertDirect: db.prepare(
-      'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (sender, client_msg_id) DO NOTHING',
+    ),
+    findDirect: db.prepare(
+      'SELECT id, sender, recipient, body, sent_at AS sentAt, client_msg_id AS clientMsgId ' +
+        'FROM direct_messages WHERE sender = ? AND client_msg_id = ?',
     ),
     touchRoom: db.prepare(
       'INSERT INTO rooms (name, last_message_id) VALUES (?, ?) ' +
@@ -252,14 +303,16 @@ export function toMessageFrame(
   return frame;
 }
 
-function toDirectFrame(row: {
+interface DirectRow {
   id: number;
   sender: string;
   recipient: string;
   body: string;
   sentAt: string;
   clientMsgId: string | null;
-}): DirectFrame {
+}
+
+function toDirectFrame(row: DirectRow): DirectFrame {
   const frame: DirectFrame = {
     type: 'direct',
     id: row.id,

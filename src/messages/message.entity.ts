@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'messages' })
 @Index('idx_messages_room_id', ['room', 'id'])
+@Index('uq_messages_room_client_msg_id', ['room', 'clientMsgId'], { unique: true })
 export class MessageEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;

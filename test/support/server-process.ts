@@ -36,7 +36,10 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     }),
     15000,
     'server to listen',
-  );
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL'); // never leave a stray server holding the test run open
+    throw error;
+  });
   return { child, port, wsUrl: `ws://127.0.0.1:${port}/`, output: () => output, exited };
 }
 

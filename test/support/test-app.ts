@@ -18,6 +18,7 @@ const DEFAULT_ENV = {
   HEARTBEAT_INTERVAL_MS: '30000',
   MAX_PAYLOAD_BYTES: '65536',
   SQLITE_SYNCHRONOUS: 'NORMAL',
+  RESUME_MAX: '1000',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
