@@ -1,32 +1,43 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { DEFAULT_PAGE_SIZE } from '../src/messages/page-query.dto';
 import {
+  dmEntry,
+  joinRoom,
   launchChromium,
   messageTexts,
+  openRoom,
+  roomEntry,
+  roomTitles,
   setNick,
+  textOf,
   typeAndEnter,
+  unreadOf,
   WAIT_MS,
   waitForMessage,
   waitForStatus,
+  waitForText,
   waitForUsers,
+  waitUntil,
 } from './support/browser';
 import { ChatClient, withTimeout } from './support/chat-client';
 import { freePort, spawnServer, type ServerProcess } from './support/server-process';
-import { startServer, type TestServer } from './support/test-app';
+import { getJson, startServer, type TestServer } from './support/test-app';
 
 const RECONNECT_WAIT_MS = 20000;
 const DESKTOP = { width: 960, height: 600 };
 const PHONE = { width: 375, height: 667 };
 const XSS = '<img src=x onerror=alert(1)>';
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** One open chat tab, with what it reported that a test must not ignore. */
+/** One open chat tab, with what it reported that a test must not ignore, and every frame it received. */
 interface ChatPage {
   page: Page;
   dialogs: string[];
   pageErrors: string[];
+  received: string[];
 }
 
 describe('web client in a real browser (e2e)', () => {
@@ -41,15 +52,21 @@ describe('web client in a real browser (e2e)', () => {
     await browser?.close();
   });
 
-  /** Closes every tab before its server goes away; fails if any page opened a dialog or threw. */
-  async function closeTabs(): Promise<void> {
-    const open = [...tabs.values()];
-    tabs.clear();
-    await Promise.all(open.map(({ page }) => page.context().close()));
-    for (const { dialogs, pageErrors } of open) {
+  /** Closes tabs (all by default) before their server goes away; fails if any page opened a dialog or threw. */
+  async function closeTabs(pages: Page[] = [...tabs.keys()]): Promise<void> {
+    const closing = pages.map((page) => tabs.get(page)).filter((tab) => tab !== undefined);
+    for (const { page } of closing) tabs.delete(page);
+    await Promise.all(closing.map(({ page }) => page.context().close()));
+    for (const { dialogs, pageErrors } of closing) {
       expect(dialogs).toEqual([]);
       expect(pageErrors).toEqual([]);
     }
+  }
+
+  /** Whether any frame the tab's socket received mentions `text` (frames are JSON, so quotes are escaped). */
+  function received(page: Page, text: string): boolean {
+    const needle = JSON.stringify(text).slice(1, -1);
+    return tabs.get(page)!.received.some((payload) => payload.includes(needle));
   }
 
   async function openChat(origin: string, viewport = DESKTOP, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
@@ -57,7 +74,8 @@ describe('web client in a real browser (e2e)', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     await beforeLoad?.(page);
-    const tab: ChatPage = { page, dialogs: [], pageErrors: [] };
+    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [] };
+    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString())));
     page.on('dialog', (dialog) => {
       tab.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
@@ -87,6 +105,9 @@ describe('web client in a real browser (e2e)', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
       await expect(res.text()).resolves.toContain('<script src="app.js" defer></script>');
+      const view = await fetch(`${server.httpUrl}/view.js`, { signal: AbortSignal.timeout(WAIT_MS) });
+      expect(view.status).toBe(200);
+      await expect(view.text()).resolves.toContain('window.ChatView');
     });
 
     it('two pages chat both ways, and each lists both users', async () => {
@@ -195,44 +216,303 @@ describe('web client in a real browser (e2e)', () => {
 
     it('fits a 375px-wide phone screen without sideways scrolling, every control labelled', async () => {
       const page = await openChat(server.httpUrl, PHONE);
+      await joinRoom(page, 'r'.repeat(64)); // the longest room name, in the room list and the title
+      await openRoom(page, 'general');
       await typeAndEnter(page, 'a fairly long message that has to wrap on a narrow phone screen '.repeat(3));
       await typeAndEnter(page, 'x'.repeat(300)); // one unbreakable word
+      await waitForMessage(page, 'x'.repeat(300));
 
       // A string expression: this project's TypeScript has no DOM types.
       const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow).toBeLessThanOrEqual(0);
-      for (const testId of ['message-input', 'send-button', 'nick-input', 'nick-button']) {
+      // The room list collapses into a row above the conversation.
+      const rooms = await page.getByTestId('rooms-panel').boundingBox();
+      const log = await page.getByTestId('messages').boundingBox();
+      expect(rooms && log && rooms.y + rooms.height <= log.y).toBe(true);
+      for (const testId of ['message-input', 'send-button', 'nick-input', 'nick-button', 'join-input', 'join-button', 'browse-button']) {
         await expect(page.getByTestId(testId).isVisible()).resolves.toBe(true);
       }
       // Accessible names come from <label> or aria-label, so role queries find every control.
       await page.getByRole('textbox', { name: 'Message' }).waitFor();
       await page.getByRole('textbox', { name: 'Your nickname' }).waitFor();
+      await page.getByRole('textbox', { name: 'Join a room' }).waitFor();
       await page.getByRole('button', { name: 'Send' }).waitFor();
       await page.getByRole('button', { name: 'Change' }).waitFor();
+      await page.getByRole('button', { name: 'Join', exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Browse' }).waitFor();
+      await page.getByRole('button', { name: '#general' }).waitFor();
     });
 
-    it('saves a screenshot of two users chatting to docs/screenshot.png', async () => {
+    it('two pages chat in a second room that stays out of general; a page not in it never sees it', async () => {
+      const alice = await openChat(server.httpUrl);
+      const bob = await openChat(server.httpUrl);
+      const carol = await openChat(server.httpUrl);
+      await setNick(alice, 'alice');
+      await setNick(bob, 'bob');
+      await setNick(carol, 'carol');
+      await waitForUsers(carol, ['alice', 'bob', 'carol']);
+
+      await joinRoom(alice, 'eng');
+      await joinRoom(bob, 'eng');
+      // The member list follows the room on screen.
+      await waitForUsers(alice, ['alice', 'bob']);
+      await waitForUsers(bob, ['alice', 'bob']);
+      expect(await roomTitles(alice)).toEqual(['#general', '#eng']);
+
+      await typeAndEnter(alice, 'eng: ship it');
+      await waitForMessage(bob, 'eng: ship it');
+      await typeAndEnter(bob, 'eng: agreed');
+      await waitForMessage(alice, 'eng: agreed');
+      for (const page of [alice, bob]) {
+        expect(await messageTexts(page)).toEqual(['eng: ship it', 'eng: agreed']);
+        await openRoom(page, 'general');
+        expect(await messageTexts(page)).toEqual([]);
+        await waitForUsers(page, ['alice', 'bob', 'carol']);
+      }
+
+      // A room that is not on screen counts what arrives in it.
+      await openRoom(alice, 'eng');
+      await typeAndEnter(alice, 'eng: one more');
+      await waitUntil("bob's unread count for #eng to be 1", async () => (await unreadOf(roomEntry(bob, 'eng'))) === 1);
+      expect(await messageTexts(bob)).toEqual([]);
+      await openRoom(bob, 'eng');
+      await waitForMessage(bob, 'eng: one more');
+      expect(await unreadOf(roomEntry(bob, 'eng'))).toBe(0);
+
+      // carol is not in eng: once a later general message reached her, no eng frame can still be on its way.
+      await openRoom(alice, 'general');
+      await typeAndEnter(alice, 'general: sync');
+      await waitForMessage(carol, 'general: sync');
+      expect(await messageTexts(carol)).toEqual(['general: sync']);
+      expect(await roomTitles(carol)).toEqual(['#general']);
+      for (const text of ['eng: ship it', 'eng: agreed', 'eng: one more']) expect(received(carol, text)).toBe(false);
+
+      // She can discover the room without joining it.
+      await carol.getByTestId('browse-button').click();
+      const eng = carol.locator('[data-testid="directory-room"][data-room="eng"]');
+      await eng.waitFor();
+      await expect(eng.locator('.directory-count').textContent()).resolves.toBe('2 online');
+      await eng.getByRole('button', { name: 'Join #eng' }).waitFor();
+
+      // Leaving: the room goes from the list, the other member is told, and its frames stop.
+      await openRoom(alice, 'eng');
+      await alice.getByTestId('leave-button').click();
+      await waitForText(alice, 'conversation-title', '#general');
+      expect(await roomTitles(alice)).toEqual(['#general']);
+      await bob.getByTestId('notice').filter({ hasText: 'alice left' }).waitFor();
+      await waitForUsers(bob, ['bob']);
+      await typeAndEnter(bob, 'eng: after alice left');
+      await openRoom(bob, 'general');
+      await typeAndEnter(bob, 'general: sync 2');
+      await waitForMessage(alice, 'general: sync 2');
+      expect(received(alice, 'eng: after alice left')).toBe(false);
+
+      // Room names are checked before anything is sent.
+      await alice.getByTestId('join-input').fill('not a room!');
+      await alice.getByTestId('join-button').click();
+      await alice.getByTestId('join-error').waitFor({ state: 'visible' });
+      await expect(textOf(alice, 'join-error')).resolves.toBe(
+        '"not a room!" is not a room name. Room names are 1 to 64 letters, digits, "_", "-" or ".", without spaces.',
+      );
+      expect(await roomTitles(alice)).toEqual(['#general']);
+    });
+
+    it('a direct message opened by clicking a user reaches only that user; an offline one is explained', async () => {
+      const alice = await openChat(server.httpUrl);
+      const bob = await openChat(server.httpUrl);
+      const carol = await openChat(server.httpUrl);
+      await setNick(alice, 'alice');
+      await setNick(bob, 'bob');
+      await setNick(carol, 'carol');
+      await waitForUsers(alice, ['alice', 'bob', 'carol']);
+
+      await alice.getByTestId('users').getByRole('button', { name: 'bob', exact: true }).click();
+      await waitForText(alice, 'conversation-title', '@bob');
+      await typeAndEnter(alice, 'psst, bob');
+      await waitForMessage(alice, 'psst, bob');
+
+      // bob stays in general; the conversation appears, marked unread.
+      await waitUntil("bob's unread count for alice to be 1", async () => (await unreadOf(dmEntry(bob, 'alice'))) === 1);
+      expect(await messageTexts(bob)).toEqual([]);
+      await dmEntry(bob, 'alice').getByRole('button').click();
+      await waitForText(bob, 'conversation-title', '@alice');
+      await waitForMessage(bob, 'psst, bob');
+      await expect(bob.getByTestId('message').filter({ hasText: 'psst, bob' }).locator('.author').textContent()).resolves.toBe('alice');
+      await typeAndEnter(bob, 'hi alice, only you see this');
+      await waitForMessage(alice, 'hi alice, only you see this');
+      expect(await messageTexts(alice)).toEqual(['psst, bob', 'hi alice, only you see this']);
+
+      // carol gets no frame of it (checked after a later broadcast reached her) and no conversation.
+      await openRoom(alice, 'general');
+      await typeAndEnter(alice, 'general: sync');
+      await waitForMessage(carol, 'general: sync');
+      expect(received(carol, 'psst, bob')).toBe(false);
+      expect(received(carol, 'hi alice, only you see this')).toBe(false);
+      expect(await carol.getByTestId('dm-item').count()).toBe(0);
+      expect(await messageTexts(alice)).toEqual(['general: sync']);
+
+      // carol goes offline: the direct message is refused in plain words and the text is kept.
+      await alice.getByTestId('users').getByRole('button', { name: 'carol', exact: true }).click();
+      await waitForText(alice, 'conversation-title', '@carol');
+      await closeTabs([carol]);
+      await waitForUsers(alice, ['alice', 'bob']);
+      await typeAndEnter(alice, 'are you there?');
+      await alice.getByTestId('error').waitFor({ state: 'visible' });
+      await expect(textOf(alice, 'error-text')).resolves.toBe(
+        'carol is not online (or has changed nickname), so your direct message was not delivered.',
+      );
+      await expect(alice.getByTestId('message-input').inputValue()).resolves.toBe('are you there?');
+    });
+
+    it('shows who is typing on the other page, and sends the indicator at most every 2 s', async () => {
+      const typingSent: number[] = [];
+      const alice = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          const upstream = ws.connectToServer();
+          ws.onMessage((message) => {
+            if (message.toString().includes('"event":"typing"')) typingSent.push(Date.now());
+            upstream.send(message);
+          });
+        }),
+      );
+      const bob = await openChat(server.httpUrl);
+      await setNick(alice, 'alice');
+      await waitForUsers(bob, ['alice', 'Guest2']);
+      const input = alice.getByTestId('message-input');
+
+      await input.pressSequentially('hello there', { delay: 50 });
+      await waitForText(bob, 'typing', 'alice is typing…');
+      expect(typingSent).toHaveLength(1);
+      expect(await textOf(alice, 'typing')).toBe('');
+
+      // It goes away about 3 s after the last indicator.
+      const seenAt = Date.now();
+      await waitForText(bob, 'typing', '', 5000);
+      expect(Date.now() - seenAt).toBeGreaterThan(1500);
+
+      // Typing again, over 2 s later, sends one more; the message itself clears it at once.
+      await input.pressSequentially(' again', { delay: 50 });
+      await waitForText(bob, 'typing', 'alice is typing…');
+      await input.press('Enter');
+      await waitForMessage(bob, 'hello there again');
+      await waitForText(bob, 'typing', '', 1000);
+      expect(typingSent).toHaveLength(2);
+    });
+
+    it('explains NOT_IN_ROOM in plain words and joins the room again', async () => {
+      let dropJoins = false;
+      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          const upstream = ws.connectToServer();
+          ws.onMessage((message) => {
+            if (dropJoins && message.toString().includes('"event":"join"')) return;
+            upstream.send(message);
+          });
+        }),
+      );
+      dropJoins = true; // the server never hears of this join
+      await page.getByTestId('join-input').fill('ops');
+      await page.getByTestId('join-input').press('Enter');
+      await waitForText(page, 'conversation-title', '#ops');
+      dropJoins = false;
+
+      await typeAndEnter(page, 'anyone here?');
+      await page.getByTestId('error').waitFor({ state: 'visible' });
+      await expect(textOf(page, 'error-text')).resolves.toBe(
+        'You are not in #ops right now, so your message was not sent. Joining it again; please send it once more in a moment.',
+      );
+      await expect(page.getByTestId('message-input').inputValue()).resolves.toBe('anyone here?');
+      await page.locator('.user.me').waitFor(); // the re-join's presence
+      await page.getByTestId('send-button').click();
+      await waitForMessage(page, 'anyone here?');
+      expect(await messageTexts(page)).toEqual(['anyone here?']);
+    });
+
+    it('after a drop re-joins its rooms and catches up what each one missed', async () => {
+      let refuse = false;
+      let upstream: WebSocketRoute | undefined;
+      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+          upstream = ws.connectToServer();
+        }),
+      );
+      await joinRoom(page, 'eng');
+      await typeAndEnter(page, 'eng before');
+      await waitForMessage(page, 'eng before');
+
+      refuse = true;
+      await upstream?.close();
+      await waitForStatus(page, 'Disconnected — reconnecting…');
+      const writer = (await ChatClient.join(server.wsUrl)).client;
+      writer.send('join', { room: 'eng' });
+      await writer.nextOfType('presence');
+      writer.send('message', { message: 'eng missed 1', room: 'eng' });
+      writer.send('message', { message: 'eng missed 2', room: 'eng' });
+      writer.send('message', { message: 'general missed' });
+      await writer.collect('message', 3);
+      await writer.close();
+      refuse = false;
+
+      await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+      await waitForMessage(page, 'eng missed 2');
+      expect(await messageTexts(page)).toEqual(['eng before', 'eng missed 1', 'eng missed 2']);
+      expect(await roomTitles(page)).toEqual(['#general', '#eng']);
+      await waitUntil('the unread count of #general to be 1', async () => (await unreadOf(roomEntry(page, 'general'))) === 1);
+      await openRoom(page, 'general');
+      expect(await messageTexts(page)).toEqual(['general missed']);
+    });
+
+    it('takes a screenshot of two users chatting (into docs/screenshot.png with UPDATE_SCREENSHOT=1)', async () => {
       const alice = await openChat(server.httpUrl);
       const bob = await openChat(server.httpUrl, PHONE);
       await setNick(alice, 'alice');
       await setNick(bob, 'bob');
       await waitForUsers(alice, ['alice', 'bob']);
+      await joinRoom(alice, 'design');
+      await joinRoom(alice, 'eng');
+      await joinRoom(bob, 'eng');
+      await openRoom(alice, 'general');
+      await openRoom(bob, 'general');
 
       const lines: Array<[Page, string]> = [
-        [alice, 'Hi Bob! The browser client is live at /.'],
-        [bob, 'Nice. It reconnects by itself when the server restarts?'],
-        [alice, 'Yes, with backoff, and no duplicated messages afterwards.'],
-        [bob, `And markup stays text: ${XSS}`],
-        [alice, 'Shift+Enter for a new line:\n• history\n• presence\n• nick changes'],
+        [alice, 'Hi Bob! The web client has rooms now: see #eng and #design on the left.'],
+        [bob, 'Nice. And rooms I am not looking at show how many messages I missed?'],
+        [alice, 'Yes. Click a name on the right for a direct message.'],
+        [bob, `Markup still stays text: ${XSS}`],
+        [alice, 'After a reconnect it re-joins every room:\n• missed messages caught up\n• nothing shown twice'],
       ];
       for (const [page, text] of lines) {
         await typeAndEnter(page, text);
         await waitForMessage(alice, text);
         await waitForMessage(bob, text);
       }
+      await openRoom(bob, 'eng');
+      await typeAndEnter(bob, 'Standup notes are up.');
+      await waitUntil('the unread count of #eng', async () => (await unreadOf(roomEntry(alice, 'eng'))) === 1);
+      await bob.getByTestId('users').getByRole('button', { name: 'alice', exact: true }).click();
+      await typeAndEnter(bob, 'Lunch later?');
+      await waitUntil('the unread count of @bob', async () => (await unreadOf(dmEntry(alice, 'bob'))) === 1);
+      await openRoom(bob, 'general');
+      // Slowly enough to outlast the 2 s throttle that his messages above in general started.
+      await bob.getByTestId('message-input').pressSequentially('Sure, at noon', { delay: 250 });
+      await waitForText(alice, 'typing', 'bob is typing…');
+      await alice.getByTestId('message-input').blur(); // no focus ring in the picture
 
-      mkdirSync(join(__dirname, '..', 'docs'), { recursive: true });
-      await alice.screenshot({ path: join(__dirname, '..', 'docs', 'screenshot.png') });
+      // Refreshing the committed image is opt-in, so a plain `npm test` leaves the tree clean.
+      const update = process.env.UPDATE_SCREENSHOT === '1';
+      const target = update ? join(__dirname, '..', 'docs', 'screenshot.png') : join(tmpdir(), `chat-screenshot-${process.pid}.png`);
+      mkdirSync(dirname(target), { recursive: true });
+      await alice.screenshot({ path: target });
+      try {
+        const png = readFileSync(target);
+        expect(png.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+        expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([DESKTOP.width, DESKTOP.height]); // IHDR
+        expect(png.length).toBeGreaterThan(20_000);
+        expect(png.length).toBeLessThan(2_000_000);
+      } finally {
+        if (!update) rmSync(target, { force: true });
+      }
     });
   });
 
@@ -280,6 +560,42 @@ describe('web client in a real browser (e2e)', () => {
       const other = await openChat(origin);
       await waitForMessage(other, 'after the restart');
       expect(await messageTexts(other)).toEqual(['before the restart', 'after the restart']);
+    }, 60000);
+
+    it('re-joins its rooms after a server restart', async () => {
+      const port = await freePort();
+      const env = { PORT: String(port), SQLITE_PATH: join(dir, 'chat.sqlite') };
+      server = await spawnServer(env);
+      const origin = `http://127.0.0.1:${port}`;
+      const page = await openChat(origin);
+      await setNick(page, 'carol');
+      await page.getByTestId('notice').filter({ hasText: 'is now known as carol' }).waitFor();
+      await joinRoom(page, 'eng');
+      await typeAndEnter(page, 'eng before the restart');
+      await waitForMessage(page, 'eng before the restart');
+
+      server.child.kill('SIGTERM');
+      await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
+      await waitForStatus(page, 'Disconnected — reconnecting…');
+      server = await spawnServer(env);
+      await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+
+      // The new server counts carol (her nickname claimed again) in eng, and the page still shows eng.
+      const engUsers = async () => {
+        const { status, body } = await getJson(`${origin}/api/rooms/eng/users`);
+        return status === 200 ? (body as { users: Array<{ nickname: string }> }).users.map((u) => u.nickname) : [];
+      };
+      await waitUntil('carol to be in eng again', async () => JSON.stringify(await engUsers()) === '["carol"]');
+      expect(await textOf(page, 'conversation-title')).toBe('#eng');
+      expect(await roomTitles(page)).toEqual(['#general', '#eng']);
+      await waitForUsers(page, ['carol']);
+
+      const other = await openChat(origin);
+      await joinRoom(other, 'eng');
+      await waitForMessage(other, 'eng before the restart');
+      await typeAndEnter(other, 'eng after the restart');
+      await waitForMessage(page, 'eng after the restart');
+      expect(await messageTexts(page)).toEqual(['eng before the restart', 'eng after the restart']);
     }, 60000);
   });
 });

@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** Debian's chromium (`apt-get install chromium`); Playwright's own browser download does not work here. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -59,4 +59,47 @@ export async function waitForUsers(page: Page, expected: string[]): Promise<void
   const want = JSON.stringify([...expected].sort());
   const names = async () => (await page.getByTestId('user').allTextContents()).map((t) => t.replace(/ \(you\)$/, ''));
   await waitUntil(`users ${want}`, async () => JSON.stringify((await names()).sort()) === want);
+}
+
+/** Text of the element with this data-testid ('' when it has none). */
+export async function textOf(page: Page, testId: string): Promise<string> {
+  return (await page.getByTestId(testId).textContent()) ?? '';
+}
+
+export async function waitForText(page: Page, testId: string, text: string, timeout = WAIT_MS): Promise<void> {
+  await waitUntil(`${testId} to read ${JSON.stringify(text)}`, async () => (await textOf(page, testId)) === text, timeout);
+}
+
+/** Joins a room through the join form; done once the room is on screen with its presence (this user listed). */
+export async function joinRoom(page: Page, room: string): Promise<void> {
+  await page.getByTestId('join-input').fill(room);
+  await page.getByTestId('join-input').press('Enter');
+  await waitForText(page, 'conversation-title', `#${room}`);
+  await waitForText(page, 'people-room', `#${room}`);
+  await page.locator('.user.me').waitFor();
+}
+
+/** The entry of a room in the room list, or of a direct conversation in the DM list. */
+export function roomEntry(page: Page, room: string): Locator {
+  return page.locator(`[data-testid="room-item"][data-room="${room}"]`);
+}
+
+export function dmEntry(page: Page, peer: string): Locator {
+  return page.locator(`[data-testid="dm-item"][data-peer="${peer}"]`);
+}
+
+export async function openRoom(page: Page, room: string): Promise<void> {
+  await roomEntry(page, room).getByRole('button').click();
+  await waitForText(page, 'conversation-title', `#${room}`);
+}
+
+/** The room list as shown ("#general", ...), in order. */
+export function roomTitles(page: Page): Promise<string[]> {
+  return page.getByTestId('room-item').locator('.conversation-name').allTextContents();
+}
+
+/** The unread badge of a room or DM entry: its number, or 0 while it is hidden. */
+export async function unreadOf(entry: Locator): Promise<number> {
+  const badge = entry.getByTestId('unread');
+  return (await badge.isVisible()) ? Number(await badge.textContent()) : 0;
 }
