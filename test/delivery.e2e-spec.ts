@@ -175,9 +175,11 @@ describe('delivery guarantees (e2e)', () => {
 
     it('answers resumed with `since` when nothing is missing', async () => {
       const ids = await seed();
-      const client = await connect(`${server.wsUrl}?since=${ids[7]}&rooms=eng`);
-      await client.nextOfType('welcome');
+      const client = await connect(`${server.wsUrl}?since=${ids[7]}&rooms=eng,eng`); // a repeated room counts once
+      await expect(client.next()).resolves.toMatchObject({ type: 'welcome', rooms: ['eng'] });
       await expect(client.next()).resolves.toEqual({ type: 'resumed', lastId: ids[7] });
+      await expect(client.next()).resolves.toMatchObject({ type: 'notification', event: 'join', room: 'eng' });
+      await client.expectNoMore('notification', 200);
     });
 
     it('also works as a `resume` event on an open connection', async () => {

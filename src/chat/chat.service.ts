@@ -97,7 +97,7 @@ export class ChatService implements BeforeApplicationShutdown {
     session.goLive(lastHistoryIds);
   }
 
-  private async openResumed(session: Session, { since, rooms }: ResumeDto): Promise<void> {
+  private async openResumed(session: Session, { since }: ResumeDto): Promise<void> {
     let lastIds: Map<string, number> | undefined;
     try {
       lastIds = await this.resume.replay(session, since, [...session.rooms]);
@@ -106,10 +106,8 @@ export class ChatService implements BeforeApplicationShutdown {
       session.send(toErrorFrame(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error), 'resume'));
     }
     if (session.isClosed) return;
-    for (const room of rooms ?? [DEFAULT_ROOM]) {
-      if (session.rooms.has(room)) {
-        session.write(this.fanout.toRoom(room, notification('join', room, session.nickname), session));
-      }
+    for (const room of session.rooms) {
+      session.write(this.fanout.toRoom(room, notification('join', room, session.nickname), session));
     }
     session.goLive(lastIds);
   }

@@ -195,7 +195,7 @@ export class MessageStore {
       written = this.writeBatch(batch, sentAt);
       stopTimer();
       this.metrics.storeBatchSize.observe(batch.length);
-      this.metrics.messagesStored.inc(batch.length);
+      this.metrics.messagesStored.inc(written.filter((w) => !w.duplicate).length);
     } catch (error) {
       this.statements = null;
       this.logger.error(`group commit of ${batch.length} message(s) failed: ${String(error)}`);
