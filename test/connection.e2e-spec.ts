@@ -1,6 +1,5 @@
-import { MessageStore } from '../src/messages/message-store.service';
 import { ChatClient } from './support/chat-client';
-import { getJson, startServer, type TestServer } from './support/test-app';
+import { getJson, slowNextRead, startServer, type TestServer } from './support/test-app';
 
 describe('connection lifecycle (e2e)', () => {
   let server: TestServer;
@@ -125,14 +124,7 @@ describe('connecting during traffic with a slow history read (e2e)', () => {
   it('holds live frames until welcome, history and join are sent, and drops what the history already had', async () => {
     const server = await startServer();
     const writer = (await ChatClient.join(server.wsUrl)).client;
-    const store = server.app.get(MessageStore);
-    const page = store.page.bind(store);
-    jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
-      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live and in the page
-      const result = await page(query);
-      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live only
-      return result;
-    });
+    slowNextRead(server, 'page');
     const joining = ChatClient.connect(server.wsUrl);
     for (let i = 0; i < 30; i++) {
       writer.send('message', { message: `busy ${i}` });
@@ -159,12 +151,7 @@ describe('connecting during traffic with a slow history read (e2e)', () => {
 describe('frames sent before the connect sequence ends (e2e)', () => {
   it('are handled after welcome, history and join, in the order they were sent', async () => {
     const server = await startServer();
-    const store = server.app.get(MessageStore);
-    const page = store.page.bind(store);
-    jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
-      await new Promise((r) => setTimeout(r, 150));
-      return page(query);
-    });
+    slowNextRead(server, 'page', 150, 0);
     const client = await ChatClient.connect(server.wsUrl);
     try {
       client.send('nick', { nickname: 'early' });

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
-import { MessageStore } from '../src/messages/message-store.service';
 import { ChatClient, type Frame } from './support/chat-client';
-import { startServer, type TestServer } from './support/test-app';
+import { slowNextRead, startServer, type TestServer } from './support/test-app';
 
 describe('delivery guarantees (e2e)', () => {
   let server: TestServer;
@@ -209,14 +208,7 @@ describe('delivery guarantees (e2e)', () => {
       for (let i = 0; i < 20; i++) writer.send('message', { message: `r${i}`, clientMsgId: `r${i}` });
       await writer.collect('ack', 20);
       // A slow replay read (as on a networked database) lets new messages commit during it.
-      const store = server.app.get(MessageStore);
-      const newestSince = store.newestSince.bind(store);
-      jest.spyOn(store, 'newestSince').mockImplementationOnce(async (...args) => {
-        await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live and replayed
-        const page = await newestSince(...args);
-        await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live only
-        return page;
-      });
+      slowNextRead(server, 'newestSince');
 
       const resuming = connect(`${server.wsUrl}?since=0`);
       for (let i = 20; i < 50; i++) {

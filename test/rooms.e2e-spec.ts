@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
-import { MessageStore } from '../src/messages/message-store.service';
 import { ChatClient, type Frame } from './support/chat-client';
-import { getJson, startServer, type TestServer } from './support/test-app';
+import { getJson, slowNextRead, startServer, type TestServer } from './support/test-app';
 
 describe('rooms, direct messages, presence and typing (e2e)', () => {
   let server: TestServer;
@@ -64,14 +63,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
   it('gives a member joining during traffic every message of the room exactly once, in order', async () => {
     await joinRoom(alice, 'eng');
     // A slow history read (as on a networked database) lets messages commit while bob joins.
-    const store = server.app.get(MessageStore);
-    const page = store.page.bind(store);
-    jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
-      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live and in the page
-      const result = await page(query);
-      await new Promise((r) => setTimeout(r, 100)); // commits now are broadcast live only
-      return result;
-    });
+    slowNextRead(server, 'page');
     bob.send('join', { room: 'eng' });
     for (let i = 0; i < 30; i++) {
       alice.send('message', { room: 'eng', message: `busy ${i}` });

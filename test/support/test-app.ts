@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.setup';
+import { MessageStore } from '../../src/messages/message-store.service';
 
 export interface TestServer {
   app: INestApplication;
@@ -44,4 +45,22 @@ export async function startServer(env: Partial<Record<keyof typeof DEFAULT_ENV, 
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, body: await res.json() };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Makes the next call of a MessageStore read slow, as on a networked database: messages
+ * committed during the first `beforeMs` are broadcast live *and* in the result; those
+ * committed during the following `afterMs` are broadcast live only.
+ */
+export function slowNextRead(server: TestServer, method: 'page' | 'newestSince', beforeMs = 100, afterMs = 100): void {
+  const store = server.app.get(MessageStore);
+  const read = (store[method] as (...args: unknown[]) => Promise<unknown>).bind(store);
+  jest.spyOn(store, method).mockImplementationOnce((async (...args: unknown[]) => {
+    await sleep(beforeMs);
+    const result = await read(...args);
+    await sleep(afterMs);
+    return result;
+  }) as never);
 }
