@@ -7,11 +7,14 @@ import {
   dmEntry,
   joinRoom,
   launchChromium,
+  messageIds,
   messageTexts,
   openRoom,
+  pendingTexts,
   roomEntry,
   roomTitles,
   setNick,
+  storedMessages,
   textOf,
   typeAndEnter,
   unreadOf,
@@ -463,6 +466,219 @@ describe('web client in a real browser (e2e)', () => {
       expect(await messageTexts(page)).toEqual(['general missed']);
     });
 
+    it('keeps unacknowledged messages through a drop and sends them again with the same clientMsgId: each is delivered once', async () => {
+      let refuse = false;
+      let dropSends = false; // the page's messages never reach the server
+      let dropAcks = false; // the server's acks never reach the page
+      let hide: string | undefined; // frames mentioning this text never reach the page
+      const sent: string[] = [];
+      let upstream: WebSocketRoute | undefined;
+      const alice = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+          const toServer = ws.connectToServer();
+          upstream = toServer;
+          ws.onMessage((message) => {
+            const text = message.toString();
+            if (text.includes('"event":"message"')) {
+              sent.push(text);
+              if (dropSends) return;
+            }
+            toServer.send(message);
+          });
+          toServer.onMessage((message) => {
+            const text = message.toString();
+            if (dropAcks && text.includes('"type":"ack"')) return;
+            if (hide !== undefined && text.includes(hide)) return;
+            ws.send(message);
+          });
+        }),
+      );
+      const bob = await openChat(server.httpUrl);
+      await typeAndEnter(alice, 'seen first');
+      await waitForMessage(alice, 'seen first');
+      const pendingState = alice.getByTestId('pending-state');
+
+      // Lost on the way: shown as sending until the drop, then as waiting for the connection.
+      dropSends = true;
+      await typeAndEnter(alice, 'lost on the way');
+      await waitUntil('the message to show as sending', async () => (await pendingTexts(alice)).includes('lost on the way'));
+      await expect(pendingState.textContent()).resolves.toBe('Sending…');
+      expect(await messageTexts(alice)).toEqual(['seen first']);
+      refuse = true;
+      await upstream?.close();
+      await waitForStatus(alice, 'Disconnected — reconnecting…');
+      await waitForText(alice, 'pending-state', 'Sending once reconnected…');
+
+      // Written while disconnected: it waits too, after the first one.
+      await typeAndEnter(alice, 'typed while offline');
+      expect(await pendingTexts(alice)).toEqual(['lost on the way', 'typed while offline']);
+      await expect(alice.getByTestId('message-input').inputValue()).resolves.toBe('');
+      dropSends = false;
+      refuse = false;
+      await waitForStatus(alice, 'Connected', RECONNECT_WAIT_MS);
+      await waitUntil('nothing pending', async () => (await pendingTexts(alice)).length === 0);
+      await waitForMessage(bob, 'typed while offline');
+      expect(await messageTexts(alice)).toEqual(['seen first', 'lost on the way', 'typed while offline']);
+
+      // Stored, but neither its ack, its broadcast nor its replay after the drop reaches the page:
+      // the page sends it again with the same clientMsgId, and the server only acknowledges it again.
+      dropAcks = true;
+      hide = 'stored, never confirmed';
+      await typeAndEnter(alice, 'stored, never confirmed');
+      await waitForMessage(bob, 'stored, never confirmed');
+      expect(await pendingTexts(alice)).toEqual(['stored, never confirmed']);
+      const sentBefore = sent.length;
+      await upstream?.close();
+      dropAcks = false;
+      await waitForStatus(alice, 'Disconnected — reconnecting…');
+      await waitForStatus(alice, 'Connected', RECONNECT_WAIT_MS);
+      await waitForMessage(alice, 'stored, never confirmed');
+      expect(await pendingTexts(alice)).toEqual([]);
+      const copies = sent.filter((frame) => frame.includes('stored, never confirmed'));
+      expect(copies).toHaveLength(2);
+      expect(copies.slice(1)).toEqual(sent.slice(sentBefore).filter((frame) => frame.includes('stored, never confirmed')));
+      const [first, again] = copies.map((frame) => (JSON.parse(frame) as { data: { clientMsgId: string } }).data.clientMsgId);
+      expect(again).toBe(first);
+      hide = undefined;
+
+      const stored = await storedMessages(server.httpUrl);
+      const texts = ['seen first', 'lost on the way', 'typed while offline', 'stored, never confirmed'];
+      expect(stored.map((m) => m.message)).toEqual(texts);
+      expect(await messageTexts(alice)).toEqual(texts);
+      expect(await messageIds(alice)).toEqual(stored.map((m) => m.id));
+      expect(await messageTexts(bob)).toEqual(texts);
+      expect(tabs.get(bob)!.received.filter((frame) => frame.includes('stored, never confirmed'))).toHaveLength(1);
+    }, 30000);
+
+    it('explains UNAVAILABLE for a send in plain words and keeps the text to send again', async () => {
+      let fail = false;
+      let held: { clientMsgId: string } | undefined;
+      let toPage: WebSocketRoute | undefined;
+      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          toPage = ws;
+          const toServer = ws.connectToServer();
+          ws.onMessage((message) => {
+            const frame = JSON.parse(message.toString()) as { event: string; data: { clientMsgId: string } };
+            if (fail && frame.event === 'message') held = frame.data;
+            else toServer.send(message);
+          });
+        }),
+      );
+      /** Answers the held message as the server does when its store fails. */
+      const refuseHeld = async () => {
+        await waitUntil('the message to reach the test', () => Promise.resolve(held !== undefined));
+        const { clientMsgId } = held!;
+        held = undefined;
+        const message = 'The message store is unavailable; nothing was stored or sent, try again';
+        toPage?.send(JSON.stringify({ type: 'error', code: 'UNAVAILABLE', message, event: 'message', clientMsgId }));
+        return clientMsgId;
+      };
+      const input = page.getByTestId('message-input');
+      fail = true;
+
+      // With the message box empty, the text goes back into it.
+      await typeAndEnter(page, 'first try');
+      await refuseHeld();
+      await page.getByTestId('error').waitFor({ state: 'visible' });
+      await expect(textOf(page, 'error-text')).resolves.toBe(
+        'The server could not store your message right now, so it was not sent. Your text is back in the message box: send it again in a moment.',
+      );
+      await expect(input.inputValue()).resolves.toBe('first try');
+      expect(await pendingTexts(page)).toEqual([]);
+
+      // With something else written meanwhile, it stays in the conversation, with Retry.
+      await input.press('Enter');
+      await waitUntil('the message to reach the test', () => Promise.resolve(held !== undefined));
+      await input.fill('a draft');
+      const clientMsgId = await refuseHeld();
+      await waitForText(page, 'pending-state', 'Not sent');
+      await expect(textOf(page, 'error-text')).resolves.toBe(
+        'The server could not store your message right now, so it was not sent. It is kept in the conversation: press Retry in a moment.',
+      );
+      expect(await pendingTexts(page)).toEqual(['first try']);
+      expect(await messageTexts(page)).toEqual([]);
+
+      fail = false;
+      await page.getByTestId('pending-retry').click();
+      await waitForMessage(page, 'first try');
+      expect(await pendingTexts(page)).toEqual([]);
+      await expect(input.inputValue()).resolves.toBe('a draft');
+      const stored = await storedMessages(server.httpUrl);
+      expect(stored.map((m) => [m.message, m.clientMsgId])).toEqual([['first try', clientMsgId]]);
+    });
+
+    it('after a reload resumes from the last seen id it kept: no history frame, nothing twice, nothing missed', async () => {
+      let refuse = false;
+      const urls: string[] = [];
+      const frames: string[] = [];
+      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          urls.push(ws.url());
+          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+          const toServer = ws.connectToServer();
+          toServer.onMessage((message) => {
+            frames.push(message.toString());
+            ws.send(message);
+          });
+        }),
+      );
+      expect(urls).toEqual([`ws://127.0.0.1:${server.port}/`]); // a first visit: nothing to resume
+      await setNick(page, 'alice');
+      await page.locator('.user.me').filter({ hasText: 'alice' }).waitFor();
+      await joinRoom(page, 'eng');
+      await typeAndEnter(page, 'eng before');
+      await waitForMessage(page, 'eng before');
+      await openRoom(page, 'general');
+      await typeAndEnter(page, 'general before');
+      await waitForMessage(page, 'general before');
+      const lastId = (await storedMessages(server.httpUrl)).at(-1)!.id;
+      const saved = async () => JSON.parse(String(await page.evaluate("localStorage.getItem('chat.resume')"))) as unknown;
+      await waitUntil('the last seen id to be kept', async () => JSON.stringify(await saved()) === JSON.stringify({ lastSeenId: lastId, rooms: ['general', 'eng'] }));
+
+      // Reloaded, and messages arrive before the new page gets through.
+      refuse = true;
+      await page.reload();
+      await waitForStatus(page, 'Disconnected — reconnecting…');
+      const writer = (await ChatClient.join(server.wsUrl)).client;
+      writer.send('join', { room: 'eng' });
+      await writer.nextOfType('presence');
+      writer.send('message', { message: 'eng missed', room: 'eng' });
+      writer.send('message', { message: 'general missed' });
+      await writer.collect('message', 2);
+      await writer.close();
+      const framesBefore = frames.length;
+      refuse = false;
+
+      await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?since=${lastId}&rooms=general,eng`);
+      await waitForMessage(page, 'general missed');
+      await waitForMessage(page, 'general before'); // older than `since`: fetched over REST
+      expect(await messageTexts(page)).toEqual(['general before', 'general missed']);
+      expect(await messageIds(page)).toEqual((await storedMessages(server.httpUrl)).map((m) => m.id));
+      const types = frames.slice(framesBefore).map((frame) => (JSON.parse(frame) as { type: string }).type);
+      expect(types).not.toContain('history');
+      expect(types.filter((type) => type === 'resumed')).toHaveLength(1);
+      expect(types.filter((type) => type === 'message')).toHaveLength(2); // exactly what was missed
+      // The rooms, and this tab's nickname, are back.
+      expect(await roomTitles(page)).toEqual(['#general', '#eng']);
+      await page.locator('.user.me').filter({ hasText: 'alice' }).waitFor();
+      await openRoom(page, 'eng');
+      await waitForMessage(page, 'eng missed');
+      await waitForMessage(page, 'eng before');
+      expect(await messageTexts(page)).toEqual(['eng before', 'eng missed']);
+      expect(await messageIds(page)).toEqual((await storedMessages(server.httpUrl, 'eng')).map((m) => m.id));
+
+      // A second reload, straight through: still each message once.
+      const newest = (await storedMessages(server.httpUrl)).at(-1)!.id;
+      await page.reload();
+      await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?since=${newest}&rooms=general,eng`);
+      await waitForMessage(page, 'general missed');
+      expect(await messageTexts(page)).toEqual(['general before', 'general missed']);
+    });
+
     it('takes a screenshot of two users chatting (into docs/screenshot.png with UPDATE_SCREENSHOT=1)', async () => {
       const alice = await openChat(server.httpUrl);
       const bob = await openChat(server.httpUrl, PHONE);
@@ -547,7 +763,9 @@ describe('web client in a real browser (e2e)', () => {
       server.child.kill('SIGTERM');
       await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
       await waitForStatus(page, 'Disconnected — reconnecting…');
-      await expect(page.getByTestId('send-button').isDisabled()).resolves.toBe(true);
+      // Joining and renaming wait for the connection; sending does not (the message waits, see below).
+      await expect(page.getByTestId('join-button').isDisabled()).resolves.toBe(true);
+      await expect(page.getByTestId('send-button').isDisabled()).resolves.toBe(false);
 
       server = await spawnServer(env);
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
@@ -596,6 +814,131 @@ describe('web client in a real browser (e2e)', () => {
       await typeAndEnter(other, 'eng after the restart');
       await waitForMessage(page, 'eng after the restart');
       expect(await messageTexts(page)).toEqual(['eng before the restart', 'eng after the restart']);
+    }, 60000);
+
+    it('resumes after a restart while another client keeps posting: every message once, in order, a gap paged over REST', async () => {
+      const port = await freePort();
+      // A small replay limit, so the catch-up after the restart has a gap to page in over REST.
+      const env = { PORT: String(port), SQLITE_PATH: join(dir, 'chat.sqlite'), RESUME_MAX: '5' };
+      server = await spawnServer(env);
+      const origin = `http://127.0.0.1:${port}`;
+      let refuse = false;
+      const page = await openChat(origin, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+          ws.connectToServer();
+        }),
+      );
+      const paged: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/messages?')) paged.push(request.url());
+      });
+      await setNick(page, 'carol');
+      await page.locator('.user.me').filter({ hasText: 'carol' }).waitFor();
+      await joinRoom(page, 'eng');
+      await openRoom(page, 'general');
+      await typeAndEnter(page, 'before the restart');
+      await waitForMessage(page, 'before the restart');
+
+      // A writer that posts to general and eng every 20 ms, reconnecting whenever its server goes.
+      let writing = true;
+      let posted = 0;
+      const writer = (async () => {
+        while (writing) {
+          const client = await ChatClient.connect(`ws://127.0.0.1:${port}/`).catch(() => undefined);
+          if (!client) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            continue;
+          }
+          client.send('join', { room: 'eng' });
+          while (writing && client.socket.readyState === client.socket.OPEN) {
+            const room = posted % 2 === 0 ? 'general' : 'eng';
+            client.send('message', { message: `live ${posted}`, room, clientMsgId: `live-${posted}` });
+            posted += 1;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await client.close();
+        }
+      })();
+      try {
+        await waitUntil('live messages on the page', async () => (await messageTexts(page)).length > 5);
+
+        // One message goes out just as the server stops; another is written while it is down.
+        await typeAndEnter(page, 'right before the restart');
+        server.child.kill('SIGTERM');
+        await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
+        await waitForStatus(page, 'Disconnected — reconnecting…');
+        refuse = true; // held off until the restarted server has more than RESUME_MAX new messages per room
+        await typeAndEnter(page, 'typed while the server was down');
+        await waitUntil('the message to wait for the connection', async () =>
+          (await page.getByTestId('pending-state').allTextContents()).includes('Sending once reconnected…'),
+        );
+
+        server = await spawnServer(env);
+        const postedAtRestart = posted;
+        await waitUntil('the writer to post on the restarted server', () => Promise.resolve(posted >= postedAtRestart + 40), 10000);
+        refuse = false;
+        await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+        await page.locator('.user.me').filter({ hasText: 'carol' }).waitFor();
+        await waitUntil('nothing pending', async () => (await pendingTexts(page)).length === 0);
+        await waitUntil('more live messages after the reconnect', () => Promise.resolve(posted >= postedAtRestart + 60), 10000);
+      } finally {
+        writing = false;
+        await withTimeout(writer, 10000, 'the writer to stop');
+      }
+
+      for (const room of ['general', 'eng']) {
+        await openRoom(page, room);
+        const stored = await storedMessages(origin, room);
+        await waitUntil(`#${room} to show every stored message`, async () => (await messageIds(page)).length === stored.length, 10000);
+        expect(await messageIds(page)).toEqual(stored.map((m) => m.id));
+        expect(await messageTexts(page)).toEqual(stored.map((m) => m.message));
+      }
+      await openRoom(page, 'general');
+      const texts = await messageTexts(page);
+      for (const text of ['before the restart', 'right before the restart', 'typed while the server was down']) {
+        expect(texts.filter((t) => t === text)).toHaveLength(1);
+      }
+      // The missed messages beyond the replay were paged in over REST.
+      expect(paged.some((url) => /[?&]after=\d+/.test(url) && /[?&]before=\d+/.test(url))).toBe(true);
+    }, 60000);
+
+    it('after a restart on an empty database shows what the new server has, not what it lost', async () => {
+      const port = await freePort();
+      server = await spawnServer({ PORT: String(port), SQLITE_PATH: join(dir, 'old.sqlite') });
+      const origin = `http://127.0.0.1:${port}`;
+      let refuse = false;
+      const page = await openChat(origin, DESKTOP, (p) =>
+        p.routeWebSocket(/^ws:/, (ws) => {
+          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+          ws.connectToServer();
+        }),
+      );
+      for (const text of ['old 1', 'old 2', 'old 3']) await typeAndEnter(page, text);
+      await waitForMessage(page, 'old 3');
+
+      server.child.kill('SIGTERM');
+      await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
+      await waitForStatus(page, 'Disconnected — reconnecting…');
+      refuse = true;
+      server = await spawnServer({ PORT: String(port), SQLITE_PATH: join(dir, 'new.sqlite') });
+      // The new server's first message gets id 1, which the page showed as "old 1".
+      const writer = (await ChatClient.join(server.wsUrl)).client;
+      writer.send('message', { message: 'new 1' });
+      await writer.nextOfType('message');
+      refuse = false;
+
+      await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
+      await page.getByTestId('notice').filter({ hasText: 'The server no longer has the earlier messages.' }).waitFor();
+      await waitForMessage(page, 'new 1');
+      expect(await messageTexts(page)).toEqual(['new 1']);
+      writer.send('message', { message: 'new 2' });
+      await typeAndEnter(page, 'new 3');
+      await waitForMessage(page, 'new 3');
+      await waitForMessage(page, 'new 2');
+      await writer.close();
+      expect(await messageTexts(page)).toEqual(['new 1', 'new 2', 'new 3']);
+      expect(await messageIds(page)).toEqual((await storedMessages(origin)).map((m) => m.id));
     }, 60000);
   });
 });

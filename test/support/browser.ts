@@ -103,3 +103,38 @@ export async function unreadOf(entry: Locator): Promise<number> {
   const badge = entry.getByTestId('unread');
   return (await badge.isVisible()) ? Number(await badge.textContent()) : 0;
 }
+
+/** The ids of the messages on screen (the visible conversation), in order. */
+export async function messageIds(page: Page): Promise<number[]> {
+  // A string expression: this project's TypeScript has no DOM types.
+  const ids = await page.evaluate('Array.from(document.querySelectorAll(\'[data-testid="message"]\'), (el) => Number(el.dataset.id))');
+  return ids as number[];
+}
+
+/** Own messages still on their way (shown as sending, queued or not sent), in order. */
+export function pendingTexts(page: Page): Promise<string[]> {
+  return page.getByTestId('pending-message').locator('.body').allTextContents();
+}
+
+export interface StoredMessage {
+  id: number;
+  room: string;
+  nickname: string;
+  message: string;
+  clientMsgId?: string;
+}
+
+/** Every stored message of a room, oldest first, paged backwards over GET /api/messages. */
+export async function storedMessages(origin: string, room = 'general'): Promise<StoredMessage[]> {
+  const all: StoredMessage[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const query = new URLSearchParams({ room, limit: '200', ...(before === undefined ? {} : { before: String(before) }) });
+    const res = await fetch(`${origin}/api/messages?${query.toString()}`, { signal: AbortSignal.timeout(WAIT_MS) });
+    if (res.status !== 200) throw new Error(`GET /api/messages answered ${res.status}`);
+    const page = (await res.json()) as { messages: StoredMessage[]; hasMore: boolean };
+    all.unshift(...page.messages);
+    if (!page.hasMore || page.messages.length === 0) return all;
+    before = page.messages[0].id;
+  }
+}

@@ -6,8 +6,15 @@
   const view = window.ChatView;
   const RECONNECT_BASE_MS = 500;
   const RECONNECT_CAP_MS = 15000;
-  const GAP_FILL_LIMIT = 200;
+  const GAP_FILL_LIMIT = 200; // the most GET /api/messages hands out per page
+  const GAP_FILL_ATTEMPTS = 3;
+  const MAX_RESUME_ROOMS = 50; // the server's limit on `rooms` in a resume
+  const MAX_RESUME_URL_ROOMS = 2000; // characters of room names on the resume URL
   const GENERAL = 'general';
+  // Where to resume from after a reload: the last seen id and the rooms (per origin), and this
+  // tab's chosen nickname (per tab, so two tabs do not fight over one name).
+  const RESUME_KEY = 'chat.resume';
+  const NICK_KEY = 'chat.nickname';
   // A little over the server's 2 s throttle, so network jitter does not get an indicator dropped.
   const TYPING_SEND_MS = 2200;
   const TYPING_SHOW_MS = 3000;
@@ -55,6 +62,12 @@
   let errorTimer = null;
   let msgCounter = 0;
   let directory = []; // the last GET /api/rooms answer
+  // The highest room message id received over the socket (live, replayed or in a history frame).
+  // Every room message up to it that matters has been seen, so a resume from it misses nothing.
+  let lastSeenId = 0;
+  // The resume of the current connection, or null for a plain connect:
+  // {since, rooms, replayed, gaps: rooms that got a gap frame, done: `resumed` came, wiped}.
+  let resume = null;
 
   // Conversations: the rooms this user is in (re-joined after a reconnect) and direct ones by peer.
   const rooms = new Map();
@@ -62,8 +75,11 @@
   let visible = null; // the conversation on screen
   let peopleRoom = null; // the room whose members are listed: the visible one, or the last while a DM is open
   const awaitingHistory = new Set(); // rooms whose join (or welcome) history has not arrived yet
-  const gapFills = new Map(); // room -> the id that its catch-up paging stops before
-  const pending = new Map(); // clientMsgId -> {conversation, text, event}: what to explain if it fails
+  // room -> {after, before}: missing messages being paged in over REST (after advances per page).
+  const gapFills = new Map();
+  // clientMsgId -> {clientMsgId, conv, text, item, state, sentOn}: own messages not acknowledged yet,
+  // in the order they were written. Kept across reconnects and resent with the same clientMsgId.
+  const pending = new Map();
 
   // ---- conversations ----------------------------------------------------------------------
 
@@ -72,7 +88,8 @@
   }
 
   function createConversation(kind, name) {
-    const conv = { kind, name, seen: new Set(), lastId: 0, unread: 0, pinned: true, scrollTop: 0 };
+    // order: the ids shown, ascending; nodes: id -> its list item.
+    const conv = { kind, name, order: [], nodes: new Map(), lastId: 0, unread: 0, pinned: true, scrollTop: 0 };
     conv.log = view.createLog('');
     conv.refs = view.conversationEntry(kind === 'room' ? 'room-item' : 'dm-item', name, kind === 'room' ? 'room' : 'peer');
     if (kind === 'room') Object.assign(conv, { members: new Set(), typers: new Map(), loaded: false, typingSentAt: 0 });
@@ -92,6 +109,7 @@
       room = createConversation('room', name);
       rooms.set(name, room);
       ui.roomList.append(room.refs.item);
+      saveState();
     }
     return room;
   }
@@ -156,21 +174,42 @@
       awaitingHistory.delete(conv.name);
       gapFills.delete(conv.name);
       clearTypers(conv);
+      saveState();
     } else {
       dms.delete(conv.name);
       ui.dmHeading.hidden = dms.size === 0;
     }
     conv.refs.item.remove();
+    for (const entry of pending.values()) if (entry.conv === conv) dropPending(entry);
     show(peopleRoom && peopleRoom !== conv ? peopleRoom : ensureRoom(GENERAL));
     renderDirectory();
   }
 
-  /** Adds a message once (by id); counts it as unread when it lands in a conversation not on screen. */
+  /**
+   * Adds a message once (by id), in id order; counts it as unread when it lands in a conversation
+   * not on screen.
+   */
   function addMessage(conv, message, countUnread) {
-    if (conv.seen.has(message.id)) return;
-    conv.seen.add(message.id);
-    view.insertMessage(conv.log, view.messageItem(message, message.author === me), message.id, conv.lastId);
-    conv.lastId = Math.max(conv.lastId, message.id);
+    if (conv.nodes.has(message.id)) return;
+    const item = view.messageItem(message, message.author === me);
+    const { order } = conv;
+    if (order.length === 0 || message.id > order[order.length - 1]) {
+      order.push(message.id);
+      view.append(conv.log, item);
+    } else {
+      // A catch-up page goes back in its place: before the first message with a larger id.
+      let lo = 0;
+      let hi = order.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (order[mid] > message.id) hi = mid;
+        else lo = mid + 1;
+      }
+      conv.log.insertBefore(item, conv.nodes.get(order[lo]));
+      order.splice(lo, 0, message.id);
+    }
+    conv.nodes.set(message.id, item);
+    conv.lastId = order[order.length - 1];
     if (countUnread && conv !== visible && message.author !== me) {
       conv.unread += 1;
       relabel(conv);
@@ -178,8 +217,231 @@
     }
   }
 
+  /** A room message that came over the socket: it moves the resume point, even when already shown. */
+  function receiveRoomMessage(room, frame, countUnread) {
+    if (Number.isSafeInteger(frame.id) && frame.id > lastSeenId) {
+      lastSeenId = frame.id;
+      saveState();
+    }
+    settle(frame.clientMsgId);
+    addMessage(room, fromRoomFrame(frame), countUnread);
+  }
+
+  /** Removes every message of a conversation (the server lost them). */
+  function clearMessages(conv) {
+    for (const item of conv.nodes.values()) item.remove();
+    conv.nodes.clear();
+    conv.order = [];
+    conv.lastId = 0;
+  }
+
   function addNotice(conv, text, kind) {
     view.append(conv.log, view.noticeItem(text, kind));
+  }
+
+  function isOpen(conv) {
+    return (conv.kind === 'room' ? rooms : dms).get(conv.name) === conv;
+  }
+
+  // ---- what survives a reload -------------------------------------------------------------
+
+  function saveState() {
+    try {
+      localStorage.setItem(RESUME_KEY, JSON.stringify({ lastSeenId: resumePoint(), rooms: [...rooms.keys()] }));
+    } catch {
+      // storage disabled or full: a reload then starts afresh
+    }
+  }
+
+  /** Where a resume starts: the last seen id, or earlier while older messages are still being paged in. */
+  function resumePoint() {
+    let point = lastSeenId;
+    for (const fill of gapFills.values()) point = Math.min(point, fill.after);
+    return point;
+  }
+
+  function isRoomName(name) {
+    return typeof name === 'string' && ROOM_NAME.test(name) && [...name].length <= 64;
+  }
+
+  /** Sets the last seen id and nickname kept before a reload; returns the rooms the page was in. */
+  function restoreState() {
+    let saved = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(RESUME_KEY) || 'null');
+    } catch {
+      // unreadable: start afresh
+    }
+    try {
+      chosenNick = sessionStorage.getItem(NICK_KEY) || '';
+    } catch {
+      chosenNick = '';
+    }
+    if (!saved || typeof saved !== 'object') return [];
+    if (Number.isSafeInteger(saved.lastSeenId) && saved.lastSeenId > 0) lastSeenId = saved.lastSeenId;
+    return Array.isArray(saved.rooms) ? saved.rooms.filter(isRoomName) : [];
+  }
+
+  function saveNick(nickname) {
+    try {
+      sessionStorage.setItem(NICK_KEY, nickname);
+    } catch {
+      // not kept across a reload then
+    }
+  }
+
+  // ---- REST catch-up ----------------------------------------------------------------------
+
+  async function fetchPage(params) {
+    const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+    const res = await fetch(`/api/messages?${query}`, { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const body = await res.json();
+    return { messages: Array.isArray(body.messages) ? body.messages : [], hasMore: body.hasMore === true };
+  }
+
+  function pause(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /**
+   * Pages in a room's messages with ids in (after, before) over REST, oldest first; `before`
+   * undefined means up to the newest. Until it is done, a resume starts at most from its cursor.
+   */
+  function fillGap(room, after, before, countUnread) {
+    const fill = { after, before };
+    gapFills.set(room.name, fill);
+    saveState();
+    void (async () => {
+      let failures = 0;
+      const current = () => gapFills.get(room.name) === fill && rooms.get(room.name) === room;
+      while (current()) {
+        let page;
+        try {
+          const params = { room: room.name, after: fill.after, limit: GAP_FILL_LIMIT };
+          if (fill.before !== undefined) params.before = fill.before;
+          page = await fetchPage(params);
+        } catch {
+          failures += 1;
+          if (failures >= GAP_FILL_ATTEMPTS) {
+            // Left in gapFills: the next resume starts from its cursor and asks again.
+            if (current()) showError(`Some earlier messages of #${room.name} could not be loaded right now.`);
+            return;
+          }
+          await pause(1000 * failures);
+          continue;
+        }
+        if (!current()) return;
+        for (const message of page.messages) {
+          settle(message.clientMsgId);
+          addMessage(room, fromRoomFrame(message), countUnread);
+        }
+        const last = page.messages.at(-1);
+        if (!page.hasMore || !last) {
+          gapFills.delete(room.name);
+          saveState();
+          return;
+        }
+        fill.after = last.id;
+        saveState();
+      }
+    })();
+  }
+
+  /** The recent history of a room that shows nothing yet (after a reload, or a server reset): up to `before`. */
+  async function loadRecent(room, before) {
+    const load = {};
+    room.recentLoad = load; // a later load (after a reset) decides whether the room is empty
+    let page;
+    try {
+      page = await fetchPage(before === undefined ? { room: room.name } : { room: room.name, before });
+    } catch {
+      if (rooms.get(room.name) === room) showError(`The messages of #${room.name} could not be loaded right now.`);
+      return;
+    }
+    if (rooms.get(room.name) !== room) return;
+    for (const message of page.messages) {
+      settle(message.clientMsgId);
+      addMessage(room, fromRoomFrame(message), false);
+    }
+    if (room.recentLoad === load && room.order.length === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
+  }
+
+  /**
+   * A resume that replayed nothing may have met a server that lost its history (since is past
+   * its newest message): then what is shown no longer exists, and new messages reuse old ids.
+   */
+  async function checkWiped(done) {
+    let newest = 0;
+    try {
+      const res = await fetch('/api/rooms', { headers: { accept: 'application/json' } });
+      if (!res.ok) return;
+      const body = await res.json();
+      for (const room of Array.isArray(body.rooms) ? body.rooms : []) {
+        if (Number.isSafeInteger(room.lastMessageId)) newest = Math.max(newest, room.lastMessageId);
+      }
+    } catch {
+      return;
+    }
+    if (resume === done && newest < done.since) onWiped();
+  }
+
+  /** The server's history was reset: show what it has now, and resume from there next time. */
+  function onWiped() {
+    if (!resume || resume.wiped) return;
+    resume.wiped = true;
+    lastSeenId = 0;
+    gapFills.clear();
+    for (const room of rooms.values()) {
+      clearMessages(room);
+      addNotice(room, 'The server no longer has the earlier messages. Showing the messages it has now.', 'info');
+      void loadRecent(room);
+    }
+    saveState();
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  /** Sends (again) an own message with its clientMsgId; offline it waits for the next connection. */
+  function transmit(entry) {
+    const { conv, clientMsgId, text } = entry;
+    const sent =
+      conv.kind === 'room'
+        ? send('message', { message: text, clientMsgId, room: conv.name })
+        : send('dm', { to: conv.name, message: text, clientMsgId });
+    entry.sentOn = sent ? socket : null;
+    setPendingState(entry, sent ? 'sending' : 'queued');
+  }
+
+  function setPendingState(entry, state) {
+    entry.state = state;
+    view.setPendingState(entry.item, state);
+  }
+
+  /** Every unacknowledged message not yet sent on this connection, in the order it was written. */
+  function resendPending() {
+    for (const entry of pending.values()) {
+      if (entry.state !== 'failed' && entry.sentOn !== socket) transmit(entry);
+    }
+  }
+
+  /** The message is in the store (acknowledged, or seen with its clientMsgId): it is not pending any more. */
+  function settle(clientMsgId) {
+    const entry = clientMsgId === undefined ? undefined : pending.get(clientMsgId);
+    if (entry) dropPending(entry);
+    return entry;
+  }
+
+  function dropPending(entry) {
+    pending.delete(entry.clientMsgId);
+    entry.item.remove();
+  }
+
+  /** Stored under `id`: shown at once (its broadcast, if any, is then a duplicate and skipped). */
+  function onAck(frame) {
+    const entry = settle(frame.clientMsgId);
+    if (!entry || !isOpen(entry.conv) || !Number.isSafeInteger(frame.id)) return;
+    addMessage(entry.conv, { id: frame.id, author: me, text: entry.text, sentAt: new Date().toISOString() }, false);
   }
 
   function updateUnreadTitle() {
@@ -193,7 +455,23 @@
   function connect() {
     reconnectTimer = null;
     setStatus('connecting', attempt === 0 ? 'Connecting…' : 'Disconnected — reconnecting…');
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
+    let url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
+    // With something seen before, resume: the server replays every message after it.
+    const since = resumePoint();
+    resume = null;
+    if (since > 0) {
+      // Rooms that do not fit (the server's limit, or a URL that stays well below header limits)
+      // are joined again after the welcome instead, with their history.
+      const names = [];
+      let length = 0;
+      for (const name of rooms.keys()) {
+        length += encodeURIComponent(name).length + 1;
+        if (names.length === MAX_RESUME_ROOMS || length > MAX_RESUME_URL_ROOMS) break;
+        names.push(name);
+      }
+      resume = { since, rooms: names, replayed: 0, gaps: new Set(), done: false, wiped: false };
+      url += `?since=${since}&rooms=${names.map(encodeURIComponent).join(',')}`;
+    }
     const ws = new WebSocket(url);
     socket = ws;
     ws.addEventListener('message', (event) => {
@@ -208,7 +486,8 @@
     ws.addEventListener('close', () => {
       if (socket !== ws) return;
       socket = null;
-      pending.clear();
+      // Unacknowledged messages wait, and are sent again (same clientMsgId) once reconnected.
+      for (const entry of pending.values()) if (entry.state === 'sending') setPendingState(entry, 'queued');
       for (const room of rooms.values()) clearTypers(room);
       renderTyping();
       setStatus('offline', 'Disconnected — reconnecting…');
@@ -241,7 +520,8 @@
     ui.status.dataset.state = state;
     ui.status.textContent = text;
     document.body.classList.toggle('offline', state !== 'online');
-    for (const button of [ui.sendButton, ui.nickButton, ui.joinButton]) button.disabled = state !== 'online';
+    // Sending stays possible offline: the message waits and goes out once reconnected.
+    for (const button of [ui.nickButton, ui.joinButton]) button.disabled = state !== 'online';
   }
 
   // ---- inbound frames ---------------------------------------------------------------------
@@ -254,6 +534,12 @@
         return onHistory(frame);
       case 'message':
         return onMessage(frame);
+      case 'ack':
+        return onAck(frame);
+      case 'gap':
+        return onGap(frame);
+      case 'resumed':
+        return onResumed();
       case 'notification':
         return onNotification(frame);
       case 'presence':
@@ -269,7 +555,10 @@
     }
   }
 
-  /** A new connection starts in general only: re-join the other rooms and catch up each one's history. */
+  /**
+   * A resumed connection is in the rooms it asked for and gets everything after `since` replayed;
+   * a plain one starts in general only, so the other rooms are joined again (with their history).
+   */
   function onWelcome(frame) {
     const reconnected = hasConnected;
     hasConnected = true;
@@ -282,39 +571,85 @@
     const general = ensureRoom(GENERAL);
     const joined = new Set(Array.isArray(frame.rooms) ? frame.rooms : [GENERAL]);
     for (const name of joined) ensureRoom(name);
+    awaitingHistory.clear();
     for (const room of rooms.values()) {
       room.members.clear();
+      if (resume && joined.has(room.name) && resume.rooms.includes(room.name)) continue; // replayed
       awaitingHistory.add(room.name);
       if (!joined.has(room.name)) send('join', { room: room.name });
     }
     for (const name of frame.users) general.members.add(name);
-    send('who', { room: GENERAL }); // the welcome lists everyone online, who may not all be in general
+    // Presence: the welcome lists everyone online, who may not all be in general; a resume sends none.
+    for (const name of joined) send('who', { room: name });
     addNotice(general, reconnected ? `Reconnected. ${frame.message}` : frame.message, 'welcome');
     if (!visible) show(general);
     renderPeople();
+    if (!resume) resendPending();
+  }
+
+  /** A resume left out more than the server replays: page in the rest over REST. */
+  function onGap(frame) {
+    const room = rooms.get(frame.room);
+    if (!room || !resume || resume.done || !Number.isSafeInteger(frame.afterId) || !Number.isSafeInteger(frame.beforeId)) return;
+    resume.gaps.add(room.name);
+    fillGap(room, frame.afterId, frame.beforeId, room.loaded);
+  }
+
+  /** The replay is complete: the page is caught up. Rooms new to the page get their earlier history. */
+  function onResumed() {
+    const done = resume;
+    if (!done || done.done) return;
+    done.done = true;
+    for (const name of done.rooms) {
+      const room = rooms.get(name);
+      if (!room) continue;
+      // Replayed from at most the old cursor on: an older paging of this room is covered.
+      if (!done.gaps.has(name)) gapFills.delete(name);
+      if (!room.loaded) {
+        room.loaded = true;
+        void loadRecent(room, done.since + 1);
+      }
+    }
+    saveState();
+    if (done.replayed === 0) void checkWiped(done);
+    resendPending();
+  }
+
+  /** The store could not replay (UNAVAILABLE: in the rooms, nothing replayed) or the resume was refused. */
+  function onResumeFailed(frame) {
+    const failed = resume;
+    if (!failed || failed.done) return;
+    resume = null;
+    if (frame.code === 'UNAVAILABLE') {
+      for (const name of failed.rooms) {
+        const room = rooms.get(name);
+        if (!room) continue;
+        fillGap(room, failed.since, undefined, room.loaded);
+        if (!room.loaded) {
+          room.loaded = true;
+          void loadRecent(room, failed.since + 1);
+        }
+      }
+    } else {
+      // A plain connect follows: general's history comes, and the other rooms were joined again.
+      awaitingHistory.add(GENERAL);
+    }
+    resendPending();
   }
 
   function onHistory(frame) {
     const room = rooms.get(frame.room || GENERAL);
     if (!room) return;
-    const messages = frame.messages;
+    const messages = Array.isArray(frame.messages) ? frame.messages : [];
     if (awaitingHistory.delete(room.name)) {
       // After a long disconnect the first page may start past what we saw: page through the gap.
       const first = messages[0];
       if (room.lastId > 0 && frame.hasMore && first && first.id > room.lastId + 1) {
-        gapFills.set(room.name, first.id);
-        send('history', { room: room.name, after: room.lastId, before: first.id, limit: GAP_FILL_LIMIT });
+        fillGap(room, room.lastId, first.id, room.loaded);
       }
       if (!room.loaded && messages.length === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
-    } else if (gapFills.has(room.name)) {
-      const last = messages.at(-1);
-      if (frame.hasMore && last) {
-        send('history', { room: room.name, after: last.id, before: gapFills.get(room.name), limit: GAP_FILL_LIMIT });
-      } else {
-        gapFills.delete(room.name);
-      }
     }
-    for (const message of messages) addMessage(room, fromRoomFrame(message), room.loaded);
+    for (const message of messages) receiveRoomMessage(room, message, room.loaded);
     room.loaded = true;
   }
 
@@ -323,16 +658,20 @@
   }
 
   function onMessage(frame) {
+    if (resume) {
+      if (!resume.done) resume.replayed += 1;
+      // After a resume every new message is newer than `since`, unless the server lost its history.
+      else if (frame.id <= resume.since) onWiped();
+    }
     const room = rooms.get(frame.room || GENERAL);
     if (!room) return;
-    if (frame.clientMsgId && frame.nickname === me) pending.delete(frame.clientMsgId);
     stopTyping(room, frame.nickname);
-    addMessage(room, fromRoomFrame(frame), true);
+    receiveRoomMessage(room, frame, room.loaded);
   }
 
   function onDirect(frame) {
     const peer = frame.from === me ? frame.to : frame.from;
-    if (frame.clientMsgId && frame.from === me) pending.delete(frame.clientMsgId);
+    if (frame.from === me) settle(frame.clientMsgId);
     addMessage(ensureDm(peer), { id: frame.id, author: frame.from, text: frame.message, sentAt: frame.sentAt }, true);
   }
 
@@ -360,6 +699,7 @@
     if (previous === me) {
       me = nickname;
       chosenNick = nickname;
+      saveNick(nickname);
       ui.nickInput.value = '';
       ui.nickInput.placeholder = me;
     }
@@ -405,20 +745,28 @@
 
   function onError(frame) {
     if (frame.event === 'typing') return; // an indicator raced a leave or a reconnect: nothing to tell the user
-    const sent = frame.clientMsgId === undefined ? undefined : pending.get(frame.clientMsgId);
-    if (sent) {
-      pending.delete(frame.clientMsgId);
-      // Give the unsent text back, unless the user has started writing something else.
-      if (sent.conversation === visible && ui.input.value === '') {
-        ui.input.value = sent.text;
+    if (frame.event === 'resume') return onResumeFailed(frame);
+    const entry = frame.clientMsgId === undefined ? undefined : pending.get(frame.clientMsgId);
+    let kept;
+    if (entry) {
+      // Give the unsent text back, unless the user has started writing something else: then it
+      // stays in the conversation, marked as not sent, with Retry and Discard.
+      if (entry.conv === visible && ui.input.value === '') {
+        dropPending(entry);
+        ui.input.value = entry.text;
         fitInput();
+        kept = 'input';
+      } else {
+        entry.sentOn = null;
+        setPendingState(entry, 'failed');
+        kept = 'item';
       }
     }
     if (frame.event === 'join') dropUnconfirmedRooms();
-    if (frame.code === 'NOT_IN_ROOM' && sent && rooms.has(sent.conversation.name) && sent.conversation.kind === 'room') {
-      rejoin(sent.conversation);
+    if (frame.code === 'NOT_IN_ROOM' && entry && entry.conv.kind === 'room' && isOpen(entry.conv)) {
+      rejoin(entry.conv);
     }
-    showError(describeError(frame, sent));
+    showError(describeError(frame, entry, kept));
   }
 
   /** The server does not count us in the room (a join was lost): join it again. */
@@ -437,13 +785,27 @@
       else {
         rooms.delete(name);
         room.refs.item.remove();
+        for (const entry of pending.values()) if (entry.conv === room) dropPending(entry);
       }
     }
+    saveState();
   }
 
   /** Plain words for each error code; the server's own text is shown where it is specific. */
-  function describeError(frame, sent) {
-    const where = sent ? title(sent.conversation) : 'that room';
+  function describeError(frame, sent, kept) {
+    if (frame.code === 'UNAVAILABLE' && sent) {
+      const retry =
+        kept === 'item'
+          ? 'It is kept in the conversation: press Retry in a moment.'
+          : 'Your text is back in the message box: send it again in a moment.';
+      return `The server could not store your message right now, so it was not sent. ${retry}`;
+    }
+    const text = explainError(frame, sent);
+    return kept === 'item' ? `${text} Your message is kept in the conversation: press Retry to send it again.` : text;
+  }
+
+  function explainError(frame, sent) {
+    const where = sent ? title(sent.conv) : 'that room';
     switch (frame.code) {
       case 'NICK_TAKEN':
         return `${frame.message}. Please pick another nickname.`;
@@ -451,7 +813,7 @@
         if (frame.event === 'history') return 'Earlier messages could not be loaded because you are no longer in that room.';
         return `You are not in ${where} right now, so your message was not sent. Joining it again; please send it once more in a moment.`;
       case 'NO_SUCH_USER':
-        return `${sent ? sent.conversation.name : 'That user'} is not online (or has changed nickname), so your direct message was not delivered.`;
+        return `${sent ? sent.conv.name : 'That user'} is not online (or has changed nickname), so your direct message was not delivered.`;
       case 'VALIDATION':
         if (frame.event === 'nick') return 'That nickname cannot be used: use 1 to 32 letters, digits, "_", "-" or ".", without spaces.';
         if (frame.event === 'message' || frame.event === 'dm') {
@@ -521,22 +883,28 @@
     return `w${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}-${msgCounter}`;
   }
 
+  /** Shows the message as sending at once; it is sent now, or as soon as the page is connected again. */
   function submitMessage() {
     const text = ui.input.value;
     const conv = visible;
     if (!/\S/.test(text) || !conv) return;
     const clientMsgId = newClientMsgId();
-    const sent =
-      conv.kind === 'room'
-        ? send('message', { message: text, clientMsgId, room: conv.name })
-        : send('dm', { to: conv.name, message: text, clientMsgId });
-    if (!sent) {
-      showError('Not connected. Your message is kept here; send it again once reconnected.');
-      return;
-    }
-    pending.set(clientMsgId, { conversation: conv, text });
+    const entry = { clientMsgId, conv, text, item: view.pendingItem(clientMsgId, me || 'You', text), state: 'queued', sentOn: null };
+    pending.set(clientMsgId, entry);
+    view.append(conv.log, entry.item);
+    conv.log.scrollTop = conv.log.scrollHeight; // your own message: always bring it into view
+    transmit(entry);
     ui.input.value = '';
     fitInput();
+  }
+
+  function onPendingAction(event) {
+    const button = event.target.closest('.pending button[data-action]');
+    const entry = button && pending.get(button.closest('.pending').dataset.clientMsgId);
+    if (!entry || entry.state !== 'failed') return;
+    if (button.dataset.action === 'discard') return dropPending(entry);
+    hideError();
+    transmit(entry);
   }
 
   /** Tells the visible room that this user is typing, at most once per TYPING_SEND_MS. */
@@ -620,6 +988,7 @@
   ui.roomList.addEventListener('click', (event) => onConversationClick(event, rooms, 'room'));
   ui.dmList.addEventListener('click', (event) => onConversationClick(event, dms, 'peer'));
   ui.leaveButton.addEventListener('click', closeVisible);
+  ui.logHost.addEventListener('click', onPendingAction);
   ui.users.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-nickname]');
     if (button) openDm(button.dataset.nickname);
@@ -628,6 +997,8 @@
   ui.errorDismiss.addEventListener('click', hideError);
   window.addEventListener('online', reconnectNow);
 
+  const savedRooms = restoreState();
   show(ensureRoom(GENERAL));
+  for (const name of savedRooms) ensureRoom(name);
   connect();
 })();

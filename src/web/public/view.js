@@ -52,20 +52,55 @@ window.ChatView = (function () {
     return log.scrollHeight - log.scrollTop - log.clientHeight < PINNED_SLACK_PX;
   }
 
-  /** Appends, keeping the list scrolled to the bottom if it was there. */
+  /** Appends, keeping the list scrolled to the bottom if it was there; messages still being sent stay last. */
   function append(log, item) {
     const pinned = isPinned(log);
     log.append(item);
+    if (!item.classList.contains('pending')) {
+      for (const waiting of log.querySelectorAll(':scope > li.pending')) log.append(waiting);
+    }
     if (pinned) log.scrollTop = log.scrollHeight;
   }
 
-  /** Messages normally arrive in id order; a catch-up page after a reconnect goes back in its place. */
-  function insertMessage(log, item, id, lastId) {
-    if (id > lastId) return append(log, item);
-    for (const other of log.querySelectorAll('li.message')) {
-      if (Number(other.dataset.id) > id) return log.insertBefore(item, other);
+  const PENDING_STATES = {
+    sending: 'Sending…',
+    queued: 'Sending once reconnected…',
+    failed: 'Not sent',
+  };
+
+  /**
+   * An own message the server has not acknowledged yet. It is not a `message` (it has no id):
+   * the acknowledged message replaces it. Failed ones offer Retry and Discard.
+   */
+  function pendingItem(clientMsgId, author, text) {
+    const item = el('li', 'message own pending');
+    item.dataset.testid = 'pending-message';
+    item.dataset.clientMsgId = clientMsgId;
+    const meta = el('div', 'meta');
+    const state = el('span', 'pending-state');
+    state.dataset.testid = 'pending-state';
+    meta.append(el('span', 'author', author), state);
+    const actions = el('div', 'pending-actions');
+    actions.hidden = true;
+    for (const [action, label] of [
+      ['retry', 'Retry'],
+      ['discard', 'Discard'],
+    ]) {
+      const button = el('button', 'secondary', label);
+      button.type = 'button';
+      button.dataset.action = action;
+      button.dataset.testid = `pending-${action}`;
+      actions.append(button);
     }
-    append(log, item);
+    item.append(meta, el('p', 'body', text), actions);
+    return item;
+  }
+
+  function setPendingState(item, state) {
+    item.dataset.state = state;
+    item.querySelector('.pending-state').textContent = PENDING_STATES[state];
+    item.querySelector('.pending-actions').hidden = state !== 'failed';
+    item.setAttribute('aria-busy', String(state !== 'failed'));
   }
 
   /** A room or DM entry for the conversation list; `refs` keeps the nodes that change. */
@@ -140,7 +175,8 @@ window.ChatView = (function () {
     noticeItem,
     isPinned,
     append,
-    insertMessage,
+    pendingItem,
+    setPendingState,
     conversationEntry,
     updateEntry,
     personItem,
