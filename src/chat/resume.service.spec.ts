@@ -4,7 +4,6 @@ import type { WebSocket } from 'ws';
 import { sqliteOptions } from '../database/typeorm-options';
 import { FanoutService } from '../fanout/fanout.service';
 import { Session } from '../fanout/session';
-import { MessageEntity } from '../messages/message.entity';
 import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { RoomMembersService } from '../users/room-members.service';
@@ -71,7 +70,7 @@ describe(ResumeService.name, () => {
   beforeEach(async () => {
     ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
     await ds.initialize();
-    store = new MessageStore(ds, ds.getRepository(MessageEntity), metrics);
+    store = new MessageStore(ds, metrics);
     members = new RoomMembersService();
     fanout = new FanoutService(members);
     sut = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX }));

@@ -5,7 +5,6 @@ import type { WebSocket } from 'ws';
 import { sqliteOptions } from '../database/typeorm-options';
 import { FanoutService } from '../fanout/fanout.service';
 import { Session } from '../fanout/session';
-import { MessageEntity } from '../messages/message.entity';
 import { MessageStore, StoreUnavailableError, type NewMessage } from '../messages/message-store.service';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { NicknamesService } from '../users/nicknames.service';
@@ -88,7 +87,7 @@ describe(RoomsService.name, () => {
   beforeEach(async () => {
     ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
     await ds.initialize();
-    store = new MessageStore(ds, ds.getRepository(MessageEntity), metrics);
+    store = new MessageStore(ds, metrics);
     members = new RoomMembersService();
     fanout = new FanoutService(members);
     sut = new RoomsService(members, fanout, store);

@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import type { DirectFrame, MessageFrame } from '../chat/protocol';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { sqliteOptions } from '../database/typeorm-options';
-import { MessageEntity } from './message.entity';
 import {
   MessageStore,
   StoreUnavailableError,
@@ -36,7 +35,7 @@ describe(MessageStore.name, () => {
     ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
     await ds.initialize();
     db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
-    sut = new MessageStore(ds, ds.getRepository(MessageEntity), metrics);
+    sut = new MessageStore(ds, metrics);
     logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database, Statement } from 'better-sqlite3';
-import { And, DataSource, LessThan, MoreThan, Repository, type FindOptionsWhere } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { DirectFrame, MessageFrame } from '../chat/protocol';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { MessageEntity } from './message.entity';
@@ -57,7 +57,14 @@ type Pending =
   | { kind: 'room'; message: NewMessage; resolve: (stored: Stored<MessageFrame>) => void; reject: Reject }
   | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: Stored<DirectFrame>) => void; reject: Reject };
 
+type MessageRow = Pick<MessageEntity, 'id' | 'room' | 'nickname' | 'body' | 'sentAt' | 'clientMsgId'>;
+
 interface Statements {
+  pageNewest: Statement;
+  pageBefore: Statement;
+  pageAfter: Statement;
+  pageBetween: Statement;
+  newestSince: Statement;
   insertMessage: Statement;
   findMessage: Statement;
   insertDirect: Statement;
@@ -88,7 +95,6 @@ export class MessageStore {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     private readonly metrics: ChatMetrics,
   ) {}
 
@@ -118,19 +124,21 @@ export class MessageStore {
     await this.drain();
   }
 
+  /**
+   * Keyset paging: newest first from `before` (or the end), or oldest first from `after`;
+   * with both, the oldest `limit` of the window. Returned oldest first. Each variant is one
+   * prepared statement over the (room, id) index: an index range scan, no entity hydration.
+   */
   async page({ room, limit, before, after }: PageQuery): Promise<MessagePage> {
     const ascending = after !== undefined;
-    const idRange =
+    const rows = await this.readPage((s) =>
       after !== undefined && before !== undefined
-        ? And(MoreThan(after), LessThan(before))
+        ? s.pageBetween.all(room, after, before, limit + 1)
         : after !== undefined
-          ? MoreThan(after)
+          ? s.pageAfter.all(room, after, limit + 1)
           : before !== undefined
-            ? LessThan(before)
-            : undefined;
-    const where: FindOptionsWhere<MessageEntity> = idRange ? { room, id: idRange } : { room };
-    const rows = await this.read(() =>
-      this.messages.find({ where, order: { id: ascending ? 'ASC' : 'DESC' }, take: limit + 1 }),
+            ? s.pageBefore.all(room, before, limit + 1)
+            : s.pageNewest.all(room, limit + 1),
     );
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit);
@@ -145,9 +153,7 @@ export class MessageStore {
    * when older ones above `after` were left out (a resume gap).
    */
   async newestSince(room: string, after: number, limit: number): Promise<MessagePage> {
-    const rows = await this.read(() =>
-      this.messages.find({ where: { room, id: MoreThan(after) }, order: { id: 'DESC' }, take: limit + 1 }),
-    );
+    const rows = await this.readPage((s) => s.newestSince.all(room, after, limit + 1));
     const page = rows.slice(0, limit).reverse();
     return { messages: page.map(toMessageFrame), hasMore: rows.length > limit };
   }
@@ -164,6 +170,11 @@ export class MessageStore {
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
+  }
+
+  /** A synchronous page read on the shared connection, mapped like every store failure. */
+  private readPage(query: (s: Statements) => unknown[]): Promise<MessageRow[]> {
+    return this.read(() => Promise.resolve(query((this.statements ??= prepare(this.database()))) as MessageRow[]));
   }
 
   private enqueue(pending: Pending): void {
@@ -210,7 +221,7 @@ export class MessageStore {
         const { room, nickname, body } = pending.message;
         pending.resolve(
           result.duplicate
-            ? { frame: toMessageFrame(result.row as unknown as MessageEntity), duplicate: true }
+            ? { frame: toMessageFrame(result.row as unknown as MessageRow), duplicate: true }
             : { frame: toMessageFrame({ id: result.id, room, nickname, body, sentAt, clientMsgId }), duplicate: false },
         );
       } else {
@@ -260,17 +271,21 @@ export class MessageStore {
   }
 }
 
+const MESSAGE_COLUMNS = 'SELECT id, room, nickname, body, sent_at AS sentAt, client_msg_id AS clientMsgId FROM messages';
+
 function prepare(db: Database): Statements {
   return {
+    pageNewest: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? ORDER BY id DESC LIMIT ?`),
+    pageBefore: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+    pageAfter: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? ORDER BY id ASC LIMIT ?`),
+    pageBetween: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? AND id < ? ORDER BY id ASC LIMIT ?`),
+    newestSince: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?`),
     // A resend (same clientMsgId) hits the unique index and inserts nothing: changes === 0.
     insertMessage: db.prepare(
       'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
         'ON CONFLICT (room, client_msg_id) DO NOTHING',
     ),
-    findMessage: db.prepare(
-      'SELECT id, room, nickname, body, sent_at AS sentAt, client_msg_id AS clientMsgId ' +
-        'FROM messages WHERE room = ? AND client_msg_id = ?',
-    ),
+    findMessage: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND client_msg_id = ?`),
     insertDirect: db.prepare(
       'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
         'ON CONFLICT (sender, client_msg_id) DO NOTHING',
@@ -286,9 +301,7 @@ function prepare(db: Database): Statements {
   };
 }
 
-export function toMessageFrame(
-  row: Pick<MessageEntity, 'id' | 'room' | 'nickname' | 'body' | 'sentAt' | 'clientMsgId'>,
-): MessageFrame {
+export function toMessageFrame(row: MessageRow): MessageFrame {
   const frame: MessageFrame = {
     type: 'message',
     id: row.id,
