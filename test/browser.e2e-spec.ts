@@ -103,14 +103,27 @@ describe('web client in a real browser (e2e)', () => {
       await server.close();
     });
 
-    it('serves the client at GET / with its assets', async () => {
+    it('serves the client at GET / with its assets: every module main.js imports, each one preloaded', async () => {
       const res = await fetch(`${server.httpUrl}/`, { signal: AbortSignal.timeout(WAIT_MS) });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
-      await expect(res.text()).resolves.toContain('<script src="app.js" defer></script>');
-      const view = await fetch(`${server.httpUrl}/view.js`, { signal: AbortSignal.timeout(WAIT_MS) });
-      expect(view.status).toBe(200);
-      await expect(view.text()).resolves.toContain('window.ChatView');
+      const html = await res.text();
+      expect(html).toContain('<script type="module" src="main.js"></script>');
+      const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([\w-]+\.js)" \/>/g)].map(([, file]) => file);
+      // Walk the import graph: a module served with a non-JavaScript type, or missing, stops the page.
+      const reached = new Set<string>();
+      const queue = ['main.js'];
+      for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+        if (reached.has(file)) continue;
+        reached.add(file);
+        const script = await fetch(`${server.httpUrl}/${file}`, { signal: AbortSignal.timeout(WAIT_MS) });
+        expect(script.status).toBe(200);
+        expect(script.headers.get('content-type')).toMatch(/javascript/);
+        const source = await script.text();
+        queue.push(...[...source.matchAll(/^import .+ from '\.\/([\w-]+\.js)';$/gm)].map(([, imported]) => imported));
+      }
+      expect([...reached]).toContain('view.js');
+      expect([...reached].filter((file) => file !== 'main.js').sort()).toEqual([...preloaded].sort());
     });
 
     it('two pages chat both ways, and each lists both users', async () => {

@@ -1,186 +1,166 @@
-// DOM building blocks for the chat client (app.js holds the state and the protocol).
+// DOM building blocks for the chat client (the other modules hold the state and the protocol).
 // Every string that came from the server is inserted with textContent, never as HTML.
-'use strict';
 
-window.ChatView = (function () {
-  const PINNED_SLACK_PX = 40;
+const PINNED_SLACK_PX = 40;
 
-  function byTestId(id) {
-    return document.querySelector(`[data-testid="${id}"]`);
+export function byTestId(id) {
+  return document.querySelector(`[data-testid="${id}"]`);
+}
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** One conversation's message list; only the visible conversation's list is in the document. */
+export function createLog(label) {
+  const log = el('ol', 'log');
+  log.dataset.testid = 'messages';
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  log.setAttribute('aria-label', label);
+  return log;
+}
+
+/** `message` is {id, author, text, sentAt}. */
+export function messageItem(message, own) {
+  const item = el('li', own ? 'message own' : 'message');
+  item.dataset.testid = 'message';
+  item.dataset.id = String(message.id);
+  const meta = el('div', 'meta');
+  meta.append(el('span', 'author', message.author));
+  const sentAt = new Date(message.sentAt);
+  const time = el('time', 'time', sentAt.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+  time.dateTime = message.sentAt;
+  time.title = sentAt.toLocaleString();
+  meta.append(time);
+  item.append(meta, el('p', 'body', message.text));
+  return item;
+}
+
+export function noticeItem(text, kind) {
+  const item = el('li', `notice notice-${kind}`, text);
+  item.dataset.testid = 'notice';
+  return item;
+}
+
+export function isPinned(log) {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < PINNED_SLACK_PX;
+}
+
+/** Appends, keeping the list scrolled to the bottom if it was there; messages still being sent stay last. */
+export function append(log, item) {
+  const pinned = isPinned(log);
+  log.append(item);
+  if (!item.classList.contains('pending')) {
+    for (const waiting of log.querySelectorAll(':scope > li.pending')) log.append(waiting);
   }
+  if (pinned) log.scrollTop = log.scrollHeight;
+}
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+const PENDING_STATES = {
+  sending: 'Sending…',
+  queued: 'Sending once reconnected…',
+  failed: 'Not sent',
+};
 
-  /** One conversation's message list; only the visible conversation's list is in the document. */
-  function createLog(label) {
-    const log = el('ol', 'log');
-    log.dataset.testid = 'messages';
-    log.setAttribute('role', 'log');
-    log.setAttribute('aria-live', 'polite');
-    log.setAttribute('aria-label', label);
-    return log;
-  }
-
-  /** `message` is {id, author, text, sentAt}. */
-  function messageItem(message, own) {
-    const item = el('li', own ? 'message own' : 'message');
-    item.dataset.testid = 'message';
-    item.dataset.id = String(message.id);
-    const meta = el('div', 'meta');
-    meta.append(el('span', 'author', message.author));
-    const sentAt = new Date(message.sentAt);
-    const time = el('time', 'time', sentAt.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
-    time.dateTime = message.sentAt;
-    time.title = sentAt.toLocaleString();
-    meta.append(time);
-    item.append(meta, el('p', 'body', message.text));
-    return item;
-  }
-
-  function noticeItem(text, kind) {
-    const item = el('li', `notice notice-${kind}`, text);
-    item.dataset.testid = 'notice';
-    return item;
-  }
-
-  function isPinned(log) {
-    return log.scrollHeight - log.scrollTop - log.clientHeight < PINNED_SLACK_PX;
-  }
-
-  /** Appends, keeping the list scrolled to the bottom if it was there; messages still being sent stay last. */
-  function append(log, item) {
-    const pinned = isPinned(log);
-    log.append(item);
-    if (!item.classList.contains('pending')) {
-      for (const waiting of log.querySelectorAll(':scope > li.pending')) log.append(waiting);
-    }
-    if (pinned) log.scrollTop = log.scrollHeight;
-  }
-
-  const PENDING_STATES = {
-    sending: 'Sending…',
-    queued: 'Sending once reconnected…',
-    failed: 'Not sent',
-  };
-
-  /**
-   * An own message the server has not acknowledged yet. It is not a `message` (it has no id):
-   * the acknowledged message replaces it. Failed ones offer Retry and Discard.
-   */
-  function pendingItem(clientMsgId, author, text) {
-    const item = el('li', 'message own pending');
-    item.dataset.testid = 'pending-message';
-    item.dataset.clientMsgId = clientMsgId;
-    const meta = el('div', 'meta');
-    const state = el('span', 'pending-state');
-    state.dataset.testid = 'pending-state';
-    meta.append(el('span', 'author', author), state);
-    const actions = el('div', 'pending-actions');
-    actions.hidden = true;
-    for (const [action, label] of [
-      ['retry', 'Retry'],
-      ['discard', 'Discard'],
-    ]) {
-      const button = el('button', 'secondary', label);
-      button.type = 'button';
-      button.dataset.action = action;
-      button.dataset.testid = `pending-${action}`;
-      actions.append(button);
-    }
-    item.append(meta, el('p', 'body', text), actions);
-    return item;
-  }
-
-  function setPendingState(item, state) {
-    item.dataset.state = state;
-    item.querySelector('.pending-state').textContent = PENDING_STATES[state];
-    item.querySelector('.pending-actions').hidden = state !== 'failed';
-    item.setAttribute('aria-busy', String(state !== 'failed'));
-  }
-
-  /** A room or DM entry for the conversation list; `refs` keeps the nodes that change. */
-  function conversationEntry(testId, key, data) {
-    const item = el('li', 'conversation-entry');
-    item.dataset.testid = testId;
-    item.dataset[data] = key;
-    const button = el('button', 'conversation-button');
+/**
+ * An own message the server has not acknowledged yet. It is not a `message` (it has no id):
+ * the acknowledged message replaces it. Failed ones offer Retry and Discard.
+ */
+export function pendingItem(clientMsgId, author, text) {
+  const item = el('li', 'message own pending');
+  item.dataset.testid = 'pending-message';
+  item.dataset.clientMsgId = clientMsgId;
+  const meta = el('div', 'meta');
+  const state = el('span', 'pending-state');
+  state.dataset.testid = 'pending-state';
+  meta.append(el('span', 'author', author), state);
+  const actions = el('div', 'pending-actions');
+  actions.hidden = true;
+  for (const [action, label] of [
+    ['retry', 'Retry'],
+    ['discard', 'Discard'],
+  ]) {
+    const button = el('button', 'secondary', label);
     button.type = 'button';
-    const label = el('span', 'conversation-name');
-    const badge = el('span', 'badge');
-    badge.dataset.testid = 'unread';
-    badge.setAttribute('aria-hidden', 'true');
-    badge.hidden = true;
-    button.append(label, badge);
-    item.append(button);
-    return { item, button, label, badge };
+    button.dataset.action = action;
+    button.dataset.testid = `pending-${action}`;
+    actions.append(button);
   }
+  item.append(meta, el('p', 'body', text), actions);
+  return item;
+}
 
-  function updateEntry(refs, title, unread, current) {
-    refs.label.textContent = title;
-    refs.badge.textContent = String(unread);
-    refs.badge.hidden = unread === 0;
-    refs.button.setAttribute('aria-label', unread === 0 ? title : `${title}, ${unread} unread`);
-    if (current) refs.button.setAttribute('aria-current', 'true');
-    else refs.button.removeAttribute('aria-current');
-  }
+export function setPendingState(item, state) {
+  item.dataset.state = state;
+  item.querySelector('.pending-state').textContent = PENDING_STATES[state];
+  item.querySelector('.pending-actions').hidden = state !== 'failed';
+  item.setAttribute('aria-busy', String(state !== 'failed'));
+}
 
-  /** The people list: others are buttons that open a direct conversation. */
-  function personItem(name, isMe) {
-    const item = el('li', isMe ? 'user me' : 'user');
-    item.dataset.testid = 'user';
-    if (isMe) {
-      item.append(document.createTextNode(name), el('span', 'you', ' (you)'));
-      return item;
-    }
-    const button = el('button', 'user-button', name);
-    button.type = 'button';
-    button.dataset.nickname = name;
-    button.title = `Send ${name} a direct message`;
-    item.append(button);
+/** A room or DM entry for the conversation list; `refs` keeps the nodes that change. */
+export function conversationEntry(testId, key, data) {
+  const item = el('li', 'conversation-entry');
+  item.dataset.testid = testId;
+  item.dataset[data] = key;
+  const button = el('button', 'conversation-button');
+  button.type = 'button';
+  const label = el('span', 'conversation-name');
+  const badge = el('span', 'badge');
+  badge.dataset.testid = 'unread';
+  badge.setAttribute('aria-hidden', 'true');
+  badge.hidden = true;
+  button.append(label, badge);
+  item.append(button);
+  return { item, button, label, badge };
+}
+
+export function updateEntry(refs, title, unread, current) {
+  refs.label.textContent = title;
+  refs.badge.textContent = String(unread);
+  refs.badge.hidden = unread === 0;
+  refs.button.setAttribute('aria-label', unread === 0 ? title : `${title}, ${unread} unread`);
+  if (current) refs.button.setAttribute('aria-current', 'true');
+  else refs.button.removeAttribute('aria-current');
+}
+
+/** The people list: others are buttons that open a direct conversation. */
+export function personItem(name, isMe) {
+  const item = el('li', isMe ? 'user me' : 'user');
+  item.dataset.testid = 'user';
+  if (isMe) {
+    item.append(document.createTextNode(name), el('span', 'you', ' (you)'));
     return item;
   }
+  const button = el('button', 'user-button', name);
+  button.type = 'button';
+  button.dataset.nickname = name;
+  button.title = `Send ${name} a direct message`;
+  item.append(button);
+  return item;
+}
 
-  function typingText(names) {
-    if (names.length === 0) return '';
-    if (names.length === 1) return `${names[0]} is typing…`;
-    if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-    return 'Several people are typing…';
-  }
+export function typingText(names) {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return 'Several people are typing…';
+}
 
-  /** One room of GET /api/rooms: name, how many are in it, and a button to join or open it. */
-  function directoryItem(room, joined) {
-    const item = el('li', 'directory-room');
-    item.dataset.testid = 'directory-room';
-    item.dataset.room = room.name;
-    const text = el('span', 'directory-name', `#${room.name}`);
-    const count = el('span', 'directory-count', `${room.members} online`);
-    const button = el('button', 'secondary', joined ? 'Open' : 'Join');
-    button.type = 'button';
-    button.dataset.room = room.name;
-    button.setAttribute('aria-label', `${joined ? 'Open' : 'Join'} #${room.name}`);
-    item.append(text, count, button);
-    return item;
-  }
-
-  return {
-    byTestId,
-    el,
-    createLog,
-    messageItem,
-    noticeItem,
-    isPinned,
-    append,
-    pendingItem,
-    setPendingState,
-    conversationEntry,
-    updateEntry,
-    personItem,
-    typingText,
-    directoryItem,
-  };
-})();
+/** One room of GET /api/rooms: name, how many are in it, and a button to join or open it. */
+export function directoryItem(room, joined) {
+  const item = el('li', 'directory-room');
+  item.dataset.testid = 'directory-room';
+  item.dataset.room = room.name;
+  const text = el('span', 'directory-name', `#${room.name}`);
+  const count = el('span', 'directory-count', `${room.members} online`);
+  const button = el('button', 'secondary', joined ? 'Open' : 'Join');
+  button.type = 'button';
+  button.dataset.room = room.name;
+  button.setAttribute('aria-label', `${joined ? 'Open' : 'Join'} #${room.name}`);
+  item.append(text, count, button);
+  return item;
+}

@@ -1,0 +1,94 @@
+// `error` frames: what happens to the request that failed, and plain words for the user.
+import { send } from './connection.js';
+import { closeVisible, forgetRoom } from './conversations.js';
+import { dropPending, setPendingState } from './outbox.js';
+import { awaitingHistory, GENERAL, isOpen, pending, ROOM_NAME_RULE, rooms, session, title } from './state.js';
+import { saveState } from './storage.js';
+import { fitInput, showError, ui } from './ui.js';
+
+export function onError(frame) {
+  if (frame.event === 'typing') return; // an indicator raced a leave or a reconnect: nothing to tell the user
+  const entry = frame.clientMsgId === undefined ? undefined : pending.get(frame.clientMsgId);
+  const kept = entry ? keepUnsent(entry) : undefined;
+  if (frame.event === 'join') dropUnconfirmedRooms();
+  if (frame.code === 'NOT_IN_ROOM' && entry && entry.conv.kind === 'room' && isOpen(entry.conv)) {
+    rejoin(entry.conv);
+  }
+  showError(describeError(frame, entry, kept));
+}
+
+/**
+ * Gives the unsent text back ('input'), unless the user has started writing something else: then it
+ * stays in the conversation, marked as not sent, with Retry and Discard ('item').
+ */
+function keepUnsent(entry) {
+  if (entry.conv === session.visible && ui.input.value === '') {
+    dropPending(entry);
+    ui.input.value = entry.text;
+    fitInput();
+    return 'input';
+  }
+  entry.sentOn = null;
+  setPendingState(entry, 'failed');
+  return 'item';
+}
+
+/** The server does not count us in the room (a join was lost): join it again. */
+function rejoin(room) {
+  awaitingHistory.add(room.name);
+  send('join', { room: room.name });
+}
+
+/** A failed join leaves no membership behind: forget rooms whose first join was never confirmed. */
+function dropUnconfirmedRooms() {
+  for (const name of awaitingHistory) {
+    const room = rooms.get(name);
+    if (!room || room.loaded || name === GENERAL) continue;
+    awaitingHistory.delete(name);
+    if (room === session.visible) closeVisible();
+    else forgetRoom(room);
+  }
+  saveState();
+}
+
+/** Plain words for each error code; the server's own text is shown where it is specific. */
+function describeError(frame, sent, kept) {
+  if (frame.code === 'UNAVAILABLE' && sent) {
+    const retry =
+      kept === 'item'
+        ? 'It is kept in the conversation: press Retry in a moment.'
+        : 'Your text is back in the message box: send it again in a moment.';
+    return `The server could not store your message right now, so it was not sent. ${retry}`;
+  }
+  const text = explainError(frame, sent);
+  return kept === 'item' ? `${text} Your message is kept in the conversation: press Retry to send it again.` : text;
+}
+
+function explainError(frame, sent) {
+  switch (frame.code) {
+    case 'NICK_TAKEN':
+      return `${frame.message}. Please pick another nickname.`;
+    case 'NOT_IN_ROOM':
+      if (frame.event === 'history') return 'Earlier messages could not be loaded because you are no longer in that room.';
+      return `You are not in ${sent ? title(sent.conv) : 'that room'} right now, so your message was not sent. Joining it again; please send it once more in a moment.`;
+    case 'NO_SUCH_USER':
+      return `${sent ? sent.conv.name : 'That user'} is not online (or has changed nickname), so your direct message was not delivered.`;
+    case 'VALIDATION':
+      return explainValidation(frame);
+    case 'UNAVAILABLE':
+      if (frame.event === 'history') return 'Earlier messages could not be loaded right now.';
+      if (frame.event === 'join') return 'The room could not be joined right now. Please try again in a moment.';
+      return 'The server could not save that right now, so nothing was sent. Please try again in a moment.';
+    default:
+      return `Something went wrong (${frame.message}).`;
+  }
+}
+
+function explainValidation(frame) {
+  if (frame.event === 'nick') return 'That nickname cannot be used: use 1 to 32 letters, digits, "_", "-" or ".", without spaces.';
+  if (frame.event === 'message' || frame.event === 'dm') {
+    return 'That message cannot be sent: it must be 1 to 4000 characters and not only spaces.';
+  }
+  if (frame.event === 'join') return `That room cannot be joined. ${ROOM_NAME_RULE}`;
+  return `The server rejected that request: ${frame.message}`;
+}

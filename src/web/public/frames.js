@@ -1,0 +1,152 @@
+// Inbound frames (docs/protocol.md): one handler per frame type. The connection-start frames are in
+// resume.js and `error` in errors.js.
+import { fillGap, onWiped } from './catchup.js';
+import { addMessage, addNotice, addRoomMessage, ensureDm, relabel, show } from './conversations.js';
+import { onError } from './errors.js';
+import { settle } from './outbox.js';
+import { renderPeople } from './render.js';
+import { onGap, onResumed, onResumeFailed, onWelcome } from './resume.js';
+import { awaitingHistory, dms, GENERAL, isOpen, rooms, session } from './state.js';
+import { saveNick, saveState } from './storage.js';
+import { showTyping, stopTyping } from './typing.js';
+import { ui } from './ui.js';
+
+export function handleFrame(frame) {
+  switch (frame.type) {
+    case 'welcome':
+      return onWelcome(frame);
+    case 'history':
+      return onHistory(frame);
+    case 'message':
+      return onMessage(frame);
+    case 'ack':
+      return onAck(frame);
+    case 'gap':
+      return onGap(frame);
+    case 'resumed':
+      return onResumed();
+    case 'notification':
+      return onNotification(frame);
+    case 'presence':
+      return onPresence(frame);
+    case 'nick_update':
+      return onNickUpdate(frame);
+    case 'direct':
+      return onDirect(frame);
+    case 'typing':
+      return onTyping(frame);
+    case 'error':
+      return frame.event === 'resume' ? onResumeFailed(frame) : onError(frame);
+  }
+}
+
+function onHistory(frame) {
+  const room = rooms.get(frame.room || GENERAL);
+  if (!room) return;
+  const messages = Array.isArray(frame.messages) ? frame.messages : [];
+  if (awaitingHistory.delete(room.name)) {
+    // After a long disconnect the first page may start past what we saw: page through the gap.
+    const first = messages[0];
+    if (room.lastId > 0 && frame.hasMore && first && first.id > room.lastId + 1) {
+      fillGap(room, room.lastId, first.id, room.loaded);
+    }
+    if (!room.loaded && messages.length === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
+  }
+  for (const message of messages) receiveRoomMessage(room, message, room.loaded);
+  room.loaded = true;
+}
+
+function onMessage(frame) {
+  const { resume } = session;
+  if (resume) {
+    if (!resume.done) resume.replayed += 1;
+    // After a resume every new message is newer than `since`, unless the server lost its history.
+    else if (frame.id <= resume.since) onWiped();
+  }
+  const room = rooms.get(frame.room || GENERAL);
+  if (!room) return;
+  stopTyping(room, frame.nickname);
+  receiveRoomMessage(room, frame, room.loaded);
+}
+
+/** A room message that came over the socket: it moves the resume point, even when already shown. */
+function receiveRoomMessage(room, frame, countUnread) {
+  if (Number.isSafeInteger(frame.id) && frame.id > session.lastSeenId) {
+    session.lastSeenId = frame.id;
+    saveState();
+  }
+  addRoomMessage(room, frame, countUnread);
+}
+
+/** Stored under `id`: shown at once (its broadcast, if any, is then a duplicate and skipped). */
+function onAck(frame) {
+  const entry = settle(frame.clientMsgId);
+  if (!entry || !isOpen(entry.conv) || !Number.isSafeInteger(frame.id)) return;
+  addMessage(entry.conv, { id: frame.id, author: session.me, text: entry.text, sentAt: new Date().toISOString() }, false);
+}
+
+function onDirect(frame) {
+  const peer = frame.from === session.me ? frame.to : frame.from;
+  if (frame.from === session.me) settle(frame.clientMsgId);
+  addMessage(ensureDm(peer), { id: frame.id, author: frame.from, text: frame.message, sentAt: frame.sentAt }, true);
+}
+
+function onNotification(frame) {
+  const room = rooms.get(frame.room || GENERAL);
+  if (!room) return;
+  if (frame.event === 'join') room.members.add(frame.nickname);
+  if (frame.event === 'leave') {
+    room.members.delete(frame.nickname);
+    stopTyping(room, frame.nickname);
+  }
+  addNotice(room, frame.message, frame.event);
+  if (room === session.peopleRoom) renderPeople();
+}
+
+function onPresence(frame) {
+  const room = rooms.get(frame.room);
+  if (!room) return;
+  room.members = new Set(frame.users);
+  if (room === session.peopleRoom) renderPeople();
+}
+
+function onNickUpdate(frame) {
+  const { previous, nickname } = frame;
+  if (previous === session.me) adoptNick(nickname);
+  if (previous === nickname) return; // a no-op rename, confirmed to us only
+  for (const room of rooms.values()) {
+    if (!room.members.delete(previous)) continue;
+    room.members.add(nickname);
+    stopTyping(room, previous);
+    addNotice(room, frame.message, 'nick');
+  }
+  renameDm(previous, nickname, frame.message);
+  renderPeople();
+}
+
+/** Our own rename: kept for this tab, and re-applied after a reconnect. */
+function adoptNick(nickname) {
+  session.me = nickname;
+  session.chosenNick = nickname;
+  saveNick(nickname);
+  ui.nickInput.value = '';
+  ui.nickInput.placeholder = nickname;
+}
+
+/** A direct conversation follows its peer's rename, unless one with the new name is already open. */
+function renameDm(previous, nickname, message) {
+  const conv = dms.get(previous);
+  if (!conv || dms.has(nickname)) return;
+  dms.delete(previous);
+  conv.name = nickname;
+  dms.set(nickname, conv);
+  addNotice(conv, message, 'nick');
+  relabel(conv);
+  if (conv === session.visible) show(conv);
+}
+
+function onTyping(frame) {
+  const room = rooms.get(frame.room);
+  if (!room || frame.nickname === session.me) return;
+  showTyping(room, frame.nickname);
+}

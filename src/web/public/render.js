@@ -1,0 +1,45 @@
+// The parts of the page drawn from state: the people list, the typing line, the room directory
+// and the unread count in the tab title.
+import { fetchRooms } from './api.js';
+import { dms, rooms, session, title } from './state.js';
+import { ui } from './ui.js';
+import * as view from './view.js';
+
+let directory = []; // the last GET /api/rooms answer
+
+export function renderPeople() {
+  const room = session.peopleRoom;
+  if (!room) return;
+  const names = [...room.members].sort((a, b) => a.localeCompare(b));
+  ui.users.replaceChildren(...names.map((name) => view.personItem(name, name === session.me)));
+  ui.userCount.textContent = String(names.length);
+  ui.peopleRoom.textContent = title(room);
+}
+
+export function renderTyping() {
+  const { visible } = session;
+  const names = visible && visible.kind === 'room' ? [...visible.typers.keys()].sort((a, b) => a.localeCompare(b)) : [];
+  ui.typing.textContent = view.typingText(names);
+}
+
+export function renderDirectory() {
+  if (ui.directory.hidden) return;
+  ui.directoryList.replaceChildren(...directory.map((room) => view.directoryItem(room, rooms.has(room.name))));
+}
+
+export async function loadDirectory() {
+  ui.directoryStatus.textContent = 'Loading rooms…';
+  try {
+    directory = await fetchRooms();
+    ui.directoryStatus.textContent = directory.length === 0 ? 'No rooms yet.' : '';
+    renderDirectory();
+  } catch {
+    ui.directoryStatus.textContent = 'The room list could not be loaded. Try again in a moment.';
+  }
+}
+
+export function updateUnreadTitle() {
+  let unread = 0;
+  for (const conv of [...rooms.values(), ...dms.values()]) unread += conv.unread;
+  document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+}

@@ -1,0 +1,96 @@
+// The frames that start a connection: `welcome`, and for a resume `gap`, `resumed` or its `error`.
+import { checkWiped, fillGap, loadRecent } from './catchup.js';
+import { markWelcomed, send } from './connection.js';
+import { addNotice, ensureRoom, show } from './conversations.js';
+import { resendPending } from './outbox.js';
+import { renderPeople } from './render.js';
+import { awaitingHistory, gapFills, GENERAL, rooms, session } from './state.js';
+import { saveState } from './storage.js';
+import { ui } from './ui.js';
+
+/**
+ * A resumed connection is in the rooms it asked for and gets everything after `since` replayed;
+ * a plain one starts in general only, so the other rooms are joined again (with their history).
+ */
+export function onWelcome(frame) {
+  const reconnected = markWelcomed();
+  session.me = frame.nickname;
+  ui.nickInput.placeholder = session.me;
+  // The rename goes first, so the re-joins below are announced under the chosen name.
+  if (session.chosenNick && session.chosenNick !== session.me) send('nick', { nickname: session.chosenNick });
+  const general = ensureRoom(GENERAL);
+  const joined = new Set(Array.isArray(frame.rooms) ? frame.rooms : [GENERAL]);
+  for (const name of joined) ensureRoom(name);
+  rejoinRooms(joined);
+  for (const name of frame.users) general.members.add(name);
+  // Presence: the welcome lists everyone online, who may not all be in general; a resume sends none.
+  for (const name of joined) send('who', { room: name });
+  addNotice(general, reconnected ? `Reconnected. ${frame.message}` : frame.message, 'welcome');
+  if (!session.visible) show(general);
+  renderPeople();
+  if (!session.resume) resendPending();
+}
+
+/** Every room not replayed by a resume waits for its history; those the server has not put us in are joined again. */
+function rejoinRooms(joined) {
+  const { resume } = session;
+  awaitingHistory.clear();
+  for (const room of rooms.values()) {
+    room.members.clear();
+    if (resume && joined.has(room.name) && resume.rooms.includes(room.name)) continue; // replayed
+    awaitingHistory.add(room.name);
+    if (!joined.has(room.name)) send('join', { room: room.name });
+  }
+}
+
+/** A resume left out more than the server replays: page in the rest over REST. */
+export function onGap(frame) {
+  const room = rooms.get(frame.room);
+  const { resume } = session;
+  if (!room || !resume || resume.done || !Number.isSafeInteger(frame.afterId) || !Number.isSafeInteger(frame.beforeId)) return;
+  resume.gaps.add(room.name);
+  fillGap(room, frame.afterId, frame.beforeId, room.loaded);
+}
+
+/** The replay is complete: the page is caught up. Rooms new to the page get their earlier history. */
+export function onResumed() {
+  const done = session.resume;
+  if (!done || done.done) return;
+  done.done = true;
+  for (const name of done.rooms) {
+    const room = rooms.get(name);
+    if (!room) continue;
+    // Replayed from at most the old cursor on: an older paging of this room is covered.
+    if (!done.gaps.has(name)) gapFills.delete(name);
+    loadIfNew(room, done.since);
+  }
+  saveState();
+  if (done.replayed === 0) void checkWiped(done);
+  resendPending();
+}
+
+/** The store could not replay (UNAVAILABLE: in the rooms, nothing replayed) or the resume was refused. */
+export function onResumeFailed(frame) {
+  const failed = session.resume;
+  if (!failed || failed.done) return;
+  session.resume = null;
+  if (frame.code === 'UNAVAILABLE') {
+    for (const name of failed.rooms) {
+      const room = rooms.get(name);
+      if (!room) continue;
+      fillGap(room, failed.since, undefined, room.loaded);
+      loadIfNew(room, failed.since);
+    }
+  } else {
+    // A plain connect follows: general's history comes, and the other rooms were joined again.
+    awaitingHistory.add(GENERAL);
+  }
+  resendPending();
+}
+
+/** A room the page shows nothing of yet (it came with the reload) gets its history up to the resume point. */
+function loadIfNew(room, since) {
+  if (room.loaded) return;
+  room.loaded = true;
+  void loadRecent(room, since + 1);
+}
