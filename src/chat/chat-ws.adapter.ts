@@ -28,6 +28,7 @@ const TEXT_FRAME = { binary: false } as const;
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('ChatSocket');
   private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
+  private indexCache: Map<string, number> | null = null;
 
   constructor(
     app: INestApplicationContext,
@@ -52,8 +53,9 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
-    const byEvent = new Map<string, MessageMappingProperties>();
-    for (const handler of handlers) byEvent.set(handler.message as string, handler);
+    // Nest hands every client the same events in the same order (bound to that client), so one
+    // event -> index map serves all connections instead of a map per connection.
+    const index = this.eventIndex(handlers);
 
     let waiting: Array<[RawData, boolean]> | null = null;
     const dispatch = (raw: RawData, isBinary: boolean): void => {
@@ -61,7 +63,8 @@ export class ChatWsAdapter extends WsAdapter {
       if (!frame.ok) {
         return this.settings.errors.send(client, toErrorFrame(new ChatException(frame.code, frame.message)));
       }
-      const handler = byEvent.get(frame.event);
+      const at = index.get(frame.event);
+      const handler = at === undefined ? undefined : handlers[at];
       if (!handler) {
         const event = frame.event.length <= 64 ? frame.event : undefined;
         const unknown = new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`);
@@ -91,6 +94,14 @@ export class ChatWsAdapter extends WsAdapter {
         for (const [r, b] of queue) dispatch(r, b);
       });
     });
+  }
+
+  private eventIndex(handlers: MessageMappingProperties[]): Map<string, number> {
+    const cached = this.indexCache;
+    if (cached && cached.size === handlers.length && handlers.every((h, i) => cached.get(h.message as string) === i)) {
+      return cached;
+    }
+    return (this.indexCache = new Map(handlers.map((h, i) => [h.message as string, i])));
   }
 
   private reply(client: WebSocket, frame: ServerFrame): void {

@@ -32,12 +32,11 @@ export class Session {
   nickname: string;
   readonly connectedAt = new Date();
   readonly rooms = new Set<string>();
-  /** Last relayed typing indicator per room (epoch ms), for throttling. */
-  readonly typingAt = new Map<string, number>();
   private held: Held[] | null = [];
   private heldRooms: Map<string, RoomHold> | null = null;
   private ended = false;
   private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
+  private typing: Map<string, number> | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -46,6 +45,15 @@ export class Session {
     private readonly stats: DeliveryStats = UNCOUNTED,
   ) {
     this.nickname = nickname;
+  }
+
+  /** Last relayed typing indicator per room (epoch ms), for throttling; created on first use. */
+  get typingAt(): Map<string, number> {
+    return (this.typing ??= new Map());
+  }
+
+  forgetTyping(room: string): void {
+    this.typing?.delete(room);
   }
 
   get isLive(): boolean {

@@ -24,7 +24,7 @@ export class RoomMembersService {
     const members = this.rooms.get(room);
     members?.delete(session);
     if (members?.size === 0) this.rooms.delete(room);
-    session.typingAt.delete(room);
+    session.forgetTyping(room);
     return true;
   }
 
