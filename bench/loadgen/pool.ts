@@ -1,0 +1,134 @@
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import type { ConnectCommand, ConnectReport } from './commands';
+import { Histogram } from './histogram';
+
+export interface Client {
+  readonly index: number;
+  readonly ws: WebSocket;
+  /** The room this client sends to. */
+  readonly room: string;
+  nickname: string;
+  ready: boolean;
+  /** Closed loop: when the outstanding message was sent, -1 when none is. */
+  sentAt: number;
+  seq: number;
+}
+
+export type FrameHandler = (client: Client, data: Buffer) => void;
+
+/** `{"type":"` is 9 bytes, so the first letter of every frame type sits at this offset. */
+export const TYPE_AT = 9;
+export const FRAME = { ack: 0x61, error: 0x65, message: 0x6d, notification: 0x6e, welcome: 0x77 } as const;
+
+/** Every client of one generator process; frames of ready clients go to `handler`, unparsed. */
+export class Pool {
+  readonly clients: Client[] = [];
+  handler: FrameHandler = () => undefined;
+  senderCount = 0;
+  closed = 0;
+  errors = 0;
+
+  readyClients(): Client[] {
+    return this.clients.filter((c) => c.ready && c.ws.readyState === WebSocket.OPEN);
+  }
+
+  connect(cmd: ConnectCommand): Promise<ConnectReport> {
+    this.senderCount = cmd.layout === 'sendpath' ? cmd.count - cmd.receivers : cmd.count;
+    const latency = new Histogram();
+    const start = performance.now();
+    let next = 0;
+    let settled = 0;
+    let ready = 0;
+    let lastReady = start;
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        const durationMs = lastReady - start;
+        resolve({ requested: cmd.count, ready, failed: settled - ready, durationMs, perSecond: durationMs > 0 ? (ready * 1000) / durationMs : 0, latency: latency.summary() });
+      };
+      const timer = setTimeout(finish, cmd.timeoutMs);
+      const launch = (): void => {
+        while (next < cmd.count && next - settled < cmd.inFlight) this.open(cmd, next++, onSettled);
+      };
+      const onSettled = (ok: boolean, began: number): void => {
+        settled++;
+        if (ok) {
+          ready++;
+          lastReady = performance.now();
+          latency.record(lastReady - began);
+        }
+        if (settled === cmd.count) finish();
+        else launch();
+      };
+      launch();
+    });
+  }
+
+  private open(cmd: ConnectCommand, index: number, settle: (ok: boolean, began: number) => void): void {
+    const began = performance.now();
+    const ws = new WebSocket(cmd.url + pathFor(cmd, index), {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      localAddress: `127.0.0.${1 + (index % cmd.sourceAddresses)}`,
+      handshakeTimeout: cmd.timeoutMs,
+    });
+    const client: Client = { index, ws, room: roomFor(cmd, index), nickname: '', ready: false, sentAt: -1, seq: 0 };
+    this.clients.push(client);
+    let done = false;
+    const settleOnce = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      settle(ok, began);
+    };
+    ws.on('message', (data: Buffer) => {
+      if (client.ready) return this.handler(client, data);
+      if (this.endsConnectSequence(client, data)) {
+        client.ready = true;
+        settleOnce(true);
+      }
+    });
+    ws.on('error', () => settleOnce(false));
+    ws.on('close', () => {
+      if (client.ready) this.closed++;
+      else settleOnce(false);
+    });
+  }
+
+  /** A client is ready once it has received its own join notification (the end of the connect sequence). */
+  private endsConnectSequence(client: Client, data: Buffer): boolean {
+    const type = data[TYPE_AT];
+    if (type === FRAME.welcome) {
+      client.nickname = field(data, '"nickname":"');
+    } else if (type === FRAME.error) {
+      this.errors++;
+    } else if (type === FRAME.notification && client.nickname !== '') {
+      const text = data.toString('utf8');
+      return text.includes('"event":"join"') && text.includes(`"nickname":"${client.nickname}"`);
+    }
+    return false;
+  }
+}
+
+function field(data: Buffer, key: string): string {
+  const head = data.toString('latin1', 0, Math.min(data.length, 256));
+  const at = head.indexOf(key);
+  if (at < 0) return '';
+  return head.slice(at + key.length, head.indexOf('"', at + key.length));
+}
+
+function pathFor(cmd: ConnectCommand, index: number): string {
+  if (cmd.layout === 'general') return '/';
+  if (cmd.layout === 'idle') return `/?since=0&rooms=idle-${Math.floor(index / cmd.roomSize)}`;
+  const senders = cmd.count - cmd.receivers;
+  if (index < senders) return `/?since=0&rooms=s${index}`;
+  const rooms: string[] = [];
+  for (let s = index - senders; s < senders; s += cmd.receivers) rooms.push(`s${s}`);
+  return `/?since=0&rooms=${rooms.join(',')}`;
+}
+
+function roomFor(cmd: ConnectCommand, index: number): string {
+  if (cmd.layout === 'sendpath') return `s${index}`;
+  if (cmd.layout === 'idle') return `idle-${Math.floor(index / cmd.roomSize)}`;
+  return 'general';
+}

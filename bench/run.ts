@@ -1,0 +1,216 @@
+// `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep]`
+// Runs every scenario against the product and the raw baseline in alternation and writes the report.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chartSvg, rampCurve, renderPng } from './runner/chart';
+import { FULL, profileParams, QUICK, type Params } from './runner/params';
+import { summarizeProfile, type ProfileSummary } from './runner/profile';
+import { fmt, generatedBlock, writeReport } from './runner/report';
+import {
+  SCENARIOS,
+  serverOptions,
+  type Context,
+  type FanoutResult,
+  type HistoryResult,
+  type IdleResult,
+  type RampResult,
+  type ScenarioName,
+  type SendPathResult,
+} from './runner/scenarios';
+import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
+import { LoadGen } from './runner/loadgen-client';
+import { SERVERS, startServer, stopServer, type RunningServer, type ServerKind } from './runner/servers';
+import { backgroundLoad, figures, harnessProblems, missed, type Results } from './runner/summary';
+
+const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history'];
+/** The suite must finish within 10 minutes; profiles are taken only while this leaves room. */
+const BUDGET_MS = 570_000;
+const PROFILE_RUN_MS = 30_000;
+const HERE = __dirname; // node_modules/.cache/nest-chat-bench
+const ROOT = resolve(HERE, '..', '..', '..');
+
+function option(name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+}
+
+function machine(): string[] {
+  const cpu = cpus();
+  const limits = readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+(\d+)\s+(\d+)/m);
+  return [
+    `CPU: ${cpu.length} × ${cpu[0]?.model ?? 'unknown'}${cpu[0]?.speed ? ` at ${cpu[0].speed} MHz` : ' (clock speed not reported by this VM)'}`,
+    `Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${release()}`,
+    `Node.js ${process.version}; open files limit ${limits ? `${limits[1]} (hard ${limits[2]})` : 'unknown'}`,
+    `Load average at start: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`,
+    'Everything on loopback: the servers, the WebSocket load generator and autocannon share these cores.',
+  ];
+}
+
+function productVersion(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    const built = statSync(join(ROOT, 'dist', 'main.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' plus uncommitted changes in src/' : ''}, dist/ built ${built} UTC`;
+  } catch {
+    return 'unknown version';
+  }
+}
+
+/** Builds the product if needed, then runs a copy of dist/, so a rebuild during the run cannot change it. */
+function snapshotProduct(): string {
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
+    console.log('dist/ is missing: building the product (npx nest build)');
+    execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const copy = join(HERE, 'product-dist');
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(join(ROOT, 'dist'), copy, { recursive: true });
+  return join(copy, 'main.js');
+}
+
+async function prepare(params: Params, workDir: string, scenarios: ScenarioName[]): Promise<Context> {
+  const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js') };
+  const ctx: Context = {
+    params,
+    entry,
+    wsLoadScript: join(HERE, 'loadgen', 'ws-load.js'),
+    httpLoadScript: join(HERE, 'loadgen', 'http-load.js'),
+    workDir,
+    templates: { product: join(workDir, 'template-product.sqlite'), baseline: join(workDir, 'template-baseline.sqlite') },
+    historyDbs: { product: join(workDir, 'history-product.sqlite'), baseline: join(workDir, 'history-baseline.sqlite') },
+  };
+  if (params.mode === 'quick') {
+    // One server per kind, migrated at boot, history rows added while it runs (SQLite WAL allows it).
+    const shared = {} as Record<ServerKind, RunningServer>;
+    for (const kind of SERVERS) {
+      const options = { dbPath: ctx.historyDbs[kind], heartbeatMs: params.idle.heartbeatMs, logFile: join(workDir, `shared-${kind}.log`), nodeArgs: ['--inspect'] };
+      shared[kind] = await startServer(kind, entry, options);
+      if (scenarios.includes('history')) seedMessages(ctx.historyDbs[kind], params.history.rows);
+    }
+    return { ...ctx, shared };
+  }
+  for (const kind of SERVERS) {
+    await makeTemplate(kind, entry, ctx.templates[kind], join(workDir, `template-${kind}.log`));
+    if (!scenarios.includes('history')) continue;
+    freshCopy(ctx.templates[kind], ctx.historyDbs[kind]);
+    const t = performance.now();
+    seedMessages(ctx.historyDbs[kind], params.history.rows);
+    console.log(`seeded ${params.history.rows.toLocaleString('en-US')} messages for ${kind} in ${fmt((performance.now() - t) / 1000)} s`);
+  }
+  return ctx;
+}
+
+function headline(scenario: ScenarioName, result: unknown): string {
+  switch (scenario) {
+    case 'fanout': {
+      const r = result as FanoutResult;
+      return `p99 ${fmt(r.report.latency.p99)} ms, ${fmt(r.cpuPer100k)} CPU s/100k, lost ${r.report.lost}`;
+    }
+    case 'ramp': {
+      const r = result as RampResult;
+      return `max ${fmt(r.maxDeliveries)} deliveries/s over ${r.steps.length} steps`;
+    }
+    case 'sendpath': {
+      const r = result as SendPathResult;
+      return `${fmt(r.report.ackedPerSecond)} acked/s, ack p99 ${fmt(r.report.ack.p99)} ms`;
+    }
+    case 'idle': {
+      const r = result as IdleResult;
+      return `${r.connect.ready} conns at ${fmt(r.connect.perSecond)}/s, ${fmt(r.rssPerConnKB)} KB/conn`;
+    }
+    case 'history': {
+      const r = result as HistoryResult;
+      return `${fmt(r.report.perSecond)} req/s, p99 ${fmt(r.report.p99)} ms`;
+    }
+  }
+}
+
+/** Per scenario: both servers started once and kept for its rounds, which alternate product, baseline, product, … */
+async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
+  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], baseline: [] }])) as unknown as Results;
+  for (const scenario of scenarios) {
+    const shared = ctx.shared ?? (await startPair(ctx, scenario));
+    // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
+    const generators = scenario === 'idle' || scenario === 'history' ? undefined : { product: new LoadGen(ctx.wsLoadScript), baseline: new LoadGen(ctx.wsLoadScript) };
+    try {
+      for (let round = 1; round <= ctx.params.rounds; round++) {
+        for (const kind of SERVERS) {
+          const t = performance.now();
+          const result = await SCENARIOS[scenario]({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
+          (results[scenario][kind] as unknown[]).push(result);
+          console.log(`[${scenario} r${round} ${kind}] ${headline(scenario, result)} (${fmt((performance.now() - t) / 1000)} s)`);
+        }
+      }
+    } finally {
+      for (const gen of Object.values(generators ?? {})) await gen.kill();
+      if (!ctx.shared) for (const server of Object.values(shared)) await stopServer(server, false);
+    }
+  }
+  return results;
+}
+
+async function startPair(ctx: Context, scenario: ScenarioName): Promise<Record<ServerKind, RunningServer>> {
+  const product = await startServer('product', ctx.entry, serverOptions(ctx, scenario, 'product', scenario));
+  const baseline = await startServer('baseline', ctx.entry, serverOptions(ctx, scenario, 'baseline', scenario));
+  return { product, baseline };
+}
+
+/** One shorter run of each scenario on a product started with --cpu-prof, while the time budget allows. */
+async function profileProduct(ctx: Context, scenarios: ScenarioName[], dir: string, deadline: number): Promise<Partial<Record<ScenarioName, ProfileSummary>>> {
+  const profiles: Partial<Record<ScenarioName, ProfileSummary>> = {};
+  for (const scenario of scenarios) {
+    if (performance.now() + PROFILE_RUN_MS > deadline) {
+      console.log(`[profile ${scenario}] skipped: over the time budget (run \`npm run bench -- --only=${scenario}\` to profile it)`);
+      continue;
+    }
+    const name = `${scenario}.cpuprofile`;
+    const result = await SCENARIOS[scenario]({ ...ctx, params: profileParams(ctx.params), shared: undefined, profile: { dir, name } }, 'product', `profile-${scenario}`);
+    profiles[scenario] = summarizeProfile(join(dir, name), result.window);
+    console.log(`[profile ${scenario}] ${join(dir, name)}`);
+  }
+  return profiles;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
+  const base = process.argv.includes('--quick') ? QUICK : FULL;
+  const idleConnections = Number(option('idle') ?? base.idle.connections);
+  const params: Params = { ...base, rounds: Number(option('rounds') ?? base.rounds), idle: { ...base.idle, connections: Math.min(idleConnections, 19_500) } };
+  const scenarios = option('only')?.split(',').filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)) ?? ORDER;
+  const workDir = mkdtempSync(join(tmpdir(), 'nest-chat-bench-'));
+  // Only a complete full run writes docs/; quick (CI smoke) and partial runs write to a temporary folder.
+  const complete = params.mode === 'full' && scenarios.length === ORDER.length;
+  const outDir = complete ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), `nest-chat-bench-${params.mode}-`));
+  mkdirSync(outDir, { recursive: true });
+  console.log(`${params.mode} run: ${scenarios.join(', ')}; ${params.rounds} round(s); work dir ${workDir}`);
+  const machineLines = machine();
+  const ctx = await prepare(params, workDir, scenarios);
+  const results = await runAll(ctx, scenarios);
+  for (const server of Object.values(ctx.shared ?? {})) await stopServer(server, false);
+  ctx.shared = undefined;
+  const figs = figures(results, params.ramp.p99LimitMs).filter((f) => scenarios.includes(f.scenario));
+  const problems = harnessProblems(results);
+  const toProfile = option('profile')?.split(',') ?? (params.mode === 'full' && !process.argv.includes('--no-profile') ? missed(figs) : []);
+  const profiles = await profileProduct(ctx, toProfile.filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)), join(workDir, 'profiles'), t0 + BUDGET_MS);
+  const curves = { product: rampCurve(results.ramp.product, params.ramp.rates), baseline: rampCurve(results.ramp.baseline, params.ramp.rates) };
+  const chartFile = 'benchmarks-p99.png';
+  const jsonFile = 'benchmarks.json';
+  const title = `Fan-out ramp, ${params.ramp.clients} clients in one room: p99 delivery latency (median of ${params.rounds} round(s))`;
+  await renderPng(chartSvg(curves, params.ramp.p99LimitMs, title), join(outDir, chartFile));
+  const seconds = (performance.now() - t0) / 1000;
+  const input = { params, figures: figs, results, curves, profiles, machine: machineLines, background: backgroundLoad(results), product: productVersion(), startedAt: started, seconds, chartFile, jsonFile };
+  writeFileSync(join(outDir, jsonFile), `${JSON.stringify(input, null, 1)}\n`);
+  writeReport(join(outDir, 'benchmarks.md'), generatedBlock(input));
+  for (const f of figs) console.log(`${f.scenario.padEnd(9)} ${f.label.padEnd(55)} ${fmt(f.product).padStart(10)} ${fmt(f.baseline).padStart(10)} ${f.unit.padEnd(6)} ${f.pass === null ? '' : f.pass ? 'pass' : 'MISS'}`);
+  console.log(`wrote ${join(outDir, 'benchmarks.md')} in ${fmt(seconds)} s`);
+  if (problems.length > 0) throw new Error(`the harness looks broken:\n  ${problems.join('\n  ')}`);
+  if (!process.argv.includes('--keep')) rmSync(workDir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

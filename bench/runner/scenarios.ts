@@ -1,0 +1,252 @@
+// The five scenarios. Each run gets a fresh load generator process and returns raw figures.
+import { join } from 'node:path';
+import type { BroadcastReport, ConnectCommand, ConnectReport, SendPathReport, StatusReport } from '../loadgen/commands';
+import type { HttpLoadReport } from '../loadgen/http-load';
+import { httpLoad, LoadGen } from './loadgen-client';
+import type { Params } from './params';
+import { measure, sample, waitQuiet, type Usage } from './proc-stats';
+import { countMessages, freshCopy } from './seed';
+import { collectGarbage, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunningServer, type ServerKind, type ServerOptions } from './servers';
+
+export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history';
+
+/** The measured part of a run on the monotonic clock, in µs (what --cpu-prof timestamps use). */
+export interface Window {
+  startUs: number;
+  endUs: number;
+}
+
+export interface Context {
+  params: Params;
+  entry: Entrypoints;
+  wsLoadScript: string;
+  httpLoadScript: string;
+  workDir: string;
+  templates: Record<ServerKind, string>;
+  historyDbs: Record<ServerKind, string>;
+  /** Set for a profiled run: the product gets --cpu-prof and a graceful stop, so the profile is written. */
+  profile?: { dir: string; name: string };
+  /** The servers the runs use: started once per scenario (once in all for quick mode) and kept across rounds. */
+  shared?: Record<ServerKind, RunningServer>;
+  /** Load generators kept across rounds, with their clients connected (fan-out, ramp, send path). */
+  generators?: Record<ServerKind, LoadGen>;
+}
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How a scenario's server is started: heartbeat, database, and an inspector where GC is forced from outside. */
+export function serverOptions(ctx: Context, scenario: ScenarioName, kind: ServerKind, label: string): ServerOptions {
+  const heartbeatMs = scenario === 'history' ? 30_000 : ctx.params[scenario].heartbeatMs;
+  const logFile = join(ctx.workDir, `${label}-${kind}.log`);
+  const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
+  if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
+  const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
+  freshCopy(ctx.templates[kind], dbPath);
+  return { dbPath, heartbeatMs, logFile, nodeArgs };
+}
+
+/**
+ * One run: a fresh load generator against the scenario's running server (ctx.shared), which is
+ * left idle again afterwards; or, for a profiled run, a server of its own, stopped gracefully.
+ */
+async function session<T>(ctx: Context, scenario: ScenarioName, kind: ServerKind, label: string, body: (server: RunningServer, gen: LoadGen) => Promise<T>): Promise<T> {
+  const shared = ctx.shared?.[kind];
+  if (shared && (shared.process.exitCode !== null || shared.process.signalCode !== null)) {
+    throw new Error(`the ${kind} server exited during ${scenario}; see ${shared.logFile}`);
+  }
+  const server = shared ?? (await startServer(kind, ctx.entry, withProfile(ctx, serverOptions(ctx, scenario, kind, label))));
+  const kept = ctx.generators?.[kind];
+  const gen = kept ?? new LoadGen(ctx.wsLoadScript);
+  try {
+    return await body(server, gen);
+  } finally {
+    if (!kept) await gen.kill();
+    if (shared) await waitQuiet(server.pid);
+    else await stopServer(server, true);
+  }
+}
+
+/** Connects once per generator: a generator kept across rounds keeps its clients (and its first connect report). */
+async function connectOnce(gen: LoadGen, command: ConnectCommand): Promise<ConnectReport> {
+  gen.connected ??= await gen.request<ConnectReport>(command, command.timeoutMs + 10_000);
+  return gen.connected;
+}
+
+function withProfile(ctx: Context, options: ServerOptions): ServerOptions {
+  if (!ctx.profile) return options;
+  const { dir, name } = ctx.profile;
+  return { ...options, nodeArgs: [...(options.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] };
+}
+
+function connectCommand(server: RunningServer, count: number, layout: ConnectCommand['layout'], extra: Partial<ConnectCommand> = {}): ConnectCommand {
+  return { kind: 'connect', url: server.wsUrl, count, layout, receivers: 0, roomSize: 100, inFlight: 128, sourceAddresses: 4, timeoutMs: 60_000, ...extra };
+}
+
+export interface FanoutResult {
+  connect: ConnectReport;
+  report: BroadcastReport;
+  usage: Usage;
+  cpuPer100k: number;
+  rssMB: number;
+  window: Window;
+}
+
+export function fanout(ctx: Context, kind: ServerKind, label: string): Promise<FanoutResult> {
+  const p = ctx.params.fanout;
+  return session(ctx, 'fanout', kind, label, async (server, gen) => {
+    const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
+    const load = (durationMs: number) => ({ kind: 'broadcast', senders: p.senders, rate: p.rate, durationMs, drainMs: p.drainMs }) as const;
+    await gen.request<BroadcastReport>(load(p.warmupMs), p.warmupMs + p.drainMs + 10_000);
+    const start = nowUs();
+    const done = measure(server.pid, gen.pid);
+    const report = await gen.request<BroadcastReport>(load(p.durationMs), p.durationMs + p.drainMs + 10_000);
+    const usage = done();
+    const cpuPer100k = report.received > 0 ? (usage.serverCpuSeconds / report.received) * 1e5 : 0;
+    return { connect, report, usage, cpuPer100k, rssMB: usage.serverRssBytes / MB, window: { startUs: start, endUs: nowUs() } };
+  });
+}
+
+export interface RampStep {
+  rate: number;
+  offered: number;
+  report: BroadcastReport;
+  usage: Usage;
+  pass: boolean;
+}
+
+export interface RampResult {
+  connect: ConnectReport;
+  steps: RampStep[];
+  /** Highest measured deliveries/s of any step with p99 within the limit and nothing lost; 0 if none. */
+  maxDeliveries: number;
+  window: Window;
+}
+
+export function ramp(ctx: Context, kind: ServerKind, label: string): Promise<RampResult> {
+  const p = ctx.params.ramp;
+  return session(ctx, 'ramp', kind, label, async (server, gen) => {
+    const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
+    const load = (rate: number, durationMs: number) => ({ kind: 'broadcast', senders: p.senders, rate, durationMs, drainMs: p.drainMs }) as const;
+    await gen.request<BroadcastReport>(load(p.rates[0], p.warmupMs), p.warmupMs + p.drainMs + 10_000);
+    const steps: RampStep[] = [];
+    const start = nowUs();
+    for (const rate of p.rates) {
+      const done = measure(server.pid, gen.pid);
+      const report = await gen.request<BroadcastReport>(load(rate, p.stepMs), p.stepMs + p.drainMs + 20_000);
+      const usage = done();
+      const pass = report.latency.p99 <= p.p99LimitMs && report.lost === 0 && report.closed === 0;
+      steps.push({ rate, offered: rate * connect.ready, report, usage, pass });
+      // Past the limit the curve goes on (for the chart) until latency is ten times over it or frames are lost.
+      if (report.latency.p99 > 10 * p.p99LimitMs || report.lost > 0 || report.closed > 0) break;
+    }
+    const maxDeliveries = Math.max(0, ...steps.filter((s) => s.pass).map((s) => s.report.deliveriesPerSecond));
+    return { connect, steps, maxDeliveries, window: { startUs: start, endUs: nowUs() } };
+  });
+}
+
+export interface SendPathResult {
+  connect: ConnectReport;
+  report: SendPathReport;
+  usage: Usage;
+  /** Rows the run added to the store, against every message it had acked (warm-up included). */
+  storedRows: number;
+  ackedTotal: number;
+  window: Window;
+}
+
+export function sendPath(ctx: Context, kind: ServerKind, label: string): Promise<SendPathResult> {
+  const p = ctx.params.sendpath;
+  return session(ctx, 'sendpath', kind, label, async (server, gen) => {
+    const count = p.senders + p.receivers;
+    const connect = await connectOnce(gen, connectCommand(server, count, 'sendpath', { receivers: p.receivers }));
+    const load = (durationMs: number) => ({ kind: 'sendpath', durationMs, drainMs: p.drainMs }) as const;
+    const rowsBefore = countMessages(server.dbPath);
+    const warm = await gen.request<SendPathReport>(load(p.warmupMs), p.warmupMs + p.drainMs + 10_000);
+    const start = nowUs();
+    const done = measure(server.pid, gen.pid);
+    const report = await gen.request<SendPathReport>(load(p.durationMs), p.durationMs + p.drainMs + 10_000);
+    const usage = done();
+    const storedRows = countMessages(server.dbPath) - rowsBefore;
+    return { connect, report, usage, storedRows, ackedTotal: warm.acked + report.acked, window: { startUs: start, endUs: nowUs() } };
+  });
+}
+
+export interface IdleResult {
+  connect: ConnectReport;
+  open: number;
+  closed: number;
+  rssBaseMB: number;
+  rssSettledMB: number;
+  rssAfterGcMB: number;
+  rssPerConnKB: number;
+  rssPerConnSettledKB: number;
+  heapPerConnKB: number;
+  connectUsage: Usage;
+  /** While settling: the server's heartbeats and the clients' pongs. */
+  settle: Usage;
+  base: MemoryUsage;
+  afterGc: MemoryUsage;
+  window: Window;
+}
+
+export function idle(ctx: Context, kind: ServerKind, label: string): Promise<IdleResult> {
+  const p = ctx.params.idle;
+  return session(ctx, 'idle', kind, label, async (server, gen) => {
+    await sleep(500);
+    const base = await collectGarbage(server);
+    const rssBase = sample(server.pid).rssBytes;
+    const start = nowUs();
+    const command = connectCommand(server, p.connections, 'idle', { roomSize: p.roomSize, inFlight: p.inFlight, sourceAddresses: p.sourceAddresses, timeoutMs: p.connectTimeoutMs });
+    const connecting = measure(server.pid, gen.pid);
+    const connect = await gen.request<ConnectReport>(command, p.connectTimeoutMs + 10_000);
+    const connectUsage = connecting();
+    const done = measure(server.pid, gen.pid);
+    await sleep(p.settleMs);
+    const settle = done();
+    const afterGc = await collectGarbage(server);
+    await sleep(500);
+    const rssAfterGc = sample(server.pid).rssBytes;
+    const status = await gen.request<StatusReport>({ kind: 'status' }, 10_000);
+    const n = Math.max(1, connect.ready);
+    return {
+      connect,
+      open: status.open,
+      closed: status.closed,
+      rssBaseMB: rssBase / MB,
+      rssSettledMB: settle.serverRssBytes / MB,
+      rssAfterGcMB: rssAfterGc / MB,
+      rssPerConnKB: (rssAfterGc - rssBase) / n / 1024,
+      rssPerConnSettledKB: (settle.serverRssBytes - rssBase) / n / 1024,
+      heapPerConnKB: (afterGc.heapUsed - base.heapUsed) / n / 1024,
+      connectUsage,
+      settle,
+      base,
+      afterGc,
+      window: { startUs: start, endUs: nowUs() },
+    };
+  });
+}
+
+export interface HistoryResult {
+  report: HttpLoadReport;
+  usage: Usage;
+  cpuPer1kRequests: number;
+  window: Window;
+}
+
+export function history(ctx: Context, kind: ServerKind, label: string): Promise<HistoryResult> {
+  const p = ctx.params.history;
+  return session(ctx, 'history', kind, label, async (server) => {
+    const config = (durationS: number) => ({ url: server.httpUrl, connections: p.connections, durationS, maxId: p.rows });
+    if (p.warmupS > 0) await httpLoad(ctx.httpLoadScript, config(p.warmupS), p.warmupS * 1000 + 30_000);
+    const start = nowUs();
+    const done = measure(server.pid);
+    const report = await httpLoad(ctx.httpLoadScript, config(p.durationS), p.durationS * 1000 + 30_000);
+    const usage = done(report.cpuSeconds);
+    return { report, usage, cpuPer1kRequests: report.ok > 0 ? (usage.serverCpuSeconds / report.ok) * 1000 : 0, window: { startUs: start, endUs: nowUs() } };
+  });
+}
+
+export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history } as const;
