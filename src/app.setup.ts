@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { join } from 'node:path';
@@ -12,10 +12,30 @@ import type { EnvironmentVariables } from './config/env.validation';
 import { FanoutService } from './fanout/fanout.service';
 import { ChatMetrics } from './metrics/chat-metrics.service';
 
+/**
+ * Serves the browser client after the API routes rather than before them (where `useStaticAssets`
+ * puts it), so that an API request never looks for a file on disk: Nest registers its not-found
+ * handler once, at init, right after the routes.
+ */
+class ChatHttpAdapter extends ExpressAdapter {
+  override setNotFoundHandler(...args: Parameters<ExpressAdapter['setNotFoundHandler']>): unknown {
+    // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in production.
+    this.useStaticAssets(join(__dirname, 'web', 'public'), { index: 'index.html' });
+    return super.setNotFoundHandler(...args);
+  }
+}
+
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), { abortOnError: false, forceCloseConnections: true, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), new ChatHttpAdapter(), {
+    abortOnError: false,
+    forceCloseConnections: true,
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
+  // No ETag on API responses: hashing every page costs more than the rare 304 saves, since the
+  // server reads the page either way. The browser client's static files keep theirs (serve-static).
+  app.set('etag', false);
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   const fanout = app.get(FanoutService);
   app.useWebSocketAdapter(
@@ -33,8 +53,6 @@ export async function createApp(): Promise<INestApplication> {
     .setVersion('0.1.0')
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
-  // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in production.
-  app.useStaticAssets(join(__dirname, 'web', 'public'), { index: 'index.html' });
   return app;
 }
 
