@@ -1,15 +1,22 @@
-import { BadRequestException, type ArgumentMetadata } from '@nestjs/common';
-import { HttpValidationPipe } from '../common/http-validation.pipe';
-import { ListMessagesQueryDto } from './page-query.dto';
+import { BadRequestException, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { FastHttpValidationPipe, HttpValidationPipe } from '../common/http-validation.pipe';
+import { ListMessagesQueryDto, parseListMessagesQuery } from './page-query.dto';
 
 const QUERY: ArgumentMetadata = { type: 'query', metatype: ListMessagesQueryDto };
 
-/** GET /api/messages query strings, validated the way MessagesController does. */
-describe(ListMessagesQueryDto.name, () => {
-  let sut: HttpValidationPipe;
+/** GET /api/messages query strings, validated by class-validator alone and with the controller's fast path. */
+describe.each([
+  [HttpValidationPipe.name, () => new HttpValidationPipe()],
+  [FastHttpValidationPipe.name, () => new FastHttpValidationPipe(parseListMessagesQuery)],
+])(`${ListMessagesQueryDto.name} through %s`, (_name, createPipe: () => PipeTransform) => {
+  let pipe: PipeTransform;
+  const sut = {
+    // The fast path answers synchronously.
+    transform: (query: unknown, metadata: ArgumentMetadata): Promise<unknown> => Promise.resolve(pipe.transform(query, metadata)),
+  };
 
   beforeEach(() => {
-    sut = new HttpValidationPipe();
+    pipe = createPipe();
   });
 
   async function badRequestBody(query: Record<string, unknown>): Promise<unknown> {
@@ -77,5 +84,46 @@ describe(ListMessagesQueryDto.name, () => {
       message: 'before must not be less than 1; limit must not be less than 1',
       parameters: ['before', 'limit'],
     });
+  });
+});
+
+describe(parseListMessagesQuery.name, () => {
+  const reference = new HttpValidationPipe();
+
+  it.each([
+    {},
+    { limit: '50', before: '1000' },
+    { limit: '1' },
+    { limit: '200' },
+    { limit: '0050', after: '7', before: '9007199254740993' },
+    { room: 'général-2.x_', after: '3' },
+    { room: 'r'.repeat(64) },
+    { room: 'a\uFE0F' },
+    { room: '-leading' },
+  ])('returns what class-validator returns for the valid %j', async (query) => {
+    const fast = parseListMessagesQuery(query);
+    expect(fast).toBeInstanceOf(ListMessagesQueryDto);
+    expect(fast).toEqual(await reference.transform(query, QUERY));
+  });
+
+  it.each([
+    { limit: '0' },
+    { limit: '201' },
+    { limit: '-1' },
+    { limit: '+5' },
+    { limit: ' 5' },
+    { limit: '1e2' },
+    { limit: '12345678901234567' },
+    { limit: ['1', '2'] },
+    { before: '0' },
+    { room: '' },
+    { room: 'r'.repeat(65) },
+    { room: 'two words' },
+    { room: '😀' },
+    { room: ['a', 'b'] },
+    { sort: 'desc' },
+  ])('leaves the invalid %j to class-validator', async (query) => {
+    expect(parseListMessagesQuery(query)).toBeUndefined();
+    await expect(reference.transform(query, QUERY)).rejects.toBeInstanceOf(BadRequestException);
   });
 });

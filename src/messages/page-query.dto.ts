@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, Min, length } from 'class-validator';
 import { IsRoomName } from '../chat/dto/validators';
 import { DEFAULT_ROOM } from '../chat/protocol';
+import { isValidRoomName } from '../users/room-name';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -45,4 +46,36 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @Length(1, 64)
   @IsString()
   room?: string;
+}
+
+const POSITIVE_INTEGER = /^\d{1,16}$/;
+
+/** The value `toInteger` and the decorators above accept as an integer from `min` to `max`, else undefined. */
+function toIntegerIn(value: unknown, min: number, max: number): number | undefined {
+  if (typeof value !== 'string' || !POSITIVE_INTEGER.test(value)) return undefined;
+  const n = Number(value);
+  return n >= min && n <= max ? n : undefined;
+}
+
+/**
+ * The fast path of GET /api/messages: for a plainly valid query, the DTO class-transformer and
+ * class-validator would produce; for anything else undefined, and they decide (and explain a 400).
+ * It accepts a subset of what the decorators accept (page-query.dto.spec.ts checks it against them).
+ */
+export function parseListMessagesQuery(query: unknown): ListMessagesQueryDto | undefined {
+  if (typeof query !== 'object' || query === null) return undefined;
+  const dto = new ListMessagesQueryDto();
+  for (const [key, value] of Object.entries(query)) {
+    if (key === 'room') {
+      if (typeof value !== 'string' || !length(value, 1, 64) || !isValidRoomName(value)) return undefined;
+      dto.room = value;
+    } else if (key === 'limit' || key === 'before' || key === 'after') {
+      const n = toIntegerIn(value, 1, key === 'limit' ? MAX_PAGE_SIZE : Number.POSITIVE_INFINITY);
+      if (n === undefined) return undefined;
+      dto[key] = n;
+    } else {
+      return undefined;
+    }
+  }
+  return dto;
 }
