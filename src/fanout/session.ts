@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame, type ServerFrame } from '../chat/protocol';
 import type { DeliveryStats } from '../metrics/chat-metrics.service';
+import { writeTextFrame } from './socket-batch';
 
 const TEXT_FRAME = { binary: false } as const;
 const OPEN = 1;
@@ -145,7 +146,8 @@ export class Session {
       socket.terminate();
       return;
     }
-    socket.send(data, TEXT_FRAME);
+    // Framed once per broadcast, one writev per client per turn; through ws when it has frames queued.
+    if (!writeTextFrame(socket, data)) socket.send(data, TEXT_FRAME);
     this.stats.frames++;
   }
 
