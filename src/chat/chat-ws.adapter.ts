@@ -20,6 +20,9 @@ export interface ChatWsOptions {
 
 const TEXT_FRAME = { binary: false } as const;
 
+/** A gateway handler as Nest binds it to one client: (payload, event) -> the reply, if any. */
+type HandlerCallback = (data: unknown, event: string) => Promise<ServerFrame | undefined>;
+
 /**
  * The protocol edge. Replaces platform-ws's parsing and routing (which drops bad frames
  * silently) with our own: every frame either reaches a @SubscribeMessage handler or gets
@@ -29,12 +32,23 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('ChatSocket');
   private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
   private indexCache: Map<string, number> | null = null;
+  /** Per client, its handlers' callbacks in `indexCache` order (gone with the client). */
+  private readonly callbacks = new WeakMap<WebSocket, HandlerCallback[]>();
+  /** Frames of clients still in their connect sequence, in arrival order. */
+  private readonly waiting = new Map<WebSocket, Array<[RawData, boolean]>>();
+  /** The one `message` listener of every socket (the socket is `this`). */
+  private readonly onMessage: (this: WebSocket, raw: RawData, isBinary: boolean) => void;
+  private readonly onSocketError = (err: Error): void => this.log.debug(`socket error: ${err.message}`);
 
   constructor(
     app: INestApplicationContext,
     private readonly settings: ChatWsOptions,
   ) {
     super(app);
+    const receive = this.receive.bind(this);
+    this.onMessage = function (this: WebSocket, raw: RawData, isBinary: boolean) {
+      receive(this, raw, isBinary);
+    };
   }
 
   override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
@@ -53,55 +67,59 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
-    // Nest hands every client the same events in the same order (bound to that client), so one
-    // event -> index map serves all connections instead of a map per connection.
-    const index = this.eventIndex(handlers);
+    // Nest hands every client the same events in the same order, each callback bound to that
+    // client. Only the callbacks are kept (not Nest's handler objects), and one listener function
+    // and one event -> index map serve every connection: memory per idle client is what counts.
+    this.eventIndex(handlers);
+    this.callbacks.set(client, handlers.map((h) => h.callback as HandlerCallback));
+    client.on('message', this.onMessage);
+  }
 
-    let waiting: Array<[RawData, boolean]> | null = null;
-    const dispatch = (raw: RawData, isBinary: boolean): void => {
-      const frame = parseFrame(raw, isBinary);
-      if (!frame.ok) {
-        return this.settings.errors.send(client, toErrorFrame(new ChatException(frame.code, frame.message)));
-      }
-      const at = index.get(frame.event);
-      const handler = at === undefined ? undefined : handlers[at];
-      if (!handler) {
-        const event = frame.event.length <= 64 ? frame.event : undefined;
-        const unknown = new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`);
-        return this.settings.errors.send(client, toErrorFrame(unknown, event));
-      }
-      // Handler errors are turned into error frames by the gateway's exception filter.
-      (handler.callback(frame.data, frame.event) as Promise<ServerFrame | undefined>).then(
-        (result) => result && this.reply(client, result),
-        (error: unknown) => this.log.error(error),
-      );
-    };
-    // Frames sent before the connect sequence (welcome, history, join) has finished are
-    // handled right after it, in the order they came.
-    client.on('message', (raw: RawData, isBinary: boolean) => {
-      if (waiting) {
-        waiting.push([raw, isBinary]);
-        return;
-      }
-      const gate = this.settings.gate(client);
-      if (!gate) {
-        return dispatch(raw, isBinary);
-      }
-      const queue: Array<[RawData, boolean]> = (waiting = [[raw, isBinary]]);
-      void gate.then(() => {
-        waiting = null;
-        if (client.readyState !== client.OPEN) return;
-        for (const [r, b] of queue) dispatch(r, b);
-      });
+  /** Frames sent before the connect sequence (welcome, history, join) has finished are handled right after it, in order. */
+  private receive(client: WebSocket, raw: RawData, isBinary: boolean): void {
+    const queue = this.waiting.get(client);
+    if (queue) {
+      queue.push([raw, isBinary]);
+      return;
+    }
+    const gate = this.settings.gate(client);
+    if (!gate) {
+      return this.dispatch(client, raw, isBinary);
+    }
+    const held: Array<[RawData, boolean]> = [[raw, isBinary]];
+    this.waiting.set(client, held);
+    void gate.then(() => {
+      this.waiting.delete(client);
+      if (client.readyState !== client.OPEN) return;
+      for (const [r, b] of held) this.dispatch(client, r, b);
     });
   }
 
-  private eventIndex(handlers: MessageMappingProperties[]): Map<string, number> {
+  private dispatch(client: WebSocket, raw: RawData, isBinary: boolean): void {
+    const frame = parseFrame(raw, isBinary);
+    if (!frame.ok) {
+      return this.settings.errors.send(client, toErrorFrame(new ChatException(frame.code, frame.message)));
+    }
+    const at = this.indexCache?.get(frame.event);
+    const callback = at === undefined ? undefined : this.callbacks.get(client)?.[at];
+    if (!callback) {
+      const event = frame.event.length <= 64 ? frame.event : undefined;
+      const unknown = new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`);
+      return this.settings.errors.send(client, toErrorFrame(unknown, event));
+    }
+    // Handler errors are turned into error frames by the gateway's exception filter.
+    callback(frame.data, frame.event).then(
+      (result) => result && this.reply(client, result),
+      (error: unknown) => this.log.error(error),
+    );
+  }
+
+  private eventIndex(handlers: MessageMappingProperties[]): void {
     const cached = this.indexCache;
     if (cached && cached.size === handlers.length && handlers.every((h, i) => cached.get(h.message as string) === i)) {
-      return cached;
+      return;
     }
-    return (this.indexCache = new Map(handlers.map((h, i) => [h.message as string, i])));
+    this.indexCache = new Map(handlers.map((h, i) => [h.message as string, i]));
   }
 
   private reply(client: WebSocket, frame: ServerFrame): void {
@@ -114,7 +132,7 @@ export class ChatWsAdapter extends WsAdapter {
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
     // Client-caused socket errors (oversize frame -> 1009, bad UTF-8 -> 1007) close that
     // socket only; they are routine on a public port, so they are not logged as errors.
-    server.on('connection', (ws: WebSocket) => ws.on('error', (err) => this.log.debug(`socket error: ${err.message}`)));
+    server.on('connection', (ws: WebSocket) => ws.on('error', this.onSocketError));
     server.on('error', (err) => this.log.error(err));
     return server;
   }

