@@ -33,7 +33,7 @@ export interface WelcomeFrame {
   type: 'welcome';
   nickname: string;
   message: string;
-  users: string[];
+  users: readonly string[];
   room: string;
   rooms: string[];
 }

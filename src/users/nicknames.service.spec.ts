@@ -185,6 +185,26 @@ describe(NicknamesService.name, () => {
     });
   });
 
+  describe('nicknames', () => {
+    it('stays current across registers, renames and releases between calls', () => {
+      const first = connectGuest();
+      expect(sut.nicknames()).toEqual(['Guest1']);
+      const second = connectGuest();
+      expect(sut.nicknames()).toEqual(['Guest1', 'Guest2']);
+      sut.rename(first, 'alice');
+      expect(sut.nicknames()).toEqual(['alice', 'Guest2']);
+      sut.release(second);
+      expect(sut.nicknames()).toEqual(['alice']);
+      connectGuest();
+      expect(sut.nicknames()).toEqual(['alice', 'Guest3']);
+    });
+
+    it('returns the same array until something changes, so a burst of welcomes builds it once', () => {
+      connectGuest();
+      expect(sut.nicknames()).toBe(sut.nicknames());
+    });
+  });
+
   describe('users', () => {
     afterEach(() => {
       jest.useRealTimers();

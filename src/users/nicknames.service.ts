@@ -15,6 +15,8 @@ export class NicknamesService {
   private readonly byKey = new Map<string, Session>();
   private readonly online = new Set<Session>();
   private guestCounter = 0;
+  /** nicknames(), kept between calls: every welcome lists everyone, so a burst of connects would rebuild it each time. */
+  private list: string[] | null = null;
 
   /** The next free `Guest<N>`; numbers taken by someone online are skipped. */
   nextGuestName(): string {
@@ -32,6 +34,7 @@ export class NicknamesService {
     }
     this.byKey.set(key, session);
     this.online.add(session);
+    this.list?.push(session.nickname);
   }
 
   /** Renames `session`; returns the previous nickname. Throws NICK_TAKEN if another user has it. */
@@ -45,6 +48,7 @@ export class NicknamesService {
     this.byKey.delete(nicknameKey(previous));
     this.byKey.set(key, session);
     session.nickname = nickname;
+    this.list = null;
     return previous;
   }
 
@@ -58,11 +62,12 @@ export class NicknamesService {
     if (this.byKey.get(key) === session) {
       this.byKey.delete(key);
     }
-    this.online.delete(session);
+    if (this.online.delete(session)) this.list = null;
   }
 
-  nicknames(): string[] {
-    return Array.from(this.online, (s) => s.nickname);
+  /** Online nicknames in connection order. The array is shared: callers must not change it. */
+  nicknames(): readonly string[] {
+    return (this.list ??= Array.from(this.online, (s) => s.nickname));
   }
 
   users(): OnlineUser[] {
