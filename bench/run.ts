@@ -196,10 +196,9 @@ async function main(): Promise<void> {
   const toProfile = option('profile')?.split(',') ?? (params.mode === 'full' && !process.argv.includes('--no-profile') ? missed(figs) : []);
   const profiles = await profileProduct(ctx, toProfile.filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)), join(workDir, 'profiles'), t0 + BUDGET_MS);
   const curves = { product: rampCurve(results.ramp.product, params.ramp.rates), baseline: rampCurve(results.ramp.baseline, params.ramp.rates) };
-  const chartFile = 'benchmarks-p99.png';
   const jsonFile = 'benchmarks.json';
   const title = `Fan-out ramp, ${params.ramp.clients} clients in one room: p99 delivery latency (median of ${params.rounds} round(s))`;
-  await renderPng(chartSvg(curves, params.ramp.p99LimitMs, title), join(outDir, chartFile));
+  const chartFile = await writeChart(chartSvg(curves, params.ramp.p99LimitMs, title), outDir);
   const seconds = (performance.now() - t0) / 1000;
   const input = { params, figures: figs, results, curves, profiles, machine: machineLines, background: backgroundLoad(results), product: productVersion(), startedAt: started, seconds, chartFile, jsonFile };
   writeFileSync(join(outDir, jsonFile), `${JSON.stringify(input, null, 1)}\n`);
@@ -208,6 +207,21 @@ async function main(): Promise<void> {
   console.log(`wrote ${join(outDir, 'benchmarks.md')} in ${fmt(seconds)} s`);
   if (problems.length > 0) throw new Error(`the harness looks broken:\n  ${problems.join('\n  ')}`);
   if (!process.argv.includes('--keep')) rmSync(workDir, { recursive: true, force: true });
+}
+
+/**
+ * The chart as a PNG rendered by Chromium; where there is none (or it fails), the SVG itself, so a
+ * machine without a browser still gets its figures. Returns the file name the report links to.
+ */
+async function writeChart(svg: string, outDir: string): Promise<string> {
+  try {
+    await renderPng(svg, join(outDir, 'benchmarks-p99.png'));
+    return 'benchmarks-p99.png';
+  } catch (error) {
+    console.warn(`could not render the chart with Chromium (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); writing it as SVG`);
+    writeFileSync(join(outDir, 'benchmarks-p99.svg'), svg);
+    return 'benchmarks-p99.svg';
+  }
 }
 
 main().catch((error: unknown) => {
