@@ -1,4 +1,4 @@
-import { Controller, Get, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_ROOM } from '../chat/protocol';
 import { MessageStore, type MessagePage } from './message-store.service';
@@ -6,6 +6,7 @@ import { DEFAULT_PAGE_SIZE, ListMessagesQueryDto, parseListMessagesQuery } from 
 import { MessagePageDto } from './message-page.dto';
 import { FastHttpValidationPipe } from '../common/http-validation.pipe';
 import { StoreUnavailableFilter } from './store-unavailable.filter';
+import type { ServerResponse } from 'node:http';
 
 @ApiTags('messages')
 @Controller('api/messages')
@@ -17,12 +18,19 @@ export class MessagesController {
   @ApiOperation({ summary: 'Page through a room\'s history, oldest first' })
   @ApiOkResponse({ type: MessagePageDto })
   // Bound here, not globally: in Nest 12 global pipes also run on gateway payloads.
-  list(@Query(new FastHttpValidationPipe(parseListMessagesQuery)) query: ListMessagesQueryDto): Promise<MessagePage> {
-    return this.store.page({
+  async list(
+    @Query(new FastHttpValidationPipe(parseListMessagesQuery)) query: ListMessagesQueryDto,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
+    const page: MessagePage = await this.store.page({
       room: query.room ?? DEFAULT_ROOM,
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       before: query.before,
       after: query.after,
     });
+    // Written here rather than returned: Express's send path (string to Buffer, then headers and
+    // body as two chunks) was a tenth of a request; as one string, Node writes headers and body at once.
+    const body = JSON.stringify(page);
+    response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
   }
 }
