@@ -53,16 +53,21 @@ function uncorkAll(): void {
   corked.clear();
 }
 
+/** Payloads up to this size are copied behind their header once, so each recipient gets one buffer. */
+const COPY_LIMIT = 16 * 1024;
+
 /** The last payload framed, and its frame: a broadcast writes the same payload to each recipient in a row. */
 let lastData: Buffer | undefined;
-let lastFrame: Buffer | undefined;
+let lastFrame: Buffer[] = [];
 
 /**
  * Writes `data` as one text frame, corked until the end of the turn; false if it cannot, and the
- * caller sends it through ws. The complete frame (header and payload) is built once per payload and
- * written to each recipient's socket as is, instead of ws building a header per recipient and
- * writing two buffers. Only while ws's sender is idle (nothing queued behind a compression or a
- * Blob read, no fragmented message open), so frames stay in order. The caller checks readyState.
+ * caller sends it through ws. The frame is built once per payload and written to each recipient's
+ * socket as is, instead of ws building a header per recipient: header and payload in one buffer
+ * for chat-sized payloads, as two buffers (no copy) for large ones such as a welcome listing
+ * thousands of users, whose copies would only churn memory. Only while ws's sender is idle
+ * (nothing queued behind a compression or a Blob read, no fragmented message open), so frames stay
+ * in order. The caller checks readyState.
  */
 export function writeTextFrame(ws: WebSocket, data: Buffer): boolean {
   const socket = netSocketOf(ws);
@@ -70,9 +75,10 @@ export function writeTextFrame(ws: WebSocket, data: Buffer): boolean {
   if (!socket || !sender || sender._state !== SENDER_IDLE || !sender._firstFragment) return false;
   corkUntilEndOfTurn(ws);
   if (data !== lastData) {
-    lastFrame = Buffer.concat(Sender.frame(data, TEXT));
+    const parts = Sender.frame(data, TEXT);
+    lastFrame = data.length <= COPY_LIMIT ? [Buffer.concat(parts)] : parts;
     lastData = data;
   }
-  socket.write(lastFrame!);
+  for (const part of lastFrame) socket.write(part);
   return true;
 }
