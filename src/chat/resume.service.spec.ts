@@ -7,50 +7,13 @@ import { Session } from '../fanout/session';
 import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { RoomMembersService } from '../users/room-members.service';
-import type { GapFrame, MessageFrame, NotificationFrame, ResumedFrame } from './protocol';
+import type { GapFrame, MessageFrame, ResumedFrame } from './protocol';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
+import { fakeSocket, joinedNote, leftNote, recorded, type RecordedClient as Client } from '../../test/support/fakes';
 
 const RESUME_MAX = 3;
 const CLOSED = 3;
-
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  send: jest.Mock;
-  terminate: jest.Mock;
-  close: jest.Mock;
-}
-
-interface Client {
-  session: Session;
-  socket: WebSocket;
-  fake: FakeSocket;
-  /** The frames sent so far, decoded. */
-  frames(): unknown[];
-  /** Forgets the frames sent so far. */
-  clear(): void;
-}
-
-function fakeSocket(): FakeSocket {
-  return { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn(), close: jest.fn() };
-}
-
-const joinedNote = (room: string, nickname: string): NotificationFrame => ({
-  type: 'notification',
-  event: 'join',
-  room,
-  nickname,
-  message: `${nickname} joined`,
-});
-
-const leftNote = (room: string, nickname: string): NotificationFrame => ({
-  type: 'notification',
-  event: 'leave',
-  room,
-  nickname,
-  message: `${nickname} left`,
-});
 
 const gap = (room: string, afterId: number, beforeId: number): GapFrame => ({ type: 'gap', room, afterId, beforeId });
 const resumed = (lastId: number): ResumedFrame => ({ type: 'resumed', lastId });
@@ -88,13 +51,7 @@ describe(ResumeService.name, () => {
     fanout.add(session);
     for (const room of rooms) members.join(session, room);
     if (!connecting) session.goLive();
-    return {
-      session,
-      socket: fake as unknown as WebSocket,
-      fake,
-      frames: () => fake.send.mock.calls.map(([data]: [Buffer]) => JSON.parse(data.toString('utf8')) as unknown),
-      clear: () => fake.send.mockClear(),
-    };
+    return recorded(fake, session);
   }
 
   /** What ChatService.disconnect does to a session. */

@@ -11,66 +11,12 @@ import { NicknamesService } from '../users/nicknames.service';
 import { RoomMembersService } from '../users/room-members.service';
 import { ChatException } from './chat.exception';
 import { ChatService } from './chat.service';
-import { ErrorCode, type MessageFrame, type NotificationFrame } from './protocol';
+import { ErrorCode, type MessageFrame } from './protocol';
 import { ResumeService } from './resume.service';
 import { RoomsService, TYPING_THROTTLE_MS } from './rooms.service';
-
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  send: jest.Mock;
-  terminate: jest.Mock;
-  close: jest.Mock;
-}
-
-interface Client {
-  session: Session;
-  socket: WebSocket;
-  /** The frames sent so far, decoded. */
-  frames(): unknown[];
-  /** Forgets the frames sent so far. */
-  clear(): void;
-}
-
-function fakeSocket(): FakeSocket {
-  return { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn(), close: jest.fn() };
-}
-
-function client(fake: FakeSocket, session: Session): Client {
-  return {
-    session,
-    socket: fake as unknown as WebSocket,
-    frames: () => fake.send.mock.calls.map(([data]: [Buffer]) => JSON.parse(data.toString('utf8')) as unknown),
-    clear: () => fake.send.mockClear(),
-  };
-}
-
-const joinedNote = (room: string, nickname: string): NotificationFrame => ({
-  type: 'notification',
-  event: 'join',
-  room,
-  nickname,
-  message: `${nickname} joined`,
-});
-
-const leftNote = (room: string, nickname: string): NotificationFrame => ({
-  type: 'notification',
-  event: 'leave',
-  room,
-  nickname,
-  message: `${nickname} left`,
-});
+import { fakeSocket, joinedNote, leftNote, recorded, thrownBy, type RecordedClient as Client } from '../../test/support/fakes';
 
 const presence = (room: string, users: string[]) => ({ type: 'presence', room, users });
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe(RoomsService.name, () => {
   let metrics: ChatMetrics;
@@ -105,7 +51,7 @@ describe(RoomsService.name, () => {
     fanout.add(session);
     members.join(session, 'general');
     session.goLive();
-    return client(fake, session);
+    return recorded(fake, session);
   }
 
   /** Stores a message and delivers it to the room, as ChatService.postMessage does. */
@@ -388,7 +334,7 @@ describe(RoomsService.name, () => {
       const chat = new ChatService(new NicknamesService(), members, fanout, store, metrics, resume);
       const bobSocket = fakeSocket();
       await chat.connect(bobSocket as unknown as WebSocket, '10.0.0.1');
-      const bob = client(bobSocket, fanout.sessionOf(bobSocket as unknown as WebSocket));
+      const bob = recorded(bobSocket, fanout.sessionOf(bobSocket as unknown as WebSocket));
       const guestSocket = fakeSocket();
       bob.clear();
       const history = slowHistory();

@@ -5,6 +5,7 @@ import { SendMessageDto } from './dto/send-message.dto';
 import { SetNicknameDto } from './dto/set-nickname.dto';
 import { ErrorCode } from './protocol';
 import { WsValidationPipe } from './ws-validation.pipe';
+import { thrownBy } from '../../test/support/fakes';
 
 const MESSAGE_RULE = 'message must be a string of 1 to 4000 characters with at least one that is not whitespace';
 const CLIENT_MSG_ID_RULE = 'clientMsgId must be a string of 1 to 64 characters';
@@ -12,15 +13,6 @@ const NICKNAME_RULE = 'nickname must be 1 to 32 letters, digits, "_", "-" or "."
 const ROOM_RULE = 'room must be 1 to 64 letters, digits, "_", "-" or "."';
 
 const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe(WsValidationPipe.name, () => {
   let sut: WsValidationPipe;

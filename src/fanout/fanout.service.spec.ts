@@ -3,21 +3,11 @@ import type { DirectFrame, MessageFrame, NickUpdateFrame, NotificationFrame, Typ
 import { RoomMembersService } from '../users/room-members.service';
 import { FanoutService } from './fanout.service';
 import { Session } from './session';
-
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  send: jest.Mock;
-  terminate: jest.Mock;
-}
+import { fakeSocket, type FakeSocket } from '../../test/support/fakes';
 
 interface Client {
   session: Session;
   socket: FakeSocket;
-}
-
-function fakeSocket(): FakeSocket {
-  return { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn() };
 }
 
 function connecting(nickname: string): Client {

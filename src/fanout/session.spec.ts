@@ -8,26 +8,7 @@ import {
   type WelcomeFrame,
 } from '../chat/protocol';
 import { Session, SLOW_CONSUMER_BYTES } from './session';
-
-interface FakeSocket {
-  readyState: number;
-  bufferedAmount: number;
-  send: jest.Mock;
-  terminate: jest.Mock;
-}
-
-function fakeSocket(readyState = 1): FakeSocket {
-  const socket: FakeSocket = {
-    readyState,
-    bufferedAmount: 0,
-    send: jest.fn(),
-    // like ws: terminate() moves the socket out of OPEN at once
-    terminate: jest.fn(() => {
-      socket.readyState = 2;
-    }),
-  };
-  return socket;
-}
+import { fakeSocket, type FakeSocket } from '../../test/support/fakes';
 
 const message = (id: number, room = 'general'): MessageFrame => ({
   type: 'message',

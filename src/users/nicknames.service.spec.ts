@@ -3,22 +3,10 @@ import { ChatException } from '../chat/chat.exception';
 import { ErrorCode } from '../chat/protocol';
 import { Session } from '../fanout/session';
 import { NicknamesService } from './nicknames.service';
-
-function fakeSocket(): WebSocket {
-  return { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn() } as unknown as WebSocket;
-}
+import { fakeSocket, thrownBy } from '../../test/support/fakes';
 
 function session(nickname: string): Session {
-  return new Session(fakeSocket(), nickname, '127.0.0.1');
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
+  return new Session(fakeSocket() as unknown as WebSocket, nickname, '127.0.0.1');
 }
 
 describe(NicknamesService.name, () => {
