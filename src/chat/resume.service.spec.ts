@@ -1,16 +1,14 @@
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import type { WebSocket } from 'ws';
-import { sqliteOptions } from '../database/typeorm-options';
 import { FanoutService } from '../fanout/fanout.service';
-import { Session } from '../fanout/session';
 import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { RoomMembersService } from '../users/room-members.service';
 import type { GapFrame, MessageFrame, ResumedFrame } from './protocol';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
-import { fakeSocket, joinedNote, leftNote, recorded, type RecordedClient as Client } from '../../test/support/fakes';
+import { ChatWorld } from '../../test/support/chat-world';
+import { fakeSocket, joinedNote, leftNote, type RecordedClient as Client } from '../../test/support/fakes';
 
 const RESUME_MAX = 3;
 const CLOSED = 3;
@@ -20,7 +18,7 @@ const resumed = (lastId: number): ResumedFrame => ({ type: 'resumed', lastId });
 
 describe(ResumeService.name, () => {
   let metrics: ChatMetrics;
-  let ds: DataSource;
+  let world: ChatWorld;
   let store: MessageStore;
   let members: RoomMembersService;
   let fanout: FanoutService;
@@ -31,28 +29,17 @@ describe(ResumeService.name, () => {
   });
 
   beforeEach(async () => {
-    ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
-    await ds.initialize();
-    store = new MessageStore(ds, metrics);
-    members = new RoomMembersService();
-    fanout = new FanoutService(members);
+    world = await ChatWorld.open(metrics);
+    ({ store, members, fanout } = world);
     sut = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX }));
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    if (ds.isInitialized) await ds.destroy();
+    await world.close();
   });
 
-  /** A client in `rooms`; live unless `connecting`, as ChatService leaves it before goLive(). */
-  function connect(nickname: string, rooms: string[] = ['general'], connecting = false): Client {
-    const fake = fakeSocket();
-    const session = new Session(fake as unknown as WebSocket, nickname, '127.0.0.1');
-    fanout.add(session);
-    for (const room of rooms) members.join(session, room);
-    if (!connecting) session.goLive();
-    return recorded(fake, session);
-  }
+  const connect = (nickname: string, rooms?: string[], connecting?: boolean): Client => world.connect(nickname, rooms, connecting);
 
   /** What ChatService.disconnect does to a session. */
   function disconnect(client: Client): void {
@@ -74,12 +61,8 @@ describe(ResumeService.name, () => {
     return frames;
   }
 
-  /** Stores a message and delivers it to the room, as ChatService.postMessage does. */
-  async function post(room: string, body: string): Promise<MessageFrame> {
-    const { frame } = await store.append({ room, nickname: 'bob', body });
-    fanout.toRoom(room, frame);
-    return frame;
-  }
+  const post = (room: string, body: string): Promise<MessageFrame> => world.post(room, body);
+
 
   /**
    * Makes the next `reads` newestSince calls slow: each reads the database at once (`read`

@@ -1,11 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import type { WebSocket } from 'ws';
-import { sqliteOptions } from '../database/typeorm-options';
 import { FanoutService } from '../fanout/fanout.service';
-import { Session } from '../fanout/session';
-import { MessageStore, StoreUnavailableError, type NewMessage } from '../messages/message-store.service';
+import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { NicknamesService } from '../users/nicknames.service';
 import { RoomMembersService } from '../users/room-members.service';
@@ -14,13 +11,14 @@ import { ChatService } from './chat.service';
 import { ErrorCode, type MessageFrame } from './protocol';
 import { ResumeService } from './resume.service';
 import { RoomsService, TYPING_THROTTLE_MS } from './rooms.service';
+import { ChatWorld } from '../../test/support/chat-world';
 import { fakeSocket, joinedNote, leftNote, recorded, thrownBy, type RecordedClient as Client } from '../../test/support/fakes';
 
 const presence = (room: string, users: string[]) => ({ type: 'presence', room, users });
 
 describe(RoomsService.name, () => {
   let metrics: ChatMetrics;
-  let ds: DataSource;
+  let world: ChatWorld;
   let store: MessageStore;
   let members: RoomMembersService;
   let fanout: FanoutService;
@@ -31,36 +29,19 @@ describe(RoomsService.name, () => {
   });
 
   beforeEach(async () => {
-    ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
-    await ds.initialize();
-    store = new MessageStore(ds, metrics);
-    members = new RoomMembersService();
-    fanout = new FanoutService(members);
+    world = await ChatWorld.open(metrics);
+    ({ store, members, fanout } = world);
     sut = new RoomsService(members, fanout, store);
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    if (ds.isInitialized) await ds.destroy();
+    await world.close();
   });
 
   /** A live client in `general`, as ChatService leaves it after connecting. */
-  function connect(nickname: string): Client {
-    const fake = fakeSocket();
-    const session = new Session(fake as unknown as WebSocket, nickname, '127.0.0.1');
-    fanout.add(session);
-    members.join(session, 'general');
-    session.goLive();
-    return recorded(fake, session);
-  }
-
-  /** Stores a message and delivers it to the room, as ChatService.postMessage does. */
-  async function post(room: string, body: string, nickname = 'bob'): Promise<MessageFrame> {
-    const message: NewMessage = { room, nickname, body };
-    const { frame } = await store.append(message);
-    fanout.toRoom(room, frame);
-    return frame;
-  }
+  const connect = (nickname: string): Client => world.connect(nickname);
+  const post = (room: string, body: string, nickname?: string): Promise<MessageFrame> => world.post(room, body, nickname);
 
   /**
    * Makes the next history read slow: it reads the database at once (`read` settles then),
