@@ -42,7 +42,11 @@ const corked = new Set<Socket>();
  */
 export function corkUntilEndOfTurn(ws: WebSocket): void {
   const socket = netSocketOf(ws);
-  if (!socket || corked.has(socket)) return;
+  if (socket) cork(socket);
+}
+
+function cork(socket: Socket): void {
+  if (corked.has(socket)) return;
   if (corked.size === 0) process.nextTick(uncorkAll);
   socket.cork();
   corked.add(socket);
@@ -73,7 +77,7 @@ export function writeTextFrame(ws: WebSocket, data: Buffer): boolean {
   const socket = netSocketOf(ws);
   const sender = (ws as unknown as WsInternals)._sender;
   if (!socket || !sender || sender._state !== SENDER_IDLE || !sender._firstFragment) return false;
-  corkUntilEndOfTurn(ws);
+  cork(socket);
   if (data !== lastData) {
     const parts = Sender.frame(data, TEXT);
     lastFrame = data.length <= COPY_LIMIT ? [Buffer.concat(parts)] : parts;
