@@ -43,6 +43,26 @@ interface ChatPage {
   received: string[];
 }
 
+/**
+ * Routes a page's WebSocket through the test (pass `route` to openChat): `drop()` cuts the live
+ * connection (closing the server side closes the page side too), and while `refuse` is set every
+ * reconnect is turned away with close code 4000.
+ */
+class TestLink {
+  refuse = false;
+  private upstream: WebSocketRoute | undefined;
+
+  readonly route = (page: Page): Promise<void> =>
+    page.routeWebSocket(/^ws:/, (ws) => {
+      if (this.refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+      this.upstream = ws.connectToServer();
+    });
+
+  async drop(): Promise<void> {
+    await this.upstream?.close();
+  }
+}
+
 describe('web client in a real browser (e2e)', () => {
   let browser: Browser;
   const tabs = new Map<Page, ChatPage>();
@@ -197,33 +217,27 @@ describe('web client in a real browser (e2e)', () => {
 
     it('after a drop shows nothing twice, and after a long one fetches what the welcome history left out', async () => {
       // The page's socket goes through Playwright, so the test can drop it and refuse reconnects.
-      let refuse = false;
-      let upstream: WebSocketRoute | undefined;
-      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
-        p.routeWebSocket(/^ws:/, (ws) => {
-          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-          upstream = ws.connectToServer();
-        }),
-      );
+      const link = new TestLink();
+      const page = await openChat(server.httpUrl, DESKTOP, link.route);
       await typeAndEnter(page, 'seen before');
       await waitForMessage(page, 'seen before');
 
       // A short drop: the welcome history repeats what is on screen, and none of it is shown twice.
-      await upstream?.close(); // closing the server side closes the page side too
+      await link.drop(); // closing the server side closes the page side too
       await waitForStatus(page, 'Disconnected — reconnecting…');
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
       await page.getByTestId('notice').filter({ hasText: 'Reconnected.' }).waitFor();
       expect(await messageTexts(page)).toEqual(['seen before']);
 
-      refuse = true;
-      await upstream?.close();
+      link.refuse = true;
+      await link.drop();
       await waitForStatus(page, 'Disconnected — reconnecting…');
       const missed = Array.from({ length: DEFAULT_PAGE_SIZE + 10 }, (_, i) => `missed ${i}`);
       const writer = (await ChatClient.join(server.wsUrl)).client;
       for (const text of missed) writer.send('message', { message: text });
       await writer.collect('message', missed.length);
       await writer.close();
-      refuse = false;
+      link.refuse = false;
 
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
       await waitForMessage(page, 'missed 0');
@@ -445,20 +459,14 @@ describe('web client in a real browser (e2e)', () => {
     });
 
     it('after a drop re-joins its rooms and catches up what each one missed', async () => {
-      let refuse = false;
-      let upstream: WebSocketRoute | undefined;
-      const page = await openChat(server.httpUrl, DESKTOP, (p) =>
-        p.routeWebSocket(/^ws:/, (ws) => {
-          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-          upstream = ws.connectToServer();
-        }),
-      );
+      const link = new TestLink();
+      const page = await openChat(server.httpUrl, DESKTOP, link.route);
       await joinRoom(page, 'eng');
       await typeAndEnter(page, 'eng before');
       await waitForMessage(page, 'eng before');
 
-      refuse = true;
-      await upstream?.close();
+      link.refuse = true;
+      await link.drop();
       await waitForStatus(page, 'Disconnected — reconnecting…');
       const writer = (await ChatClient.join(server.wsUrl)).client;
       writer.send('join', { room: 'eng' });
@@ -468,7 +476,7 @@ describe('web client in a real browser (e2e)', () => {
       writer.send('message', { message: 'general missed' });
       await writer.collect('message', 3);
       await writer.close();
-      refuse = false;
+      link.refuse = false;
 
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
       await waitForMessage(page, 'eng missed 2');
@@ -835,13 +843,8 @@ describe('web client in a real browser (e2e)', () => {
       const env = { PORT: String(port), SQLITE_PATH: join(dir, 'chat.sqlite'), RESUME_MAX: '5' };
       server = await spawnServer(env);
       const origin = `http://127.0.0.1:${port}`;
-      let refuse = false;
-      const page = await openChat(origin, DESKTOP, (p) =>
-        p.routeWebSocket(/^ws:/, (ws) => {
-          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-          ws.connectToServer();
-        }),
-      );
+      const link = new TestLink();
+      const page = await openChat(origin, DESKTOP, link.route);
       const paged: string[] = [];
       page.on('request', (request) => {
         if (request.url().includes('/api/messages?')) paged.push(request.url());
@@ -881,7 +884,7 @@ describe('web client in a real browser (e2e)', () => {
         server.child.kill('SIGTERM');
         await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
         await waitForStatus(page, 'Disconnected — reconnecting…');
-        refuse = true; // held off until the restarted server has more than RESUME_MAX new messages per room
+        link.refuse = true; // held off until the restarted server has more than RESUME_MAX new messages per room
         await typeAndEnter(page, 'typed while the server was down');
         await waitUntil('the message to wait for the connection', async () =>
           (await page.getByTestId('pending-state').allTextContents()).includes('Sending once reconnected…'),
@@ -890,7 +893,7 @@ describe('web client in a real browser (e2e)', () => {
         server = await spawnServer(env);
         const postedAtRestart = posted;
         await waitUntil('the writer to post on the restarted server', () => Promise.resolve(posted >= postedAtRestart + 40), 10000);
-        refuse = false;
+        link.refuse = false;
         await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
         await page.locator('.user.me').filter({ hasText: 'carol' }).waitFor();
         await waitUntil('nothing pending', async () => (await pendingTexts(page)).length === 0);
@@ -920,26 +923,21 @@ describe('web client in a real browser (e2e)', () => {
       const port = await freePort();
       server = await spawnServer({ PORT: String(port), SQLITE_PATH: join(dir, 'old.sqlite') });
       const origin = `http://127.0.0.1:${port}`;
-      let refuse = false;
-      const page = await openChat(origin, DESKTOP, (p) =>
-        p.routeWebSocket(/^ws:/, (ws) => {
-          if (refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-          ws.connectToServer();
-        }),
-      );
+      const link = new TestLink();
+      const page = await openChat(origin, DESKTOP, link.route);
       for (const text of ['old 1', 'old 2', 'old 3']) await typeAndEnter(page, text);
       await waitForMessage(page, 'old 3');
 
       server.child.kill('SIGTERM');
       await expect(withTimeout(server.exited, 10000, 'server exit')).resolves.toEqual({ code: 0, signal: null });
       await waitForStatus(page, 'Disconnected — reconnecting…');
-      refuse = true;
+      link.refuse = true;
       server = await spawnServer({ PORT: String(port), SQLITE_PATH: join(dir, 'new.sqlite') });
       // The new server's first message gets id 1, which the page showed as "old 1".
       const writer = (await ChatClient.join(server.wsUrl)).client;
       writer.send('message', { message: 'new 1' });
       await writer.nextOfType('message');
-      refuse = false;
+      link.refuse = false;
 
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
       await page.getByTestId('notice').filter({ hasText: 'The server no longer has the earlier messages.' }).waitFor();
