@@ -2,11 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { ChatModule } from './chat/chat.module';
+import { ApiModule } from './api/api.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { loggerOptions } from './config/logger.options';
 import { sqliteOptions } from './database/typeorm-options';
 import { DocsModule } from './docs/docs.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -35,7 +36,8 @@ export class AppModule {
               synchronous: config.get('SQLITE_SYNCHRONOUS', { infer: true }),
             }),
         }),
-        ChatModule,
+        GatewayModule,
+        ApiModule,
         HealthModule,
         DocsModule,
       ],

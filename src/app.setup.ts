@@ -6,11 +6,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
-import { ChatWsAdapter } from './chat/chat-ws.adapter';
-import { ErrorReporter } from './chat/error-reporter';
 import type { EnvironmentVariables } from './config/env.validation';
-import { FanoutService } from './fanout/fanout.service';
-import { ChatMetrics } from './metrics/chat-metrics.service';
+import { ChatWsAdapter } from './gateway/chat-ws.adapter';
+import { ErrorReporter } from './hub/error-reporter';
 
 /**
  * Serves the browser client after the API routes rather than before them (where `useStaticAssets`
@@ -37,14 +35,11 @@ export async function createApp(): Promise<INestApplication> {
   // server reads the page either way. The browser client's static files keep theirs (serve-static).
   app.set('etag', false);
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
-  const fanout = app.get(FanoutService);
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
       errors: app.get(ErrorReporter),
-      metrics: app.get(ChatMetrics),
-      gate: (socket) => fanout.find(socket)?.whenLive(),
     }),
   );
   const openApi = new DocumentBuilder()

@@ -3,8 +3,9 @@ import { MetadataScanner } from '@nestjs/core';
 import { MESSAGE_MAPPING_METADATA, MESSAGE_METADATA } from '@nestjs/websockets/constants';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatGateway } from '../src/chat/chat.gateway';
-import { ErrorCode, SERVER_FRAME_TYPES } from '../src/chat/protocol';
+import { ChatGateway } from '../src/gateway/chat.gateway';
+import { ErrorCode } from '../src/protocol/error-code';
+import { SERVER_FRAME_TYPES } from '../src/protocol/frames';
 import { AsyncApiController } from '../src/docs/asyncapi.controller';
 import { startServer, type TestServer } from './support/test-app';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
-import { DEFAULT_PAGE_SIZE } from '../src/messages/page-query.dto';
+import { DEFAULT_PAGE_SIZE } from '../src/protocol/dto/page-query.dto';
 import {
   dmEntry,
   joinRoom,

@@ -24,6 +24,7 @@ describe('connection lifecycle (e2e)', () => {
       nickname: 'Guest1',
       message: 'Welcome, Guest1',
       users: ['Guest1'],
+      usersTotal: 1,
       room: 'general',
       rooms: ['general'],
     });
@@ -84,7 +85,7 @@ describe('connection lifecycle (e2e)', () => {
     });
     const users = await getJson(`${server.httpUrl}/api/users`);
     expect(users.status).toBe(200);
-    expect(users.body).toEqual({ users: [{ nickname: 'Guest1', connectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) }] });
+    expect(users.body).toEqual({ users: [{ nickname: 'Guest1', connectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) }], total: 1 });
   });
 
   it('lists online users over REST with their connection time', async () => {

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { NicknamesService } from '../src/users/nicknames.service';
+import { Hub } from '../src/hub/hub';
 import { ChatClient } from './support/chat-client';
 import { getJson, startServer, type TestServer } from './support/test-app';
 
@@ -131,7 +131,7 @@ describe('protocol errors (e2e)', () => {
   });
 
   it('answers INTERNAL without the error text, stack or payload when a handler fails unexpectedly', async () => {
-    jest.spyOn(server.app.get(NicknamesService), 'rename').mockImplementationOnce(() => {
+    jest.spyOn(server.app.get(Hub), 'rename').mockImplementationOnce(() => {
       throw new Error('secret detail at /srv/app.js:12');
     });
 

@@ -51,7 +51,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
       messages: [expect.objectContaining({ room: 'eng', nickname: 'alice', message: 'before bob' })],
       hasMore: false,
     });
-    expect(presence).toEqual({ type: 'presence', room: 'eng', users: ['alice', 'bob'] });
+    expect(presence).toEqual({ type: 'presence', room: 'eng', users: ['alice', 'bob'], usersTotal: 2, offset: 0 });
     const notification = { type: 'notification', event: 'join', room: 'eng', nickname: 'bob', message: 'bob joined' };
     expect(join).toEqual(notification);
     await expect(alice.next((f) => f.type === 'notification' && f.room === 'eng' && f.nickname === 'bob')).resolves.toEqual(
@@ -86,7 +86,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
     const before = alice.frames.length;
     alice.send('join', { room: 'eng' });
     alice.send('who', { room: 'eng' }); // a marker: its reply must be the next frame
-    await expect(alice.next()).resolves.toEqual({ type: 'presence', room: 'eng', users: ['alice'] });
+    await expect(alice.next()).resolves.toEqual({ type: 'presence', room: 'eng', users: ['alice'], usersTotal: 1, offset: 0 });
     expect(alice.frames.length).toBe(before + 1);
   });
 
@@ -153,7 +153,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
       'join',
     ]);
     alice.send('who', { room: 'eng' });
-    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'eng', users: ['alice'] });
+    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'eng', users: ['alice'], usersTotal: 1, offset: 0 });
   });
 
   it('sends one leave notification per room when a member disconnects', async () => {
@@ -183,16 +183,16 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
     await alice.next((f) => f.type === 'notification' && f.event === 'leave' && f.room === 'ops');
 
     alice.send('who', { room: 'ops' });
-    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'ops', users: ['alice', 'robert'] });
+    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'ops', users: ['alice', 'robert'], usersTotal: 2, offset: 0 });
     await expect(getJson(`${server.httpUrl}/api/rooms/ops/users`)).resolves.toEqual({
       status: 200,
-      body: { room: 'ops', users: [expect.objectContaining({ nickname: 'alice' }), expect.objectContaining({ nickname: 'robert' })] },
+      body: { room: 'ops', users: [expect.objectContaining({ nickname: 'alice' }), expect.objectContaining({ nickname: 'robert' })], total: 2 },
     });
 
     await bob.close();
     await alice.next((f) => f.type === 'notification' && f.event === 'leave' && f.room === 'ops' && f.nickname === 'robert');
     alice.send('who', { room: 'ops' });
-    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'ops', users: ['alice'] });
+    await expect(alice.nextOfType('presence')).resolves.toEqual({ type: 'presence', room: 'ops', users: ['alice'], usersTotal: 1, offset: 0 });
   });
 
   describe('direct messages', () => {
@@ -297,7 +297,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
         status: 200,
         body: { messages: [{ room: 'eng', message: 'public' }], hasMore: false },
       });
-      await expect(getJson(`${server.httpUrl}/api/rooms/eng/users`)).resolves.toEqual({ status: 200, body: { room: 'eng', users: [] } });
+      await expect(getJson(`${server.httpUrl}/api/rooms/eng/users`)).resolves.toEqual({ status: 200, body: { room: 'eng', users: [], total: 0 } });
       await expect(getJson(`${server.httpUrl}/api/rooms/nowhere/users`)).resolves.toEqual({
         status: 404,
         body: { statusCode: 404, error: 'Not Found', message: 'No room named "nowhere"' },

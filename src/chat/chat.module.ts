@@ -1,17 +1,13 @@
 import { Module } from '@nestjs/common';
-import { FanoutModule } from '../fanout/fanout.module';
-import { MessagesModule } from '../messages/messages.module';
-import { UsersModule } from '../users/users.module';
-import { ChatGateway } from './chat.gateway';
+import { HubModule } from '../hub/hub.module';
+import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
-import { ErrorReporter } from './error-reporter';
-import { WsProtocolExceptionFilter } from './ws-exception.filter';
 
 @Module({
-  imports: [FanoutModule, MessagesModule, UsersModule],
-  providers: [ChatGateway, ChatService, RoomsService, ResumeService, ErrorReporter, WsProtocolExceptionFilter],
-  exports: [ErrorReporter],
+  imports: [HubModule, StoreModule],
+  providers: [ChatService, RoomsService, ResumeService],
+  exports: [ChatService, RoomsService, ResumeService],
 })
 export class ChatModule {}

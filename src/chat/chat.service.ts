@@ -1,61 +1,59 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import type { WebSocket } from 'ws';
-import { FanoutService } from '../fanout/fanout.service';
-import { Session } from '../fanout/session';
-import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
-import { DEFAULT_PAGE_SIZE } from '../messages/page-query.dto';
+import { ErrorReporter } from '../hub/error-reporter';
+import { Hub } from '../hub/hub';
+import type { Session } from '../hub/session';
+import type { Transport } from '../hub/transport';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { NicknamesService } from '../users/nicknames.service';
-import { RoomMembersService } from '../users/room-members.service';
-import { ChatException } from './chat.exception';
-import type { DirectMessageDto } from './dto/direct-message.dto';
-import type { HistoryQueryDto } from './dto/history-query.dto';
-import type { SendMessageDto } from './dto/send-message.dto';
-import type { SetNicknameDto } from './dto/set-nickname.dto';
-import { DEFAULT_ROOM, encodeFrame, ErrorCode, type HistoryFrame } from './protocol';
-import { ResumeDto } from './dto/resume.dto';
-import { assertMember, historyFrame, notification } from './frames';
+import { ChatException } from '../protocol/chat.exception';
+import type { DirectMessageDto } from '../protocol/dto/direct-message.dto';
+import type { HistoryQueryDto } from '../protocol/dto/history-query.dto';
+import { DEFAULT_PAGE_SIZE } from '../protocol/dto/page-query.dto';
+import { ResumeDto } from '../protocol/dto/resume.dto';
+import type { SendMessageDto } from '../protocol/dto/send-message.dto';
+import { ErrorCode } from '../protocol/error-code';
+import { toErrorFrame } from '../protocol/error-frame';
+import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, type HistoryFrame } from '../protocol/frames';
+import { validatePayload } from '../protocol/validate-payload';
+import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { ResumeService } from './resume.service';
-import { toErrorFrame } from './ws-exception.filter';
-import { validatePayload } from './ws-validation.pipe';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
 const SHUTDOWN_GRACE_MS = 3000;
 
-/** Connect, disconnect, messages, nicknames and history; the gateway only delegates here. */
+/** Connect, disconnect, messages, direct messages and history; the gateway only delegates here. */
 @Injectable()
 export class ChatService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatService.name);
   private shuttingDown = false;
 
   constructor(
-    private readonly nicknames: NicknamesService,
-    private readonly members: RoomMembersService,
-    private readonly fanout: FanoutService,
+    private readonly hub: Hub,
     private readonly store: MessageStore,
     private readonly metrics: ChatMetrics,
-    private readonly resume: ResumeService,
+    private readonly resumes: ResumeService,
+    private readonly errors: ErrorReporter,
   ) {}
 
   /**
-   * Welcome, history, then the join notification; or, with `?since=&rooms=` on the URL, welcome
-   * and a replay of those rooms (see ResumeService). Never rejects.
+   * A new connection: its session, or none when the server is shutting down (closed with 1001).
+   * Then welcome, history and the join notification; or, with `?since=&rooms=` on the URL,
+   * welcome and a replay of those rooms (see ResumeService). The sequence never rejects.
    */
-  async connect(socket: WebSocket, remoteAddress: string, url = '/'): Promise<void> {
-    try {
-      await this.open(socket, remoteAddress, url);
-    } catch (error) {
-      this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
-      socket.close(INTERNAL_ERROR, 'Internal error');
+  connect(transport: Transport, remoteAddress: string, url = '/'): Session | undefined {
+    if (this.shuttingDown) {
+      void transport.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS);
+      return undefined;
     }
+    const session = this.hub.open(transport, remoteAddress);
+    this.start(session, url).catch((error: unknown) => {
+      this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
+      void session.close(INTERNAL_ERROR, 'Internal error', SHUTDOWN_GRACE_MS);
+    });
+    return session;
   }
 
-  private async open(socket: WebSocket, remoteAddress: string, url: string): Promise<void> {
-    if (this.shuttingDown) {
-      socket.close(GOING_AWAY, 'Server shutting down');
-      return;
-    }
+  private async start(session: Session, url: string): Promise<void> {
     let resume: ResumeDto | undefined;
     let badResume: unknown;
     try {
@@ -63,65 +61,28 @@ export class ChatService implements BeforeApplicationShutdown {
     } catch (error) {
       badResume = error;
     }
-    const session = new Session(socket, this.nicknames.nextGuestName(), remoteAddress, this.metrics.delivery);
-    this.nicknames.register(session);
-    // Added before the history is read: live frames are held, then deduplicated against it.
-    this.fanout.add(session);
-    for (const room of resume?.rooms ?? [DEFAULT_ROOM]) this.members.join(session, room);
-    this.metrics.connectedClients.inc();
-    this.logger.log({ msg: 'connection open', remoteAddress, nickname: session.nickname });
-    session.send({
-      type: 'welcome',
-      nickname: session.nickname,
-      message: `Welcome, ${session.nickname}`,
-      users: this.nicknames.nicknames(),
-      room: DEFAULT_ROOM,
-      rooms: [...session.rooms],
-    });
-    if (badResume !== undefined) session.send(toErrorFrame(badResume, 'resume'));
-    if (resume) return this.openResumed(session, resume);
+    // Entered before the history is read: live frames are held, then deduplicated against it.
+    this.hub.enter(session, resume?.rooms ?? [DEFAULT_ROOM]);
+    this.logger.log({ msg: 'connection open', remoteAddress: session.remoteAddress, nickname: session.nickname });
+    session.send(this.hub.welcome(session));
+    if (badResume !== undefined) this.errors.send(session, toErrorFrame(badResume, 'resume'));
+    if (resume) return this.resumes.replayOnConnect(session, resume);
 
-    const lastHistoryIds = new Map<string, number>();
+    const lastIds = new Map<string, number>();
     try {
       const page = await this.store.page({ room: DEFAULT_ROOM, limit: DEFAULT_PAGE_SIZE });
       if (session.isClosed) return;
-      session.send(historyFrame(DEFAULT_ROOM, page));
-      lastHistoryIds.set(DEFAULT_ROOM, page.messages.at(-1)?.id ?? 0);
+      session.send(historyFrame(DEFAULT_ROOM, page.messages, page.hasMore));
+      lastIds.set(DEFAULT_ROOM, page.messages.at(-1)?.id ?? 0);
     } catch (error) {
       if (session.isClosed) return;
-      session.send(toErrorFrame(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error), 'history'));
+      this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'history'), error);
     }
-    if (session.rooms.has(DEFAULT_ROOM)) {
-      session.write(this.fanout.toRoom(DEFAULT_ROOM, notification('join', DEFAULT_ROOM, session.nickname), session));
-    }
-    session.goLive(lastHistoryIds);
+    this.hub.goLive(session, lastIds);
   }
 
-  private async openResumed(session: Session, { since }: ResumeDto): Promise<void> {
-    let lastIds: Map<string, number> | undefined;
-    try {
-      lastIds = await this.resume.replay(session, since, [...session.rooms]);
-    } catch (error) {
-      if (session.isClosed) return;
-      session.send(toErrorFrame(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error), 'resume'));
-    }
-    if (session.isClosed) return;
-    for (const room of session.rooms) {
-      session.write(this.fanout.toRoom(room, notification('join', room, session.nickname), session));
-    }
-    session.goLive(lastIds);
-  }
-
-  disconnect(socket: WebSocket, code?: number): void {
-    const session = this.fanout.find(socket);
-    if (!session) return;
-    const wasLive = session.isLive;
-    const announced = [...session.rooms].filter((room) => wasLive && !session.isJoining(room));
-    session.markClosed();
-    this.fanout.remove(session);
-    this.members.leaveAll(session);
-    this.nicknames.release(session);
-    this.metrics.connectedClients.dec();
+  disconnect(session: Session, code?: number): void {
+    this.hub.close(session);
     this.logger.log({
       msg: 'connection close',
       remoteAddress: session.remoteAddress,
@@ -129,97 +90,56 @@ export class ChatService implements BeforeApplicationShutdown {
       code,
       connectedMs: Date.now() - session.connectedAt,
     });
-    if (this.shuttingDown) return;
-    for (const room of announced) {
-      this.fanout.toRoom(room, notification('leave', room, session.nickname));
-    }
   }
 
-  async postMessage(socket: WebSocket, dto: SendMessageDto): Promise<void> {
-    const session = this.fanout.sessionOf(socket);
+  async postMessage(session: Session, dto: SendMessageDto): Promise<void> {
     const room = dto.room ?? DEFAULT_ROOM;
-    assertMember(session, room);
+    this.hub.assertMember(session, room);
     this.metrics.messagesReceived.inc();
-    const { frame, duplicate } = await this.store.append({
-      room,
-      nickname: session.nickname,
-      body: dto.message,
-      clientMsgId: dto.clientMsgId,
-    });
-    if (frame.clientMsgId !== undefined) {
-      session.deliver(encodeFrame({ type: 'ack', clientMsgId: frame.clientMsgId, id: frame.id, room }));
-    }
+    const { record, duplicate } = await this.store.append({ room, nickname: session.nickname, body: dto.message, clientMsgId: dto.clientMsgId });
+    if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, room });
     if (duplicate) return; // a resend: acknowledged again, never broadcast twice
-    this.fanout.toRoom(room, frame);
+    this.hub.toRoom(room, messageFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 
   /** Stores and delivers a direct message to the sender and every connection of the recipient. */
-  async postDirect(socket: WebSocket, dto: DirectMessageDto): Promise<void> {
-    const session = this.fanout.sessionOf(socket);
-    const recipient = this.nicknames.find(dto.to);
+  async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
+    const recipient = this.hub.findUser(dto.to);
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
     }
     this.metrics.messagesReceived.inc();
-    const { frame, duplicate } = await this.store.appendDirect({
+    const { record, duplicate } = await this.store.appendDirect({
       from: session.nickname,
       to: recipient.nickname,
       body: dto.message,
       clientMsgId: dto.clientMsgId,
     });
-    if (frame.clientMsgId !== undefined) {
-      session.deliver(encodeFrame({ type: 'ack', clientMsgId: frame.clientMsgId, id: frame.id, to: frame.to }));
-    }
+    if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient });
     if (duplicate) return;
-    this.fanout.toSessions([session, recipient], frame);
+    this.hub.toUsers([session.nickname, recipient.nickname], directFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 
-  rename(socket: WebSocket, dto: SetNicknameDto): void {
-    const session = this.fanout.sessionOf(socket);
-    const previous = this.nicknames.rename(session, dto.nickname);
-    const frame = {
-      type: 'nick_update',
-      nickname: session.nickname,
-      previous,
-      message: `${previous} is now known as ${session.nickname}`,
-    } as const;
-    if (previous === session.nickname) {
-      session.send(frame); // nothing changed: confirm to the sender only
-    } else {
-      this.fanout.toAll(frame);
-    }
+  rename(session: Session, nickname: string): void {
+    this.hub.rename(session, nickname);
   }
 
-  async history(socket: WebSocket, dto: HistoryQueryDto): Promise<HistoryFrame> {
+  async history(session: Session, dto: HistoryQueryDto): Promise<HistoryFrame> {
     const room = dto.room ?? DEFAULT_ROOM;
-    assertMember(this.fanout.sessionOf(socket), room);
+    this.hub.assertMember(session, room);
     const page = await this.store.page({ room, limit: dto.limit ?? DEFAULT_PAGE_SIZE, before: dto.before, after: dto.after });
-    return historyFrame(room, page);
+    return historyFrame(room, page.messages, page.hasMore);
   }
 
   /** Closes every client with 1001, then lets the store flush what it accepted. */
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
-    await Promise.all(Array.from(this.fanout.all(), (session) => closeGoingAway(session.socket)));
+    this.hub.quieten();
+    await Promise.all(Array.from(this.hub.sessions(), (session) => session.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS)));
     await this.store.close();
   }
-}
-
-function closeGoingAway(socket: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.readyState === socket.CLOSED) return resolve();
-    const timer = setTimeout(() => {
-      socket.terminate();
-      resolve();
-    }, SHUTDOWN_GRACE_MS);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.close(GOING_AWAY, 'Server shutting down');
-  });
 }
 
 /** `?since=12&rooms=general,eng` on the connection URL; undefined when neither is given. */

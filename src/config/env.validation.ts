@@ -38,6 +38,20 @@ export class EnvironmentVariables {
   @Max(100_000)
   RESUME_MAX = 1000;
 
+  /** Rooms with more members than this get their joins and leaves coalesced into presence_diff frames. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  PRESENCE_BATCH_THRESHOLD = 100;
+
+  /** At most one presence_diff per large room in this interval. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  PRESENCE_BATCH_MS = 1000;
+
   /** FULL fsyncs every group commit; NORMAL survives a process crash but not a power cut. */
   @IsOptional()
   @IsIn(['FULL', 'NORMAL'])

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import { DirectMessageEntity } from '../messages/direct-message.entity';
-import { MessageEntity } from '../messages/message.entity';
-import { RoomEntity } from '../messages/room.entity';
+import { DirectMessageEntity } from '../store/direct-message.entity';
+import { MessageEntity } from '../store/message.entity';
+import { RoomEntity } from '../store/room.entity';
 import { MIGRATIONS } from './migrations';
 
 export interface SqliteSettings {

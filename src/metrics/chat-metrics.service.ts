@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ErrorCode } from '../chat/protocol';
-
-/** Monotonic counts kept as plain numbers on the hot path and read by Prometheus at scrape time. */
-export interface DeliveryStats {
-  frames: number;
-}
 
 /**
  * Every Prometheus metric the server exports. One registry per application instance,
@@ -14,8 +8,6 @@ export interface DeliveryStats {
 @Injectable()
 export class ChatMetrics {
   readonly registry = new Registry();
-  /** Incremented by each socket write; read only when /metrics is scraped. */
-  readonly delivery: DeliveryStats = { frames: 0 };
 
   readonly connectedClients = new Gauge({
     name: 'chat_connected_clients',
@@ -62,21 +54,13 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    const delivery = this.delivery;
-    new Counter({
-      name: 'chat_frames_delivered_total',
-      help: 'Frames written to client sockets',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(delivery.frames);
-      },
-    });
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-  }
+  readonly framesDelivered = new Counter({
+    name: 'chat_frames_delivered_total',
+    help: 'Frames written to client sockets',
+    registers: [this.registry],
+  });
 
-  countError(code: ErrorCode): void {
-    this.errors.inc({ code });
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }
 }

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.setup';
-import { MessageStore } from '../../src/messages/message-store.service';
+import { MessageStore } from '../../src/store/message-store.service';
 
 export interface TestServer {
   app: INestApplication;

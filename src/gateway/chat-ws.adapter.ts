@@ -1,0 +1,161 @@
+import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import type { ErrorReporter } from '../hub/error-reporter';
+import { ChatException } from '../protocol/chat.exception';
+import { ErrorCode } from '../protocol/error-code';
+import { toErrorFrame } from '../protocol/error-frame';
+import type { ServerFrame } from '../protocol/frames';
+import { parseFrame } from './frame-parser';
+import { sessionOf } from './ws-transport';
+
+export interface ChatWsOptions {
+  maxPayloadBytes: number;
+  heartbeatIntervalMs: number;
+  errors: ErrorReporter;
+}
+
+/** A gateway handler as Nest binds it to one client: (payload, event) -> the reply, if any. */
+type HandlerCallback = (data: unknown, event: string) => Promise<ServerFrame | undefined>;
+
+/**
+ * The protocol edge. Replaces platform-ws's parsing and routing (which drops bad frames
+ * silently) with our own: every frame either reaches a @SubscribeMessage handler or gets
+ * an error frame. Also sets the `ws` limits and runs the heartbeat.
+ */
+export class ChatWsAdapter extends WsAdapter {
+  private readonly log = new Logger('ChatSocket');
+  private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
+  private indexCache: Map<string, number> | null = null;
+  /** Per client, its handlers' callbacks in `indexCache` order (gone with the client). */
+  private readonly callbacks = new WeakMap<WebSocket, HandlerCallback[]>();
+  /** Frames of clients still in their connect sequence, in arrival order. */
+  private readonly waiting = new Map<WebSocket, Array<[RawData, boolean]>>();
+  /** The one `message` listener of every socket (the socket is `this`). */
+  private readonly onMessage: (this: WebSocket, raw: RawData, isBinary: boolean) => void;
+  private readonly onSocketError = (err: Error): void => this.log.debug(`socket error: ${err.message}`);
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly settings: ChatWsOptions,
+  ) {
+    super(app);
+    const receive = this.receive.bind(this);
+    this.onMessage = function (this: WebSocket, raw: RawData, isBinary: boolean) {
+      receive(this, raw, isBinary);
+    };
+  }
+
+  override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
+    const server = super.create(port, {
+      ...options,
+      maxPayload: this.settings.maxPayloadBytes,
+      // A message may come in at most this many fragments / buffered chunks; beyond is abuse.
+      maxFragments: 1024,
+      maxBufferedChunks: 4096,
+      maxPendingAutoPongs: 16,
+      perMessageDeflate: false,
+      closeTimeout: 5000,
+    }) as WebSocketServer;
+    this.startHeartbeat(server);
+    return server;
+  }
+
+  override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
+    // Nest hands every client the same events in the same order, each callback bound to that
+    // client. Only the callbacks are kept (not Nest's handler objects), and one listener function
+    // and one event -> index map serve every connection: memory per idle client is what counts.
+    this.eventIndex(handlers);
+    this.callbacks.set(client, handlers.map((h) => h.callback as HandlerCallback));
+    client.on('message', this.onMessage);
+  }
+
+  /** Frames sent before the connect sequence (welcome, history, join) has finished are handled right after it, in order. */
+  private receive(client: WebSocket, raw: RawData, isBinary: boolean): void {
+    const queue = this.waiting.get(client);
+    if (queue) {
+      queue.push([raw, isBinary]);
+      return;
+    }
+    // A client's frames wait (in order) until its connect sequence is over.
+    const gate = sessionOf(client)?.whenLive();
+    if (!gate) {
+      return this.dispatch(client, raw, isBinary);
+    }
+    const held: Array<[RawData, boolean]> = [[raw, isBinary]];
+    this.waiting.set(client, held);
+    void gate.then(() => {
+      this.waiting.delete(client);
+      if (client.readyState !== client.OPEN) return;
+      for (const [r, b] of held) this.dispatch(client, r, b);
+    });
+  }
+
+  private dispatch(client: WebSocket, raw: RawData, isBinary: boolean): void {
+    const session = sessionOf(client);
+    if (!session) return;
+    const frame = parseFrame(raw, isBinary);
+    if (!frame.ok) {
+      return this.settings.errors.send(session, toErrorFrame(new ChatException(frame.code, frame.message)));
+    }
+    const at = this.indexCache?.get(frame.event);
+    const callback = at === undefined ? undefined : this.callbacks.get(client)?.[at];
+    if (!callback) {
+      const event = frame.event.length <= 64 ? frame.event : undefined;
+      const unknown = new ChatException(ErrorCode.UNKNOWN_EVENT, `Unknown event "${event ?? '…'}"`);
+      return this.settings.errors.send(session, toErrorFrame(unknown, event));
+    }
+    // Handler errors are turned into error frames by the gateway's exception filter.
+    callback(frame.data, frame.event).then(
+      (result) => result && session.send(result),
+      (error: unknown) => this.log.error(error),
+    );
+  }
+
+  private eventIndex(handlers: MessageMappingProperties[]): void {
+    const cached = this.indexCache;
+    if (cached && cached.size === handlers.length && handlers.every((h, i) => cached.get(h.message as string) === i)) {
+      return;
+    }
+    this.indexCache = new Map(handlers.map((h, i) => [h.message as string, i]));
+  }
+
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    // Client-caused socket errors (oversize frame -> 1009, bad UTF-8 -> 1007) close that
+    // socket only; they are routine on a public port, so they are not logged as errors.
+    server.on('connection', (ws: WebSocket) => ws.on('error', this.onSocketError));
+    server.on('error', (err) => this.log.error(err));
+    return server;
+  }
+
+  override async close(server: WebSocketServer): Promise<void> {
+    clearInterval(this.heartbeats.get(server));
+    this.heartbeats.delete(server);
+    await super.close(server);
+  }
+
+  /** Pings every interval; a socket that did not answer the previous ping is terminated. */
+  private startHeartbeat(server: WebSocketServer): void {
+    const alive = new WeakSet<WebSocket>();
+    function onPong(this: WebSocket): void {
+      alive.add(this);
+    }
+    server.on('connection', (ws: WebSocket) => {
+      alive.add(ws);
+      ws.on('pong', onPong);
+    });
+    const timer = setInterval(() => {
+      for (const ws of server.clients) {
+        if (!alive.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        alive.delete(ws);
+        ws.ping();
+      }
+    }, this.settings.heartbeatIntervalMs);
+    timer.unref();
+    this.heartbeats.set(server, timer);
+  }
+}

@@ -1,0 +1,97 @@
+import { UseFilters, UsePipes } from '@nestjs/common';
+import {
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+} from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { ChatService } from '../chat/chat.service';
+import { ResumeService } from '../chat/resume.service';
+import { RoomsService } from '../chat/rooms.service';
+import type { Session } from '../hub/session';
+import { DirectMessageDto } from '../protocol/dto/direct-message.dto';
+import { HistoryQueryDto } from '../protocol/dto/history-query.dto';
+import { ResumeDto } from '../protocol/dto/resume.dto';
+import { RoomDto } from '../protocol/dto/room.dto';
+import { SendMessageDto } from '../protocol/dto/send-message.dto';
+import { SetNicknameDto } from '../protocol/dto/set-nickname.dto';
+import { WhoDto } from '../protocol/dto/who.dto';
+import type { HistoryFrame, InboundEvent, PresenceFrame } from '../protocol/frames';
+import { CurrentSession } from './current-session.decorator';
+import { WsProtocolExceptionFilter } from './ws-exception.filter';
+import { bindSession, sessionOf, WsTransport } from './ws-transport';
+import { WsValidationPipe } from './ws-validation.pipe';
+
+const on = (event: InboundEvent) => SubscribeMessage(event);
+
+/** WebSocket endpoint at `/` on the HTTP server's port. Handlers delegate to the chat services. */
+@WebSocketGateway({ path: '/' })
+@UsePipes(WsValidationPipe)
+@UseFilters(WsProtocolExceptionFilter)
+export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+  constructor(
+    private readonly chat: ChatService,
+    private readonly rooms: RoomsService,
+    private readonly resumes: ResumeService,
+  ) {}
+
+  handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    const session = this.chat.connect(new WsTransport(socket), request.socket.remoteAddress ?? 'unknown', request.url);
+    if (session) bindSession(socket, session);
+  }
+
+  /** platform-ws passes the close code as the second argument. */
+  handleDisconnect(socket: WebSocket, code?: unknown): void {
+    const session = sessionOf(socket);
+    if (session) this.chat.disconnect(session, typeof code === 'number' ? code : undefined);
+  }
+
+  @on('message')
+  message(@MessageBody() dto: SendMessageDto, @CurrentSession() session: Session): Promise<void> {
+    return this.chat.postMessage(session, dto);
+  }
+
+  @on('nick')
+  nick(@MessageBody() dto: SetNicknameDto, @CurrentSession() session: Session): void {
+    this.chat.rename(session, dto.nickname);
+  }
+
+  @on('history')
+  history(@MessageBody() dto: HistoryQueryDto, @CurrentSession() session: Session): Promise<HistoryFrame> {
+    return this.chat.history(session, dto);
+  }
+
+  @on('dm')
+  dm(@MessageBody() dto: DirectMessageDto, @CurrentSession() session: Session): Promise<void> {
+    return this.chat.postDirect(session, dto);
+  }
+
+  @on('join')
+  join(@MessageBody() dto: RoomDto, @CurrentSession() session: Session): Promise<void> {
+    return this.rooms.join(session, dto);
+  }
+
+  @on('leave')
+  leave(@MessageBody() dto: RoomDto, @CurrentSession() session: Session): void {
+    this.rooms.leave(session, dto);
+  }
+
+  // Every handler takes the same parameters so each frame goes through the same pipeline steps.
+  @on('who')
+  who(@MessageBody() dto: WhoDto, @CurrentSession() _session: Session): PresenceFrame {
+    return this.rooms.who(dto);
+  }
+
+  @on('resume')
+  resume(@MessageBody() dto: ResumeDto, @CurrentSession() session: Session): Promise<void> {
+    return this.resumes.resume(session, dto);
+  }
+
+  @on('typing')
+  typing(@MessageBody() dto: RoomDto, @CurrentSession() session: Session): void {
+    this.rooms.typing(session, dto);
+  }
+}

@@ -1,0 +1,24 @@
+/** Who a delivery is for: a room's members, some users' connections, or everyone. */
+export type Audience = { kind: 'room'; room: string } | { kind: 'users'; nicknames: readonly string[] } | { kind: 'everyone' };
+
+/** One frame on its way to an audience, encoded once by the node that sent it. */
+export interface Delivery {
+  audience: Audience;
+  data: Buffer;
+  /** A room message's id (the hub dedupes it against history snapshots); 0 otherwise. */
+  messageId: number;
+  /** The session that must not get it (the joiner of its own join, the sender of its own typing); 0 for none. */
+  except: number;
+}
+
+/**
+ * How deliveries reach every node's local connections. The hub publishes; each node's hub
+ * receives what is published (its own included) and writes to its local sessions. In one
+ * process that is a function call (LocalBroker); across processes it is a Redis channel.
+ */
+export interface Broker {
+  publish(delivery: Delivery): void;
+  subscribe(receive: (delivery: Delivery) => void): void;
+}
+
+export const BROKER = Symbol('Broker');

@@ -1,0 +1,330 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { ChatException } from '../protocol/chat.exception';
+import { ErrorCode } from '../protocol/error-code';
+import {
+  DEFAULT_ROOM,
+  encodeFrame,
+  MAX_LISTED_USERS,
+  notification,
+  type PresenceFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '../protocol/frames';
+import { BROKER, type Audience, type Broker, type Delivery } from './broker';
+import { NicknameRegistry } from './nickname-registry';
+import { PresenceBatcher } from './presence-batcher';
+import { RoomMembers } from './room-members';
+import { Session } from './session';
+import type { Transport } from './transport';
+
+/** At most one typing indicator is relayed per user and room in this window; extras are dropped. */
+export const TYPING_THROTTLE_MS = 2000;
+
+export interface HubSettings {
+  /** Rooms with more members than this get their joins and leaves as one presence_diff per interval. */
+  presenceBatchThreshold: number;
+  presenceBatchMs: number;
+}
+
+export const HUB_SETTINGS = Symbol('HubSettings');
+
+/** What a join or resume reads while the room's live frames are held: sent, then the held frames above lastId. */
+export interface Snapshot {
+  frames: ServerFrame[];
+  lastId: number;
+}
+
+export interface OnlineUser {
+  nickname: string;
+  connectedAt: string;
+}
+
+/**
+ * The one owner of sessions, nicknames, room membership, presence and local delivery
+ * (centrifuge's Hub, socket.io's in-memory adapter). Deliveries go out through the broker and
+ * come back to `receive`, so another node's frames reach local sessions the same way.
+ */
+@Injectable()
+export class Hub implements OnModuleDestroy {
+  private nextId = 1;
+  private readonly byId = new Map<number, Session>();
+  private readonly nicknames = new NicknameRegistry();
+  private readonly members = new RoomMembers();
+  private readonly batcher: PresenceBatcher;
+  /** Set during shutdown: departures are no longer announced. */
+  private quiet = false;
+
+  constructor(
+    @Inject(BROKER) private readonly broker: Broker,
+    private readonly metrics: ChatMetrics,
+    @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
+  ) {
+    this.batcher = new PresenceBatcher(settings.presenceBatchMs, (room, joins, leaves) =>
+      this.toRoom(room, { type: 'presence_diff', room, joins, leaves, usersTotal: this.members.of(room).size }),
+    );
+    broker.subscribe((delivery) => this.receive(delivery));
+  }
+
+  onModuleDestroy(): void {
+    this.batcher.stop();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  sessions(): IterableIterator<Session> {
+    return this.byId.values();
+  }
+
+  // ---- connections
+
+  /** A new connection under a fresh Guest name; every frame to it is held until goLive(). */
+  open(transport: Transport, remoteAddress: string): Session {
+    const session = new Session(this.nextId++, transport, this.nicknames.nextGuestName(), remoteAddress, this.metrics.framesDelivered);
+    this.nicknames.register(session);
+    this.byId.set(session.id, session);
+    this.metrics.connectedClients.inc();
+    return session;
+  }
+
+  /** Puts a connecting session in its rooms; their joins are announced by goLive(). */
+  enter(session: Session, rooms: readonly string[]): void {
+    for (const room of rooms) this.members.add(session, room);
+  }
+
+  welcome(session: Session): WelcomeFrame {
+    return {
+      type: 'welcome',
+      nickname: session.nickname,
+      message: `Welcome, ${session.nickname}`,
+      users: this.nicknames.listed(),
+      usersTotal: this.nicknames.size,
+      room: DEFAULT_ROOM,
+      rooms: [...this.members.roomsOf(session)],
+    };
+  }
+
+  /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
+  goLive(session: Session, lastIds?: ReadonlyMap<string, number>): void {
+    if (session.isClosed) return;
+    for (const room of this.members.roomsOf(session)) this.announceJoin(session, room);
+    session.goLive(lastIds);
+  }
+
+  /** The connection is gone: it leaves every room (announced, unless it never was) and its nickname is free. */
+  close(session: Session): void {
+    if (!this.byId.delete(session.id)) return;
+    const wasLive = session.isLive;
+    const rooms = [...this.members.roomsOf(session)];
+    const announced = rooms.filter((room) => wasLive && !session.isJoining(room));
+    session.markClosed();
+    for (const room of rooms) this.members.remove(session, room);
+    this.nicknames.release(session);
+    this.metrics.connectedClients.dec();
+    if (this.quiet) return;
+    for (const room of announced) this.announceLeave(session, room);
+  }
+
+  /** From now on, departures are not announced (the server is shutting down). */
+  quieten(): void {
+    this.quiet = true;
+    this.batcher.stop();
+  }
+
+  // ---- nicknames
+
+  /** Renames the session and tells everyone; a rename to the same name is confirmed to the sender only. */
+  rename(session: Session, nickname: string): void {
+    const previous = this.nicknames.rename(session, nickname);
+    for (const room of this.members.roomsOf(session)) this.batcher.renamed(room, previous, session.nickname);
+    const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
+    if (previous === session.nickname) session.send(frame);
+    else this.toAll(frame);
+  }
+
+  findUser(nickname: string): Session | undefined {
+    return this.nicknames.find(nickname);
+  }
+
+  /** Online users in connection order, `limit` from `offset`, and how many there are. */
+  onlineUsers(offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
+    return { users: this.nicknames.page(offset, limit).map(onlineUser), total: this.nicknames.size };
+  }
+
+  // ---- rooms
+
+  roomsOf(session: Session): ReadonlySet<string> {
+    return this.members.roomsOf(session);
+  }
+
+  assertMember(session: Session, room: string): void {
+    if (!this.members.has(session, room)) {
+      throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
+    }
+  }
+
+  /** Member count of every room that has members. */
+  roomCounts(): Map<string, number> {
+    return this.members.counts();
+  }
+
+  /** A room's members in join order, `limit` from `offset`, and how many there are. */
+  roomUsers(room: string, offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
+    const members = this.members.of(room);
+    return { users: [...members].slice(offset, offset + limit).map(onlineUser), total: members.size };
+  }
+
+  presence(room: string, offset = 0, limit = MAX_LISTED_USERS): PresenceFrame {
+    const members = this.members.of(room);
+    const users: string[] = [];
+    let i = 0;
+    for (const session of members) {
+      if (i++ < offset) continue;
+      if (users.length === limit) break;
+      users.push(session.nickname);
+    }
+    return { type: 'presence', room, users, usersTotal: members.size, offset };
+  }
+
+  /**
+   * Joins a live session to `room`: holds the room's frames while `read` fetches its snapshot,
+   * sends the snapshot and the presence, announces the join, then releases what was held. Joining
+   * a room twice does nothing. If `read` fails the session is not in the room.
+   */
+  async join(session: Session, room: string, read: () => Promise<Snapshot>): Promise<void> {
+    if (!this.members.add(session, room)) return;
+    session.holdRoom(room);
+    let snapshot: Snapshot;
+    try {
+      snapshot = await read();
+    } catch (error) {
+      if (session.isJoining(room)) {
+        session.releaseRoom(room, 0, true);
+        this.members.remove(session, room);
+      }
+      throw error;
+    }
+    if (!session.isJoining(room)) return; // left, or disconnected, meanwhile
+    for (const frame of snapshot.frames) session.send(frame);
+    session.send(this.presence(room));
+    this.announceJoin(session, room);
+    session.releaseRoom(room, snapshot.lastId);
+  }
+
+  /**
+   * The `resume` event on a live session: joins the rooms it is not in, holds the frames of all of
+   * them while `replay` sends what was missed, then announces the new joins and releases the rest.
+   * Rooms already being joined or resumed are left to that operation.
+   */
+  async resume(session: Session, rooms: readonly string[], replay: (rooms: string[]) => Promise<ReadonlyMap<string, number>>, since: number): Promise<void> {
+    const wanted = [...new Set(rooms)];
+    const held = wanted.filter((room) => !session.isHeld(room));
+    const joined = held.filter((room) => this.members.add(session, room));
+    for (const room of held) session.holdRoom(room, !joined.includes(room));
+    let lastIds: ReadonlyMap<string, number>;
+    try {
+      lastIds = await replay(wanted);
+    } catch (error) {
+      for (const room of joined) {
+        session.releaseRoom(room, 0, true);
+        this.members.remove(session, room);
+      }
+      for (const room of held) session.releaseRoom(room, 0);
+      throw error;
+    }
+    if (session.isClosed) return;
+    // A room left meanwhile is no longer held: nothing to announce or release for it.
+    for (const room of joined) if (session.isJoining(room)) this.announceJoin(session, room);
+    for (const room of held) session.releaseRoom(room, lastIds.get(room) ?? since);
+  }
+
+  /** The others in the room are told; the leaver stops receiving its frames. Leaving a room you are not in does nothing. */
+  leave(session: Session, room: string): void {
+    // The connect-time joins are announced only once the session goes live.
+    const announced = session.isLive && !session.isJoining(room);
+    if (!this.members.remove(session, room)) return;
+    session.forgetTyping(room);
+    session.releaseRoom(room, 0, true); // drop anything held for the room: the leaver gets none of it
+    if (announced) this.announceLeave(session, room);
+  }
+
+  typing(session: Session, room: string): void {
+    this.assertMember(session, room);
+    const now = Date.now();
+    if (now - (session.typingAt.get(room) ?? -Infinity) < TYPING_THROTTLE_MS) return;
+    session.typingAt.set(room, now);
+    this.publish({ kind: 'room', room }, { type: 'typing', room, nickname: session.nickname }, session.id);
+  }
+
+  // ---- delivery
+
+  /** To the members of `room`, on every node. */
+  toRoom(room: string, frame: ServerFrame): void {
+    this.publish({ kind: 'room', room }, frame);
+  }
+
+  /** To every connection of these users (direct messages), each once. */
+  toUsers(nicknames: readonly string[], frame: ServerFrame): void {
+    this.publish({ kind: 'users', nicknames }, frame);
+  }
+
+  /** To every connected client (nickname changes). */
+  toAll(frame: ServerFrame): void {
+    this.publish({ kind: 'everyone' }, frame);
+  }
+
+  /** Encodes once per broadcast; returns the encoded frame for the origin to reuse. */
+  private publish(audience: Audience, frame: ServerFrame, except = 0): Buffer {
+    const data = encodeFrame(frame);
+    this.broker.publish({ audience, data, messageId: frame.type === 'message' ? frame.id : 0, except });
+    return data;
+  }
+
+  /** A delivery from any node: the per-recipient work is the hold check and the socket write. */
+  private receive({ audience, data, messageId, except }: Delivery): void {
+    switch (audience.kind) {
+      case 'room':
+        for (const session of this.members.of(audience.room)) {
+          if (session.id !== except) session.deliver(data, messageId, audience.room);
+        }
+        return;
+      case 'users': {
+        const recipients = new Set(audience.nicknames.map((nickname) => this.nicknames.find(nickname)));
+        for (const session of recipients) if (session && session.id !== except) session.deliver(data, 0, undefined);
+        return;
+      }
+      case 'everyone':
+        for (const session of this.byId.values()) if (session.id !== except) session.deliver(data, 0, undefined);
+        return;
+    }
+  }
+
+  /**
+   * The joiner gets its own join notification at once (the end of its join sequence). The other
+   * members get it too in a small room; in a large one, as part of the next presence_diff.
+   */
+  private announceJoin(session: Session, room: string): void {
+    const frame = notification('join', room, session.nickname);
+    if (this.members.of(room).size > this.settings.presenceBatchThreshold) {
+      session.send(frame);
+      this.batcher.joined(room, session.nickname);
+      return;
+    }
+    session.write(this.publish({ kind: 'room', room }, frame, session.id));
+  }
+
+  private announceLeave(session: Session, room: string): void {
+    // The room size with the leaver, as for the join: the same threshold for both.
+    if (this.members.of(room).size + 1 > this.settings.presenceBatchThreshold) {
+      this.batcher.left(room, session.nickname);
+      return;
+    }
+    this.toRoom(room, notification('leave', room, session.nickname));
+  }
+}
+
+function onlineUser(session: Session): OnlineUser {
+  return { nickname: session.nickname, connectedAt: new Date(session.connectedAt).toISOString() };
+}

@@ -1,0 +1,63 @@
+/** A room's net presence change since the last flush: +1 joined, -1 left. */
+type Changes = Map<string, 1 | -1>;
+
+/**
+ * Coalesces join and leave notifications of large rooms: each room gets at most one
+ * `presence_diff` per interval, whatever the churn, so a reconnect storm into one room is
+ * linear in frames instead of quadratic. Changes cancel out: a join then a leave of the same
+ * name within one interval is no change at all.
+ */
+export class PresenceBatcher {
+  private readonly pending = new Map<string, Changes>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly emit: (room: string, joins: string[], leaves: string[]) => void,
+  ) {}
+
+  joined(room: string, nickname: string): void {
+    this.change(room, nickname, 1);
+  }
+
+  left(room: string, nickname: string): void {
+    this.change(room, nickname, -1);
+  }
+
+  /** A pending join keeps up with a rename, so the diff names the user as the rename has announced it. */
+  renamed(room: string, previous: string, nickname: string): void {
+    const changes = this.pending.get(room);
+    if (changes?.get(previous) !== 1) return;
+    changes.delete(previous);
+    this.change(room, nickname, 1);
+  }
+
+  /** Sends every pending diff now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const pending = [...this.pending];
+    this.pending.clear();
+    for (const [room, changes] of pending) {
+      const joins: string[] = [];
+      const leaves: string[] = [];
+      for (const [nickname, change] of changes) (change === 1 ? joins : leaves).push(nickname);
+      if (joins.length > 0 || leaves.length > 0) this.emit(room, joins, leaves);
+    }
+  }
+
+  /** Forgets everything pending, without sending it. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending.clear();
+  }
+
+  private change(room: string, nickname: string, change: 1 | -1): void {
+    let changes = this.pending.get(room);
+    if (!changes) this.pending.set(room, (changes = new Map()));
+    if (changes.get(nickname) === -change) changes.delete(nickname);
+    else changes.set(nickname, change);
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+  }
+}

@@ -1,0 +1,200 @@
+import { encodeFrame, type ServerFrame } from '../protocol/frames';
+import type { Transport } from './transport';
+
+/** A client with this much queued for longer than SLOW_CONSUMER_GRACE_MS is cut off rather than buffered without bound. */
+export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
+export const SLOW_CONSUMER_GRACE_MS = 2000;
+/** Past this, a client is cut off at once: the grace period must not let one reader hold unbounded memory. */
+export const SLOW_CONSUMER_HARD_BYTES = 4 * SLOW_CONSUMER_BYTES;
+/** A paced send (a replay) waits for the client to read once this much is queued. */
+const PACED_HIGH_WATER = 1024 * 1024;
+const PACED_LOW_WATER = 256 * 1024;
+
+/** Counts frames written (prom-client's Counter fits). */
+export interface FrameCounter {
+  inc(value?: number): void;
+}
+
+const NO_HISTORY: ReadonlyMap<string, number> = new Map();
+
+interface RoomHold {
+  frames: Held[];
+  /** False while this is a join whose notification has not been sent yet. */
+  announced: boolean;
+}
+
+interface Held {
+  data: Buffer;
+  /** A room message's id, for dropping what a history page already contained; 0 otherwise. */
+  messageId: number;
+  room: string | undefined;
+}
+
+/**
+ * One connected client as the hub sees it: its transport, nickname, and the frames held back
+ * while it is sent a snapshot (all frames while connecting, one room's while joining it).
+ * Only the hub (this folder) changes its state; services read it and send through it.
+ */
+export class Session {
+  nickname: string;
+  /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
+  readonly connectedAt = Date.now();
+  private held: Held[] | null = [];
+  private heldRooms: Map<string, RoomHold> | null = null;
+  private ended = false;
+  private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
+  private typing: Map<string, number> | null = null;
+  /** Since when (epoch ms) the client has had more than SLOW_CONSUMER_BYTES queued; 0 when it has not. */
+  private lagSince = 0;
+
+  constructor(
+    /** Unique among this process's sessions. */
+    readonly id: number,
+    private readonly transport: Transport,
+    nickname: string,
+    readonly remoteAddress: string,
+    private readonly frames: FrameCounter,
+  ) {
+    this.nickname = nickname;
+  }
+
+  get isLive(): boolean {
+    return this.held === null;
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  /** The one typed way a frame reaches this client: replies, errors and snapshots. */
+  send(frame: ServerFrame): void {
+    this.write(encodeFrame(frame));
+  }
+
+  /**
+   * Sends `frames` in order, waiting for the client to read whenever a megabyte is queued,
+   * so a long replay never trips the slow-consumer cut-off of a client that keeps reading.
+   */
+  async sendPaced(frames: Iterable<ServerFrame>): Promise<void> {
+    for (const frame of frames) {
+      if (this.ended || !this.transport.isOpen) return;
+      this.send(frame);
+      if (this.transport.bufferedBytes > PACED_HIGH_WATER) await this.transport.drained(PACED_LOW_WATER);
+    }
+  }
+
+  /** Writes an encoded frame now, unless the client is gone or has stopped reading for too long. */
+  write(data: Buffer): boolean {
+    const transport = this.transport;
+    if (!transport.isOpen) return false;
+    const queued = transport.bufferedBytes;
+    if (queued > SLOW_CONSUMER_BYTES) {
+      const now = Date.now();
+      if (this.lagSince === 0) this.lagSince = now;
+      if (queued > SLOW_CONSUMER_HARD_BYTES || now - this.lagSince > SLOW_CONSUMER_GRACE_MS) {
+        transport.terminate();
+        return false;
+      }
+    } else {
+      this.lagSince = 0;
+    }
+    transport.write(data);
+    this.frames.inc();
+    return true;
+  }
+
+  close(code: number, reason: string, graceMs: number): Promise<void> {
+    return this.transport.close(code, reason, graceMs);
+  }
+
+  // Everything below is the hub's: delivery state, holds and throttles.
+
+  /** Last relayed typing indicator per room (epoch ms), for throttling; created on first use. */
+  get typingAt(): Map<string, number> {
+    return (this.typing ??= new Map());
+  }
+
+  forgetTyping(room: string): void {
+    this.typing?.delete(room);
+  }
+
+  /** Settles once the connect sequence is over (live or closed); undefined if it already is. */
+  whenLive(): Promise<void> | undefined {
+    if (this.held === null) return undefined;
+    if (!this.liveSignal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.liveSignal = { promise, resolve };
+    }
+    return this.liveSignal.promise;
+  }
+
+  markClosed(): void {
+    this.ended = true;
+    this.held = null;
+    this.heldRooms = null;
+    this.signalLive();
+  }
+
+  /** Delivers an already-encoded broadcast frame, or holds it while this session (or its room) is not live yet. */
+  deliver(data: Buffer, messageId: number, room: string | undefined): void {
+    const roomHold = room === undefined ? undefined : this.heldRooms?.get(room);
+    if (roomHold) {
+      roomHold.frames.push({ data, messageId, room });
+    } else if (this.held) {
+      this.held.push({ data, messageId, room });
+    } else {
+      this.write(data);
+    }
+  }
+
+  /**
+   * Ends the connect-time hold: flushes what was held, minus room messages the history
+   * pages already contained (id <= that room's last history id), so nothing is lost or shown twice.
+   */
+  goLive(lastHistoryIds: ReadonlyMap<string, number> = NO_HISTORY): void {
+    if (this.held === null) return;
+    const held = this.held;
+    this.held = null;
+    this.flush(held, (room) => lastHistoryIds.get(room) ?? 0);
+    this.signalLive();
+  }
+
+  /**
+   * Holds one room's frames while a snapshot of it is read: for a `join` (not announced
+   * yet), or for a `resume` of a room the session is already in (`announced`).
+   */
+  holdRoom(room: string, announced = false): void {
+    (this.heldRooms ??= new Map()).set(room, { frames: [], announced });
+  }
+
+  /** In the middle of a join whose notification has not gone out. */
+  isJoining(room: string): boolean {
+    return this.heldRooms?.get(room)?.announced === false;
+  }
+
+  isHeld(room: string): boolean {
+    return this.heldRooms?.has(room) ?? false;
+  }
+
+  /** Flushes a room hold, dropping messages up to `lastHistoryId`; `discard` drops everything held. */
+  releaseRoom(room: string, lastHistoryId: number, discard = false): void {
+    const hold = this.heldRooms?.get(room);
+    if (!hold) return;
+    this.heldRooms!.delete(room);
+    if (!discard) this.flush(hold.frames, () => lastHistoryId);
+  }
+
+  private signalLive(): void {
+    this.liveSignal?.resolve();
+    this.liveSignal = null;
+  }
+
+  private flush(held: Held[], lastHistoryId: (room: string) => number): void {
+    for (const { data, messageId, room } of held) {
+      if (messageId === 0 || room === undefined || messageId > lastHistoryId(room)) {
+        this.write(data);
+      }
+    }
+  }
+}

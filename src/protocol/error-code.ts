@@ -1,0 +1,42 @@
+/** Every error frame carries one of these; docs/protocol.md explains each. */
+export enum ErrorCode {
+  BAD_JSON = 'BAD_JSON',
+  BAD_FRAME = 'BAD_FRAME',
+  UNKNOWN_EVENT = 'UNKNOWN_EVENT',
+  VALIDATION = 'VALIDATION',
+  NICK_TAKEN = 'NICK_TAKEN',
+  NOT_IN_ROOM = 'NOT_IN_ROOM',
+  NO_SUCH_USER = 'NO_SUCH_USER',
+  UNAVAILABLE = 'UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+/** Human-readable text for each code when the exception carries none fit to show. */
+export function defaultErrorMessage(code: ErrorCode): string {
+  switch (code) {
+    case ErrorCode.BAD_JSON:
+      return 'Frame is not valid JSON';
+    case ErrorCode.BAD_FRAME:
+      return 'Frame must be a JSON object with an "event" string';
+    case ErrorCode.UNKNOWN_EVENT:
+      return 'Unknown event';
+    case ErrorCode.VALIDATION:
+      return 'Invalid data';
+    case ErrorCode.NICK_TAKEN:
+      return 'Nickname is already taken';
+    case ErrorCode.NOT_IN_ROOM:
+      return 'You are not in that room; join it first';
+    case ErrorCode.NO_SUCH_USER:
+      return 'No user with that nickname is online';
+    case ErrorCode.UNAVAILABLE:
+      return 'The message store is unavailable; nothing was stored or sent, try again';
+    case ErrorCode.INTERNAL:
+      return 'Internal error';
+    default:
+      return assertNever(code);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled error code ${String(value)}`);
+}

@@ -1,0 +1,203 @@
+// The wire protocol in one place: what clients may send, what the server sends back.
+// docs/protocol.md and docs/asyncapi.yaml describe exactly these shapes.
+import type { ErrorCode } from './error-code';
+
+export const DEFAULT_ROOM = 'general';
+
+/** Most names a `welcome` or `presence` frame lists; the rest are paged over `who` and REST. */
+export const MAX_LISTED_USERS = 1000;
+
+/** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume'] as const;
+export type InboundEvent = (typeof INBOUND_EVENTS)[number];
+
+export interface MessageFrame {
+  type: 'message';
+  id: number;
+  room: string;
+  nickname: string;
+  message: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  nickname: string;
+  message: string;
+  /** Online users in connection order, at most MAX_LISTED_USERS; `usersTotal` counts them all. */
+  users: readonly string[];
+  usersTotal: number;
+  room: string;
+  rooms: string[];
+}
+
+export interface HistoryFrame {
+  type: 'history';
+  room: string;
+  messages: MessageFrame[];
+  hasMore: boolean;
+}
+
+export interface NotificationFrame {
+  type: 'notification';
+  event: 'join' | 'leave';
+  room: string;
+  nickname: string;
+  message: string;
+}
+
+export interface NickUpdateFrame {
+  type: 'nick_update';
+  nickname: string;
+  previous: string;
+  message: string;
+}
+
+/** A room's members in join order: at most `limit` of them from `offset`; `usersTotal` counts them all. */
+export interface PresenceFrame {
+  type: 'presence';
+  room: string;
+  users: string[];
+  usersTotal: number;
+  offset: number;
+}
+
+/** In a room over the batch threshold: who joined and who left since the last such frame. */
+export interface PresenceDiffFrame {
+  type: 'presence_diff';
+  room: string;
+  joins: string[];
+  leaves: string[];
+  usersTotal: number;
+}
+
+export interface TypingFrame {
+  type: 'typing';
+  room: string;
+  nickname: string;
+}
+
+export interface DirectFrame {
+  type: 'direct';
+  id: number;
+  from: string;
+  to: string;
+  message: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+/** Sent to the sender only, once its message is durably committed (or was already, for a resend). */
+export interface AckFrame {
+  type: 'ack';
+  clientMsgId: string;
+  id: number;
+  /** Set for a room message. */
+  room?: string;
+  /** Set for a direct message. */
+  to?: string;
+}
+
+/** Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. */
+export interface GapFrame {
+  type: 'gap';
+  room: string;
+  afterId: number;
+  beforeId: number;
+}
+
+/** The replay is complete; `lastId` is the newest replayed id (or `since` if there was nothing). */
+export interface ResumedFrame {
+  type: 'resumed';
+  lastId: number;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  event?: string;
+  clientMsgId?: string;
+}
+
+export type ServerFrame =
+  | MessageFrame
+  | WelcomeFrame
+  | HistoryFrame
+  | NotificationFrame
+  | NickUpdateFrame
+  | PresenceFrame
+  | PresenceDiffFrame
+  | TypingFrame
+  | DirectFrame
+  | AckFrame
+  | GapFrame
+  | ResumedFrame
+  | ErrorFrame;
+export type ServerFrameType = ServerFrame['type'];
+
+/** Every frame `type` the server sends, for code that needs them at runtime (the AsyncAPI test). */
+export const SERVER_FRAME_TYPES = [
+  'welcome',
+  'history',
+  'notification',
+  'message',
+  'nick_update',
+  'presence',
+  'presence_diff',
+  'typing',
+  'direct',
+  'ack',
+  'gap',
+  'resumed',
+  'error',
+] as const satisfies readonly ServerFrameType[];
+// Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
+type UnlistedFrameType = Exclude<ServerFrameType, (typeof SERVER_FRAME_TYPES)[number]>;
+const _everyFrameTypeListed: [UnlistedFrameType] extends [never] ? true : UnlistedFrameType = true;
+
+/** Every frame leaves the server through here: serialized once, sent as a UTF-8 text frame. */
+export function encodeFrame(frame: ServerFrame): Buffer {
+  return Buffer.from(JSON.stringify(frame));
+}
+
+/** A stored room message as the store returns it (a row, not a frame). */
+export interface MessageRecord {
+  id: number;
+  room: string;
+  nickname: string;
+  body: string;
+  sentAt: string;
+  clientMsgId: string | null;
+}
+
+/** A stored direct message as the store returns it. */
+export interface DirectMessageRecord {
+  id: number;
+  sender: string;
+  recipient: string;
+  body: string;
+  sentAt: string;
+  clientMsgId: string | null;
+}
+
+export function messageFrame(row: MessageRecord): MessageFrame {
+  const frame: MessageFrame = { type: 'message', id: row.id, room: row.room, nickname: row.nickname, message: row.body, sentAt: row.sentAt };
+  if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  return frame;
+}
+
+export function directFrame(row: DirectMessageRecord): DirectFrame {
+  const frame: DirectFrame = { type: 'direct', id: row.id, from: row.sender, to: row.recipient, message: row.body, sentAt: row.sentAt };
+  if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  return frame;
+}
+
+export function historyFrame(room: string, messages: readonly MessageRecord[], hasMore: boolean): HistoryFrame {
+  return { type: 'history', room, messages: messages.map(messageFrame), hasMore };
+}
+
+export function notification(event: 'join' | 'leave', room: string, nickname: string): NotificationFrame {
+  return { type: 'notification', event, room, nickname, message: `${nickname} ${event === 'join' ? 'joined' : 'left'}` };
+}
