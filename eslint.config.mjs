@@ -1,9 +1,11 @@
 // Lint is a gate: `npm run lint` checks, `npm run lint:fix` fixes.
 import eslint from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import { layerZones } from './eslint.layers.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'eslint.config.mjs', 'src/web/', 'docs/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'eslint.config.mjs', 'eslint.layers.mjs', 'src/web/', 'docs/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -16,6 +18,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/explicit-module-boundary-types': 'off',
     },
+  },
+  {
+    // Dependencies run one way: no folder of src/ imports one above it (eslint.layers.mjs).
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones() }] },
   },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
