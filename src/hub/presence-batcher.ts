@@ -55,7 +55,7 @@ export class PresenceBatcher {
 
   private change(room: string, nickname: string, change: 1 | -1): void {
     let changes = this.pending.get(room);
-    if (!changes) this.pending.set(room, (changes = new Map()));
+    if (!changes) this.pending.set(room, (changes = new Map<string, 1 | -1>()));
     if (changes.get(nickname) === -change) changes.delete(nickname);
     else changes.set(nickname, change);
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
