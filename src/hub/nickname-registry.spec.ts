@@ -249,6 +249,27 @@ describe(NicknameRegistry.name, () => {
       expect(sut.listed()).toHaveLength(MAX_LISTED_USERS);
     });
 
+    // A reconnect storm must stay linear: past the first MAX_LISTED_USERS, connects and departures
+    // of the others leave the list alone instead of rebuilding it from everyone online.
+    it('is rebuilt only when one of the listed sessions connects, renames or leaves', () => {
+      const sessions = Array.from({ length: MAX_LISTED_USERS + 2 }, connectGuest);
+      const first = sut.listed();
+
+      connectGuest();
+      sut.release(sessions[MAX_LISTED_USERS + 1]);
+      sut.rename(sessions[MAX_LISTED_USERS], 'unlisted');
+      expect(sut.listed()).toBe(first);
+
+      sut.rename(sessions[5], 'listed');
+      const renamed = sut.listed();
+      expect(renamed).not.toBe(first);
+      expect(renamed[5]).toBe('listed');
+
+      sut.release(sessions[0]);
+      expect(sut.listed()).not.toBe(renamed);
+      expect(sut.listed().at(-1)).toBe('unlisted');
+    });
+
     it('is 1000 names at most', () => {
       expect(MAX_LISTED_USERS).toBe(1000);
     });
