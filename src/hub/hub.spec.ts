@@ -589,6 +589,7 @@ describe(Hub.name, () => {
       const ok = open('ok');
       clearAll();
       const before = await framesCounter();
+      await new Promise((resolve) => process.nextTick(resolve)); // the connects' turn is over
       gone.transport.isOpen = false;
       slow.transport.bufferedBytes = SLOW_CONSUMER_HARD_BYTES + 1;
 

@@ -7,7 +7,14 @@ import {
   type WelcomeFrame,
 } from '../protocol/frames';
 import { FakeTransport } from './fake-transport';
-import { Session, SLOW_CONSUMER_BYTES, SLOW_CONSUMER_GRACE_MS, SLOW_CONSUMER_HARD_BYTES } from './session';
+import {
+  PACED_HIGH_WATER,
+  PACED_LOW_WATER,
+  Session,
+  SLOW_CONSUMER_BYTES,
+  SLOW_CONSUMER_GRACE_MS,
+  SLOW_CONSUMER_HARD_BYTES,
+} from './session';
 
 const message = (id: number, room = 'general'): MessageFrame => ({
   type: 'message',
@@ -427,6 +434,14 @@ describe(Session.name, () => {
   });
 
   describe('write', () => {
+    /** Lets the current turn of the event loop end, as it does between two batches of frames. */
+    const nextTurn = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+    beforeEach(() => {
+      // Date only: the turns end on process.nextTick, which must stay real.
+      jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate'] });
+    });
+
     it('sends nothing to a transport that is not open, and cuts nothing off', () => {
       transport.isOpen = false;
       sut.send(notification('x'));
@@ -437,22 +452,23 @@ describe(Session.name, () => {
       expect(transport.terminated).toBe(0);
     });
 
-    it('sends when exactly SLOW_CONSUMER_BYTES are queued', () => {
+    it('sends when exactly SLOW_CONSUMER_BYTES are unread', () => {
       transport.bufferedBytes = SLOW_CONSUMER_BYTES;
       expect(sut.write(encodeFrame(message(1)))).toBe(true);
       expect(transport.written).toHaveLength(1);
       expect(transport.terminated).toBe(0);
     });
 
-    it(`keeps writing to a client over SLOW_CONSUMER_BYTES for SLOW_CONSUMER_GRACE_MS (${SLOW_CONSUMER_GRACE_MS} ms), then cuts it off`, () => {
-      jest.useFakeTimers({ now: 1_000_000 });
+    it(`keeps writing to a client over SLOW_CONSUMER_BYTES for SLOW_CONSUMER_GRACE_MS (${SLOW_CONSUMER_GRACE_MS} ms), then cuts it off`, async () => {
       transport.bufferedBytes = SLOW_CONSUMER_BYTES + 1;
 
       expect(sut.write(encodeFrame(message(1)))).toBe(true);
+      await nextTurn();
       jest.setSystemTime(1_000_000 + SLOW_CONSUMER_GRACE_MS);
       expect(sut.write(encodeFrame(message(2)))).toBe(true);
       expect(transport.terminated).toBe(0);
 
+      await nextTurn();
       jest.setSystemTime(1_000_000 + SLOW_CONSUMER_GRACE_MS + 1);
       expect(sut.write(encodeFrame(message(3)))).toBe(false);
 
@@ -460,17 +476,19 @@ describe(Session.name, () => {
       expect(transport.frames()).toEqual([message(1), message(2)]);
     });
 
-    it('starts the grace period afresh once the client has caught up', () => {
-      jest.useFakeTimers({ now: 1_000_000 });
+    it('starts the grace period afresh once the client has caught up', async () => {
       transport.bufferedBytes = SLOW_CONSUMER_BYTES + 1;
       sut.write(encodeFrame(message(1)));
+      await nextTurn();
       jest.setSystemTime(1_000_000 + SLOW_CONSUMER_GRACE_MS);
       transport.read();
       sut.write(encodeFrame(message(2)));
 
+      await nextTurn();
       transport.bufferedBytes = SLOW_CONSUMER_BYTES + 1;
       jest.setSystemTime(1_000_000 + SLOW_CONSUMER_GRACE_MS + 1);
       sut.write(encodeFrame(message(3)));
+      await nextTurn();
       jest.setSystemTime(1_000_000 + 2 * SLOW_CONSUMER_GRACE_MS);
       sut.write(encodeFrame(message(4)));
 
@@ -478,13 +496,59 @@ describe(Session.name, () => {
       expect(transport.written).toHaveLength(4);
     });
 
-    it('cuts off at once a client with more than SLOW_CONSUMER_HARD_BYTES queued', () => {
+    it('cuts off at once a client with more than SLOW_CONSUMER_HARD_BYTES unread', () => {
       transport.bufferedBytes = SLOW_CONSUMER_HARD_BYTES + 1;
 
       expect(sut.write(encodeFrame(message(1)))).toBe(false);
 
       expect(transport.terminated).toBe(1);
       expect(transport.written).toEqual([]);
+    });
+
+    // Issue 10, defect 1: what the server queues in one turn is not what a client failed to read.
+    describe('counts only what the client has had time to read', () => {
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+
+      beforeEach(() => {
+        transport = new FakeTransport(true); // what is written stays queued until the client reads
+        sut = new Session(9, transport, 'Guest3', '10.0.0.3', counter);
+      });
+
+      it('does not cut off a client for a burst written in one turn, however large', () => {
+        for (let i = 0; i < 40; i++) expect(sut.write(chunk)).toBe(true);
+
+        expect(transport.bufferedBytes).toBeGreaterThan(SLOW_CONSUMER_HARD_BYTES);
+        expect(transport.terminated).toBe(0);
+      });
+
+      it('does not cut off a client that read the burst before the next turn wrote', async () => {
+        for (let i = 0; i < 40; i++) sut.write(chunk);
+        await nextTurn();
+        transport.read();
+
+        expect(sut.write(chunk)).toBe(true);
+        expect(transport.terminated).toBe(0);
+      });
+
+      it('cuts off at the next turn a client that left more than SLOW_CONSUMER_HARD_BYTES of it unread', async () => {
+        for (let i = 0; i < 40; i++) sut.write(chunk);
+        await nextTurn();
+        transport.read(4 * chunk.length);
+
+        expect(sut.write(chunk)).toBe(false);
+        expect(transport.terminated).toBe(1);
+      });
+
+      it('gives a client that left more than SLOW_CONSUMER_BYTES of it unread the grace period', async () => {
+        for (let i = 0; i < 9; i++) sut.write(chunk);
+        await nextTurn();
+        expect(sut.write(chunk)).toBe(true);
+        await nextTurn();
+        jest.setSystemTime(1_000_000 + SLOW_CONSUMER_GRACE_MS + 1);
+
+        expect(sut.write(chunk)).toBe(false);
+        expect(transport.terminated).toBe(1);
+      });
     });
 
     it('cuts off a slow consumer once while flushing held frames', () => {
@@ -520,6 +584,7 @@ describe(Session.name, () => {
 
   describe('sendPaced', () => {
     const big = (id: number): MessageFrame => ({ ...message(id), message: 'x'.repeat(400 * 1024) });
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
     beforeEach(() => {
       transport = new FakeTransport(true); // what is written stays queued until the client reads
@@ -531,31 +596,106 @@ describe(Session.name, () => {
       expect(transport.frames()).toEqual([message(1), message(2), message(3)]);
     });
 
-    it('waits for the client to read once a megabyte is queued, then goes on', async () => {
+    it(`waits for the client to read once more than PACED_HIGH_WATER (${PACED_HIGH_WATER}) is queued, then goes on`, async () => {
       const frames = [1, 2, 3, 4, 5, 6].map(big);
       let done = false;
 
       const sending = sut.sendPaced(frames).then(() => (done = true));
-      await Promise.resolve();
+      await settle();
 
       // 3 × 400 KiB is past the megabyte: it waits after the third
       expect(transport.written).toHaveLength(3);
       expect(transport.waiting).toBe(1);
       expect(done).toBe(false);
 
-      transport.read();
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(transport.written).toHaveLength(6);
+      transport.read(transport.bufferedBytes - PACED_LOW_WATER - 1);
+      await settle();
+      expect(transport.written).toHaveLength(3); // not yet down to PACED_LOW_WATER
+
+      transport.read(1);
+      await settle();
+      expect(transport.written).toHaveLength(5); // 256 KiB + 2 × 400 KiB is past the megabyte again
 
       transport.read();
+      await settle();
+      expect(transport.written).toHaveLength(6);
       await sending;
       expect(transport.frames().map((f) => (f as MessageFrame).id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(transport.terminated).toBe(0);
     });
 
+    it('never has much more than PACED_HIGH_WATER queued, however long the replay', async () => {
+      let peak = 0;
+      const write = transport.write.bind(transport);
+      transport.write = (data: Buffer) => {
+        peak = Math.max(peak, transport.bufferedBytes);
+        write(data);
+      };
+      const reader = setInterval(() => transport.read(), 1);
+
+      await sut.sendPaced(Array.from({ length: 60 }, (_, i) => big(i)));
+      clearInterval(reader);
+
+      expect(transport.written).toHaveLength(60);
+      expect(peak).toBeLessThanOrEqual(PACED_HIGH_WATER);
+    });
+
+    describe('with a client that stops reading', () => {
+      beforeEach(() => {
+        jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+      });
+
+      it(`cuts it off once it has read nothing for SLOW_CONSUMER_GRACE_MS (${SLOW_CONSUMER_GRACE_MS} ms)`, async () => {
+        const sending = sut.sendPaced([1, 2, 3, 4, 5, 6].map(big));
+        await settle();
+
+        await jest.advanceTimersByTimeAsync(SLOW_CONSUMER_GRACE_MS - 1);
+        expect(transport.terminated).toBe(0);
+        await jest.advanceTimersByTimeAsync(1);
+
+        await expect(sending).resolves.toBeUndefined();
+        expect(transport.terminated).toBe(1);
+        expect(transport.written).toHaveLength(3);
+      });
+
+      it('keeps waiting for one that reads slowly, as long as it reads something in every grace period', async () => {
+        const sending = sut.sendPaced([1, 2, 3, 4, 5, 6].map(big));
+        await settle();
+
+        for (let i = 0; i < 5; i++) {
+          transport.read(1024);
+          await jest.advanceTimersByTimeAsync(SLOW_CONSUMER_GRACE_MS);
+        }
+        expect(transport.terminated).toBe(0);
+        expect(transport.written).toHaveLength(3);
+
+        transport.read();
+        await settle();
+        transport.read();
+        await sending;
+        expect(transport.written).toHaveLength(6);
+        expect(transport.terminated).toBe(0);
+      });
+
+      it('counts what other frames add meanwhile: reading those too is reading', async () => {
+        const sending = sut.sendPaced([1, 2, 3, 4, 5, 6].map(big));
+        await settle();
+
+        sut.send(message(100)); // a live frame of another room
+        transport.read(200);
+        await jest.advanceTimersByTimeAsync(SLOW_CONSUMER_GRACE_MS);
+        expect(transport.terminated).toBe(0);
+
+        sut.send(message(101));
+        await jest.advanceTimersByTimeAsync(SLOW_CONSUMER_GRACE_MS);
+        expect(transport.terminated).toBe(1);
+        await sending;
+      });
+    });
+
     it('stops when the connection goes while it waits', async () => {
       const sending = sut.sendPaced([1, 2, 3, 4, 5, 6].map(big));
-      await Promise.resolve();
+      await settle();
 
       transport.terminate();
 
