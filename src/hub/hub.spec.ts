@@ -506,6 +506,20 @@ describe(Hub.name, () => {
       }
     });
 
+    it('does not deliver to closed sessions', () => {
+      const a = open('a', ['general']);
+      const b = open('b', ['general']);
+      sut.close(a.session);
+      clearAll();
+
+      sut.toAll(nickUpdate('x', 'y'));
+      sut.toRoom('general', message(1));
+      sut.toUsers(['a'], direct);
+
+      expect(a.transport.written).toEqual([]);
+      expect(b.transport.frames()).toEqual([nickUpdate('x', 'y'), message(1)]);
+    });
+
     it('toAll is not held back by a room hold', () => {
       const a = open('a', ['dev']);
       clearAll();

@@ -117,9 +117,9 @@ export class Session {
   write(data: Buffer): boolean {
     const transport = this.transport;
     if (!transport.isOpen) return false;
-    const now = currentTurn();
-    if (this.checkedTurn !== now) {
-      this.checkedTurn = now;
+    const thisTurn = currentTurn();
+    if (this.checkedTurn !== thisTurn) {
+      this.checkedTurn = thisTurn;
       if (this.fallenBehind(transport.bufferedBytes)) {
         transport.terminate();
         return false;
