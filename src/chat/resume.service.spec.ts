@@ -1,27 +1,35 @@
+import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { WebSocket } from 'ws';
-import { FanoutService } from '../fanout/fanout.service';
-import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
+import { FakeTransport } from '../hub/fake-transport';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { RoomMembersService } from '../users/room-members.service';
-import type { GapFrame, MessageFrame, ResumedFrame } from './protocol';
+import type { GapFrame, MessageFrame, NotificationFrame, ResumedFrame, ServerFrame } from '../protocol/frames';
+import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { ChatFixture, type Client } from './chat-fixture';
 import { ResumeService } from './resume.service';
-import { RoomsService } from './rooms.service';
-import { ChatWorld } from '../../test/support/chat-world';
-import { fakeSocket, joinedNote, leftNote, type RecordedClient as Client } from '../../test/support/fakes';
 
 const RESUME_MAX = 3;
-const CLOSED = 3;
 
 const gap = (room: string, afterId: number, beforeId: number): GapFrame => ({ type: 'gap', room, afterId, beforeId });
 const resumed = (lastId: number): ResumedFrame => ({ type: 'resumed', lastId });
+const joinedNote = (room: string, nickname: string): NotificationFrame => ({
+  type: 'notification',
+  event: 'join',
+  room,
+  nickname,
+  message: `${nickname} joined`,
+});
+const leftNote = (room: string, nickname: string): NotificationFrame => ({
+  type: 'notification',
+  event: 'leave',
+  room,
+  nickname,
+  message: `${nickname} left`,
+});
 
 describe(ResumeService.name, () => {
   let metrics: ChatMetrics;
-  let world: ChatWorld;
+  let fixture: ChatFixture;
   let store: MessageStore;
-  let members: RoomMembersService;
-  let fanout: FanoutService;
   let sut: ResumeService;
 
   beforeAll(() => {
@@ -29,40 +37,36 @@ describe(ResumeService.name, () => {
   });
 
   beforeEach(async () => {
-    world = await ChatWorld.open(metrics);
-    ({ store, members, fanout } = world);
-    sut = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX }));
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    fixture = await ChatFixture.open(metrics, { resumeMax: RESUME_MAX });
+    store = fixture.store;
+    sut = fixture.resumes;
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    await world.close();
+    await fixture.close();
   });
 
-  const connect = (nickname: string, rooms?: string[], connecting?: boolean): Client => world.connect(nickname, rooms, connecting);
+  const connect = (nickname: string, rooms?: string[], transport?: FakeTransport): Promise<Client> =>
+    fixture.connect(nickname, rooms, transport);
+  const storedIn = (...rooms: string[]): Promise<MessageFrame[]> => fixture.storedIn(...rooms);
+  const post = (client: Client, room: string, body: string): Promise<MessageFrame> => fixture.post(client, room, body);
+  const roomsOf = (client: Client): string[] => [...fixture.hub.roomsOf(client.session)];
+  const nicknames = (room: string): string[] => fixture.hub.presence(room).users;
 
-  /** What ChatService.disconnect does to a session. */
-  function disconnect(client: Client): void {
-    client.fake.readyState = CLOSED;
-    client.session.markClosed();
-    fanout.remove(client.session);
-    members.leaveAll(client.session);
+  /** Connects with `?since=&rooms=` and waits until the connect sequence is over; returns what followed the welcome. */
+  async function resumeOnConnect(query: string): Promise<{ client: Client; frames: () => ServerFrame[] }> {
+    const client = fixture.open(`/?${query}`);
+    await client.session.whenLive();
+    return { client, frames: () => afterWelcome(client) };
   }
 
-  /** Stores a message without delivering it (sent while the client was away). */
-  async function stored(room: string, body = `in ${room}`): Promise<MessageFrame> {
-    return (await store.append({ room, nickname: 'bob', body })).frame;
+  function afterWelcome(client: Client): ServerFrame[] {
+    const [welcome, ...rest] = client.frames();
+    expect(welcome.type).toBe('welcome');
+    return rest;
   }
-
-  /** Stores one message per entry, in order, so their ids follow the list. */
-  async function storedIn(...rooms: string[]): Promise<MessageFrame[]> {
-    const frames: MessageFrame[] = [];
-    for (const room of rooms) frames.push(await stored(room));
-    return frames;
-  }
-
-  const post = (room: string, body: string): Promise<MessageFrame> => world.post(room, body);
-
 
   /**
    * Makes the next `reads` newestSince calls slow: each reads the database at once (`read`
@@ -70,236 +74,232 @@ describe(ResumeService.name, () => {
    */
   function slowReads(reads: number): { read: Promise<void>; release: () => void } {
     const realNewestSince = store.newestSince.bind(store);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let readDone!: () => void;
-    const read = new Promise<void>((resolve) => (readDone = resolve));
+    const gate = deferred();
+    const read = deferred();
     let done = 0;
     const spy = jest.spyOn(store, 'newestSince');
     for (let i = 0; i < reads; i++) {
       spy.mockImplementationOnce(async (room, after, limit) => {
         const page = await realNewestSince(room, after, limit);
-        if (++done === reads) readDone();
-        await gate;
+        if (++done === reads) read.resolve();
+        await gate.promise;
         return page;
       });
     }
-    return { read, release };
+    return { read: read.promise, release: gate.resolve };
   }
 
   /** Makes the next newestSince call fail with `failure`, but only on `release()`. */
   function slowFailure(failure: Error): () => void {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gate = deferred();
     jest.spyOn(store, 'newestSince').mockImplementationOnce(async () => {
-      await gate;
+      await gate.promise;
       throw failure;
     });
-    return release;
+    return gate.resolve;
   }
 
-  it(`reads RESUME_MAX from the configuration`, async () => {
-    sut = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX: 1 }));
-    const [, second] = await storedIn('general', 'general');
-    const alice = connect('alice', ['general'], true);
+  /** The next `appends` commit at once, but their callers (which broadcast them) resume only on `release()`. */
+  function lateBroadcasts(appends: number): { committed: Promise<void>; release: () => void } {
+    const realAppend = store.append.bind(store);
+    const gate = deferred();
+    const committed = deferred();
+    let done = 0;
+    const spy = jest.spyOn(store, 'append');
+    for (let i = 0; i < appends; i++) {
+      spy.mockImplementationOnce(async (message) => {
+        const stored = await realAppend(message);
+        if (++done === appends) committed.resolve();
+        await gate.promise;
+        return stored;
+      });
+    }
+    return { committed: committed.promise, release: gate.resolve };
+  }
 
-    await sut.replay(alice.session, 0, ['general']);
+  it('reads RESUME_MAX from the configuration', async () => {
+    sut = new ResumeService(fixture.hub, store, fixture.errors, new ConfigService({ RESUME_MAX: 1 }));
+    const [, second] = await storedIn('general', 'general');
+    const alice = await connect('alice');
+
+    await sut.resume(alice.session, { since: 0, rooms: ['general'] });
 
     expect(alice.frames()).toEqual([gap('general', 0, second.id), second, resumed(second.id)]);
   });
 
-  describe('replay', () => {
-    it('sends the missing messages of several rooms merged in id order, then resumed with the last id', async () => {
+  describe('on connect (?since=&rooms=)', () => {
+    it('sends the missing messages of several rooms merged in id order, resumed with the last id, then the joins', async () => {
       const [g1, d2, g3, , d5] = await storedIn('general', 'dev', 'general', 'ops', 'dev');
-      const alice = connect('alice', ['general', 'dev'], true);
 
-      const lastIds = await sut.replay(alice.session, 0, ['general', 'dev']);
+      const { frames } = await resumeOnConnect('since=0&rooms=general,dev');
 
-      expect(alice.frames()).toEqual([g1, d2, g3, d5, resumed(d5.id)]);
-      expect(lastIds).toEqual(
-        new Map([
-          ['general', g3.id],
-          ['dev', d5.id],
-        ]),
-      );
+      expect(frames()).toEqual([g1, d2, g3, d5, resumed(d5.id), joinedNote('general', 'Guest1'), joinedNote('dev', 'Guest1')]);
     });
 
     it('replays only messages above since', async () => {
       const [, , g3, , d5] = await storedIn('general', 'dev', 'general', 'ops', 'dev');
-      const alice = connect('alice', ['general', 'dev'], true);
 
-      const lastIds = await sut.replay(alice.session, 2, ['general', 'dev']);
+      const { frames } = await resumeOnConnect('since=2&rooms=general,dev');
 
-      expect(alice.frames()).toEqual([g3, d5, resumed(d5.id)]);
-      expect(lastIds).toEqual(
-        new Map([
-          ['general', g3.id],
-          ['dev', d5.id],
-        ]),
-      );
+      expect(frames()).toEqual([g3, d5, resumed(d5.id), joinedNote('general', 'Guest1'), joinedNote('dev', 'Guest1')]);
     });
 
     it('sends only resumed, with lastId = since, when nothing is missing', async () => {
       await storedIn('general', 'dev');
-      const alice = connect('alice', ['general', 'dev'], true);
 
-      const lastIds = await sut.replay(alice.session, 2, ['general', 'dev', 'empty']);
-      const beyond = await sut.replay(alice.session, 99, ['general']);
+      const first = await resumeOnConnect('since=2&rooms=general,dev,empty');
+      const beyond = await resumeOnConnect('since=99');
 
-      expect(alice.frames()).toEqual([resumed(2), resumed(99)]);
-      expect(lastIds).toEqual(
-        new Map([
-          ['general', 2],
-          ['dev', 2],
-          ['empty', 2],
-        ]),
-      );
-      expect(beyond).toEqual(new Map([['general', 99]]));
+      expect(first.frames()).toEqual([
+        resumed(2),
+        joinedNote('general', 'Guest1'),
+        joinedNote('dev', 'Guest1'),
+        joinedNote('empty', 'Guest1'),
+        joinedNote('general', 'Guest2'), // the second client's
+      ]);
+      expect(beyond.frames()).toEqual([resumed(99), joinedNote('general', 'Guest2')]);
     });
 
     it(`sends no gap when exactly RESUME_MAX (${RESUME_MAX}) messages are missing`, async () => {
       const frames = await storedIn('general', 'general', 'general', 'general');
-      const alice = connect('alice', ['general'], true);
 
-      await sut.replay(alice.session, 1, ['general']);
+      const { frames: sent } = await resumeOnConnect('since=1');
 
-      expect(alice.frames()).toEqual([...frames.slice(1), resumed(4)]);
+      expect(sent()).toEqual([...frames.slice(1), resumed(4), joinedNote('general', 'Guest1')]);
     });
 
     it('sends a gap, then the newest RESUME_MAX, when more are missing', async () => {
       const frames = await storedIn('general', 'general', 'general', 'general', 'general');
-      const alice = connect('alice', ['general'], true);
 
-      const lastIds = await sut.replay(alice.session, 1, ['general']);
+      const { frames: sent } = await resumeOnConnect('since=1');
 
-      expect(alice.frames()).toEqual([gap('general', 1, 3), ...frames.slice(2), resumed(5)]);
-      expect(lastIds).toEqual(new Map([['general', 5]]));
+      expect(sent()).toEqual([gap('general', 1, 3), ...frames.slice(2), resumed(5), joinedNote('general', 'Guest1')]);
     });
 
     it('sends the gap of each room that has one before any message', async () => {
       // general: 1 3 5 7 9; dev: 2 4 6 8 10; ops: 11
       const frames = await storedIn(...Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'general' : 'dev')), 'ops');
-      const alice = connect('alice', ['general', 'dev', 'ops'], true);
 
-      const lastIds = await sut.replay(alice.session, 0, ['general', 'dev', 'ops']);
+      const { frames: sent } = await resumeOnConnect('since=0&rooms=general,dev,ops');
 
-      expect(alice.frames()).toEqual([gap('general', 0, 5), gap('dev', 0, 6), ...frames.slice(4), resumed(11)]);
-      expect(lastIds).toEqual(
-        new Map([
-          ['general', 9],
-          ['dev', 10],
-          ['ops', 11],
-        ]),
-      );
+      expect(sent().slice(0, -3)).toEqual([gap('general', 0, 5), gap('dev', 0, 6), ...frames.slice(4), resumed(11)]);
     });
 
-    it('lets a connecting session drop the live frames the replay already had', async () => {
-      const [g1] = await storedIn('general');
-      const alice = connect('alice', ['general'], true);
+    it('drops the live frames the replay already had, and delivers the rest after the joins', async () => {
+      const bob = await connect('bob');
+      const late = lateBroadcasts(1);
+      const posting = post(bob, 'general', 'committed before the read');
+      await late.committed;
       const reads = slowReads(1);
 
-      const replaying = sut.replay(alice.session, 0, ['general']);
+      const alice = fixture.open('/?since=0');
       await reads.read;
-      fanout.toRoom('general', g1); // broadcast after the read: already in the replay
-      const live = await post('general', 'committed after the read');
+      late.release(); // broadcast after the read: already in the replay
+      const g1 = await posting;
+      const live = await post(bob, 'general', 'committed after the read');
       reads.release();
-      alice.session.goLive(await replaying);
+      await alice.session.whenLive();
 
-      expect(alice.frames()).toEqual([g1, resumed(g1.id), live]);
+      expect(afterWelcome(alice)).toEqual([g1, resumed(g1.id), joinedNote('general', 'Guest2'), live]);
     });
 
-    it('sends nothing when the session closes while the messages are read', async () => {
+    it('sends nothing when the client disconnects while the messages are read', async () => {
       await storedIn('general');
-      const alice = connect('alice', ['general'], true);
+      const bob = await connect('bob');
       const reads = slowReads(1);
 
-      const replaying = sut.replay(alice.session, 0, ['general']);
+      const alice = fixture.open('/?since=0');
       await reads.read;
-      alice.session.markClosed();
+      fixture.disconnect(alice);
       reads.release();
+      await alice.session.whenLive();
+      await new Promise((resolve) => setImmediate(resolve));
 
-      await expect(replaying).resolves.toEqual(new Map());
-      expect(alice.frames()).toEqual([]);
+      expect(afterWelcome(alice)).toEqual([]);
+      expect(bob.frames()).toEqual([]);
     });
 
-    it('rejects with the store error and sends nothing', async () => {
+    it('reports a store failure as UNAVAILABLE for `resume`, then joins the rooms as a plain connect would', async () => {
+      jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
       await storedIn('general', 'dev');
-      const alice = connect('alice', ['general', 'dev'], true);
-      const failure = new StoreUnavailableError(new Error('SQLITE_IOERR'));
-      jest.spyOn(store, 'newestSince').mockRejectedValueOnce(failure);
+      jest.spyOn(store, 'newestSince').mockRejectedValueOnce(new StoreUnavailableError(new Error('SQLITE_IOERR')));
 
-      await expect(sut.replay(alice.session, 0, ['general', 'dev'])).rejects.toBe(failure);
+      const { client, frames } = await resumeOnConnect('since=0&rooms=general,dev');
 
-      expect(alice.frames()).toEqual([]);
+      expect(frames()).toEqual([
+        {
+          type: 'error',
+          code: 'UNAVAILABLE',
+          message: 'The message store is unavailable; nothing was stored or sent, try again',
+          event: 'resume',
+        },
+        joinedNote('general', 'Guest1'),
+        joinedNote('dev', 'Guest1'),
+      ]);
+      expect(roomsOf(client)).toEqual(['general', 'dev']);
     });
   });
 
   describe('resume', () => {
-    let rooms: RoomsService;
-
-    beforeEach(() => {
-      rooms = new RoomsService(members, fanout, store);
-    });
-
     it('replays the rooms the session is in when none are given, joining and announcing nothing', async () => {
       const [g1, d2] = await storedIn('general', 'dev', 'ops');
-      const alice = connect('alice', ['general', 'dev']);
-      const bob = connect('bob', ['general', 'dev']);
-      bob.clear();
+      const alice = await connect('alice', ['general', 'dev']);
+      const bob = await connect('bob', ['general', 'dev']);
 
-      await sut.resume(alice.socket, { since: 0 });
+      await sut.resume(alice.session, { since: 0 });
 
       expect(alice.frames()).toEqual([g1, d2, resumed(d2.id)]);
       expect(bob.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general', 'dev']);
+      expect(roomsOf(alice)).toEqual(['general', 'dev']);
     });
 
     it('joins the rooms it is not in yet and announces them after the replay', async () => {
       const [g1, d2] = await storedIn('general', 'dev');
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['general', 'dev']);
-      const carol = connect('carol', ['general']);
-      bob.clear();
-      carol.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['general', 'dev']);
+      const carol = await connect('carol', ['general']);
 
-      await sut.resume(alice.socket, { since: 0, rooms: ['general', 'dev'] });
+      await sut.resume(alice.session, { since: 0, rooms: ['general', 'dev'] });
 
       expect(alice.frames()).toEqual([g1, d2, resumed(d2.id), joinedNote('dev', 'alice')]);
       expect(bob.frames()).toEqual([joinedNote('dev', 'alice')]);
       expect(carol.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general', 'dev']);
+      expect(roomsOf(alice)).toEqual(['general', 'dev']);
       expect(alice.session.isJoining('dev')).toBe(false);
-      expect(members.nicknames('dev')).toEqual(['bob', 'alice']);
+      expect(nicknames('dev')).toEqual(['bob', 'alice']);
 
       alice.clear();
-      const later = await post('dev', 'later');
+      const later = await post(bob, 'dev', 'later');
       expect(alice.frames()).toEqual([later]);
     });
 
     it('replays only the rooms asked for, and leaves none', async () => {
       const [, d2] = await storedIn('general', 'dev');
-      const alice = connect('alice', ['general']);
+      const alice = await connect('alice', ['general']);
 
-      await sut.resume(alice.socket, { since: 0, rooms: ['dev'] });
+      await sut.resume(alice.session, { since: 0, rooms: ['dev'] });
 
       expect(alice.frames()).toEqual([d2, resumed(d2.id), joinedNote('dev', 'alice')]);
-      expect([...alice.session.rooms]).toEqual(['general', 'dev']);
+      expect(roomsOf(alice)).toEqual(['general', 'dev']);
     });
 
     it('holds the live frames of the rooms while reading and releases them without duplicates', async () => {
-      const [g1, d2] = await storedIn('general', 'dev');
-      const alice = connect('alice', ['general', 'ops']);
-      const bob = connect('bob', ['general', 'dev', 'ops']);
-      alice.clear();
+      const [g1] = await storedIn('general');
+      const alice = await connect('alice', ['general', 'ops']);
+      const bob = await connect('bob', ['general', 'dev', 'ops']);
+      const late = lateBroadcasts(1);
+      const posting = post(bob, 'dev', 'committed before the read');
+      await late.committed;
       const reads = slowReads(2);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['general', 'dev'] });
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['general', 'dev'] });
       await reads.read;
-      fanout.toRoom('dev', d2); // broadcast after the read: already in the replay
-      const inGeneral = await post('general', 'committed after the read');
-      const inDev = await post('dev', 'also after the read');
-      rooms.typing(bob.socket, { room: 'general' });
-      const elsewhere = await post('ops', 'meanwhile in ops');
+      late.release(); // broadcast after the read: already in the replay
+      const d2 = await posting;
+      const inGeneral = await post(bob, 'general', 'committed after the read');
+      const inDev = await post(bob, 'dev', 'also after the read');
+      fixture.rooms.typing(bob.session, { room: 'general' });
+      const elsewhere = await post(bob, 'ops', 'meanwhile in ops');
       expect(alice.frames()).toEqual([elsewhere]);
       reads.release();
       await expect(resuming).resolves.toBeUndefined();
@@ -319,33 +319,38 @@ describe(ResumeService.name, () => {
     });
 
     it('releases held frames above the last replayed id of a room that had a gap', async () => {
-      const frames = await storedIn('general', 'general', 'general', 'general', 'general');
-      const alice = connect('alice', ['general']);
-      alice.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['general']);
+      const late = lateBroadcasts(5);
+      const posting = Promise.all([1, 2, 3, 4, 5].map(async (i) => fixture.chat.postMessage(bob.session, { message: `m${i}` })));
+      await late.committed;
+      const frames = (await store.page({ room: 'general', limit: 5 })).messages.map((m) => m.id);
       const reads = slowReads(1);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['general'] });
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['general'] });
       await reads.read;
-      for (const frame of frames) fanout.toRoom('general', frame); // late broadcasts of stored messages
-      const live = await post('general', 'after the read');
+      late.release(); // late broadcasts of stored messages
+      await posting;
+      const live = await post(bob, 'general', 'after the read');
       reads.release();
       await resuming;
 
-      expect(alice.frames()).toEqual([gap('general', 0, 3), ...frames.slice(2), resumed(5), live]);
+      const sent = alice.frames();
+      expect(sent.map((f) => (f.type === 'message' ? f.id : f.type))).toEqual(['gap', ...frames.slice(2), 'resumed', live.id]);
+      expect(sent[0]).toEqual(gap('general', 0, frames[2]));
+      expect(sent.at(-2)).toEqual(resumed(frames[4]));
     });
 
     it('rethrows a store failure, leaving the rooms it joined and announcing nothing', async () => {
       await storedIn('general', 'dev');
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['general', 'dev']);
-      alice.clear();
-      bob.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['general', 'dev']);
       const failure = new StoreUnavailableError(new Error('SQLITE_IOERR'));
       const fail = slowFailure(failure);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['general', 'dev'] });
-      const inGeneral = await post('general', 'held, then released');
-      await post('dev', 'held, then discarded');
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['general', 'dev'] });
+      const inGeneral = await post(bob, 'general', 'held, then released');
+      await post(bob, 'dev', 'held, then discarded');
       expect(alice.frames()).toEqual([]);
       bob.clear();
       fail();
@@ -353,100 +358,94 @@ describe(ResumeService.name, () => {
 
       expect(alice.frames()).toEqual([inGeneral]);
       expect(bob.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general']);
+      expect(roomsOf(alice)).toEqual(['general']);
       expect(alice.session.isJoining('general')).toBe(false);
       expect(alice.session.isJoining('dev')).toBe(false);
-      expect(members.nicknames('dev')).toEqual(['bob']);
+      expect(nicknames('dev')).toEqual(['bob']);
 
       alice.clear();
-      const live = await post('general', 'after the failure');
+      const live = await post(bob, 'general', 'after the failure');
       expect(alice.frames()).toEqual([live]);
     });
 
     it('can be retried after a store failure', async () => {
       const [g1, d2] = await storedIn('general', 'dev');
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['dev']);
-      alice.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['dev']);
       jest.spyOn(store, 'newestSince').mockRejectedValueOnce(new StoreUnavailableError(new Error('SQLITE_BUSY')));
-      await expect(sut.resume(alice.socket, { since: 0, rooms: ['general', 'dev'] })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(sut.resume(alice.session, { since: 0, rooms: ['general', 'dev'] })).rejects.toBeInstanceOf(StoreUnavailableError);
       bob.clear();
 
-      await sut.resume(alice.socket, { since: 0, rooms: ['general', 'dev'] });
+      await sut.resume(alice.session, { since: 0, rooms: ['general', 'dev'] });
 
       expect(alice.frames()).toEqual([g1, d2, resumed(d2.id), joinedNote('dev', 'alice')]);
       expect(bob.frames()).toEqual([joinedNote('dev', 'alice')]);
     });
 
-    it('rejects for a socket with no session', async () => {
-      const stranger = fakeSocket() as unknown as WebSocket;
-      await expect(sut.resume(stranger, { since: 0 })).rejects.toThrow('frame from a socket with no session');
-    });
-
-    // Like RoomsService.join, resume checks after its read that the join is still pending.
+    // Like a join, resume checks after its read that the join is still pending.
     it('announces no join for a room the client left while the replay was read', async () => {
       await storedIn('dev');
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['dev']);
-      alice.clear();
-      bob.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['dev']);
       const reads = slowReads(1);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['dev'] });
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['dev'] });
       await reads.read;
-      rooms.leave(alice.socket, { room: 'dev' });
+      fixture.rooms.leave(alice.session, { room: 'dev' });
       reads.release();
       await resuming;
 
-      expect([...alice.session.rooms]).toEqual(['general']);
+      expect(roomsOf(alice)).toEqual(['general']);
       expect(bob.frames()).toEqual([]); // no "alice joined" for a room alice is not in
     });
 
-    // A session that closed during the read announces nothing.
     it('announces no join when the client disconnects while the replay is read', async () => {
       await storedIn('dev');
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['general', 'dev']);
-      alice.clear();
-      bob.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['general', 'dev']);
       const reads = slowReads(1);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['dev'] });
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['dev'] });
       await reads.read;
-      disconnect(alice);
+      fixture.disconnect(alice);
       reads.release();
       await resuming;
 
-      expect(bob.frames()).toEqual([]); // no "alice joined" from a disconnected client
-      expect(members.nicknames('dev')).toEqual(['bob']);
+      expect(bob.frames()).toEqual([leftNote('general', 'alice')]); // and no "alice joined" from a disconnected client
+      expect(nicknames('dev')).toEqual(['bob']);
     });
 
     // A resumed room the client was already in is held as announced, so leaving it is announced.
     it('announces a leave of a room the client was already in, made while the replay is read', async () => {
-      const alice = connect('alice', ['general']);
-      const bob = connect('bob', ['general']);
-      bob.clear();
+      const alice = await connect('alice', ['general']);
+      const bob = await connect('bob', ['general']);
       const reads = slowReads(1);
 
-      const resuming = sut.resume(alice.socket, { since: 0, rooms: ['general'] });
+      const resuming = sut.resume(alice.session, { since: 0, rooms: ['general'] });
       await reads.read;
-      rooms.leave(alice.socket, { room: 'general' });
+      fixture.rooms.leave(alice.session, { room: 'general' });
       reads.release();
       await resuming;
 
-      expect(members.nicknames('general')).toEqual(['bob']);
-      expect(bob.frames()).toEqual([leftNote('general', 'alice')]); // receives nothing
+      expect(nicknames('general')).toEqual(['bob']);
+      expect(bob.frames()).toEqual([leftNote('general', 'alice')]);
+      expect(alice.frames()).toEqual([resumed(0)]); // the replay it asked for, and nothing of the room it left
     });
 
     // ResumeDto accepts ["dev", "dev"].
     it('replays a room listed twice only once', async () => {
       const [d1] = await storedIn('dev');
-      const alice = connect('alice', ['general']);
-      alice.clear();
+      const alice = await connect('alice', ['general']);
 
-      await sut.resume(alice.socket, { since: 0, rooms: ['dev', 'dev'] });
+      await sut.resume(alice.session, { since: 0, rooms: ['dev', 'dev'] });
 
       expect(alice.frames()).toEqual([d1, resumed(d1.id), joinedNote('dev', 'alice')]);
     });
   });
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

@@ -1,27 +1,39 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { WebSocket } from 'ws';
-import { FanoutService } from '../fanout/fanout.service';
-import { MessageStore, StoreUnavailableError } from '../messages/message-store.service';
+import { TYPING_THROTTLE_MS } from '../hub/hub';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { NicknamesService } from '../users/nicknames.service';
-import { RoomMembersService } from '../users/room-members.service';
-import { ChatException } from './chat.exception';
-import { ChatService } from './chat.service';
-import { ErrorCode, type MessageFrame } from './protocol';
-import { ResumeService } from './resume.service';
-import { RoomsService, TYPING_THROTTLE_MS } from './rooms.service';
-import { ChatWorld } from '../../test/support/chat-world';
-import { fakeSocket, joinedNote, leftNote, recorded, thrownBy, type RecordedClient as Client } from '../../test/support/fakes';
+import { ChatException } from '../protocol/chat.exception';
+import { ErrorCode } from '../protocol/error-code';
+import type { MessageFrame, NotificationFrame, PresenceFrame } from '../protocol/frames';
+import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { ChatFixture, type Client } from './chat-fixture';
+import { RoomsService } from './rooms.service';
 
-const presence = (room: string, users: string[]) => ({ type: 'presence', room, users });
+const presence = (room: string, users: string[], usersTotal = users.length, offset = 0): PresenceFrame => ({
+  type: 'presence',
+  room,
+  users,
+  usersTotal,
+  offset,
+});
+const joinedNote = (room: string, nickname: string): NotificationFrame => ({
+  type: 'notification',
+  event: 'join',
+  room,
+  nickname,
+  message: `${nickname} joined`,
+});
+const leftNote = (room: string, nickname: string): NotificationFrame => ({
+  type: 'notification',
+  event: 'leave',
+  room,
+  nickname,
+  message: `${nickname} left`,
+});
 
 describe(RoomsService.name, () => {
   let metrics: ChatMetrics;
-  let world: ChatWorld;
+  let fixture: ChatFixture;
   let store: MessageStore;
-  let members: RoomMembersService;
-  let fanout: FanoutService;
   let sut: RoomsService;
 
   beforeAll(() => {
@@ -29,19 +41,21 @@ describe(RoomsService.name, () => {
   });
 
   beforeEach(async () => {
-    world = await ChatWorld.open(metrics);
-    ({ store, members, fanout } = world);
-    sut = new RoomsService(members, fanout, store);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    fixture = await ChatFixture.open(metrics);
+    store = fixture.store;
+    sut = fixture.rooms;
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    await world.close();
+    await fixture.close();
   });
 
-  /** A live client in `general`, as ChatService leaves it after connecting. */
-  const connect = (nickname: string): Client => world.connect(nickname);
-  const post = (room: string, body: string, nickname?: string): Promise<MessageFrame> => world.post(room, body, nickname);
+  const connect = (nickname: string, rooms?: string[]): Promise<Client> => fixture.connect(nickname, rooms);
+  const post = (client: Client, room: string, body: string): Promise<MessageFrame> => fixture.post(client, room, body);
+  const roomsOf = (client: Client): string[] => [...fixture.hub.roomsOf(client.session)];
+  const nicknames = (room: string): string[] => fixture.hub.presence(room).users;
 
   /**
    * Makes the next history read slow: it reads the database at once (`read` settles then),
@@ -49,31 +63,41 @@ describe(RoomsService.name, () => {
    */
   function slowHistory(): { read: Promise<void>; release: () => void } {
     const realPage = store.page.bind(store);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let readDone!: () => void;
-    const read = new Promise<void>((resolve) => (readDone = resolve));
+    const gate = deferred();
+    const read = deferred();
     jest.spyOn(store, 'page').mockImplementationOnce(async (query) => {
       const page = await realPage(query);
-      readDone();
-      await gate;
+      read.resolve();
+      await gate.promise;
       return page;
     });
-    return { read, release };
+    return { read: read.promise, release: gate.resolve };
+  }
+
+  /** The next append commits at once, but its caller (ChatService, which broadcasts it) resumes only on `release()`. */
+  function lateBroadcast(): { committed: Promise<void>; release: () => void } {
+    const realAppend = store.append.bind(store);
+    const gate = deferred();
+    const committed = deferred();
+    jest.spyOn(store, 'append').mockImplementationOnce(async (message) => {
+      const stored = await realAppend(message);
+      committed.resolve();
+      await gate.promise;
+      return stored;
+    });
+    return { committed: committed.promise, release: gate.resolve };
   }
 
   describe('join', () => {
     it('sends the joiner history, then presence, then the join notification; the other members only the notification', async () => {
-      const bob = connect('bob');
-      const carol = connect('carol');
-      const alice = connect('alice');
-      members.join(bob.session, 'dev');
-      members.join(carol.session, 'dev');
-      const hello = await post('dev', 'hello dev');
-      await post('general', 'not for dev');
-      for (const c of [alice, bob, carol]) c.clear();
+      const bob = await connect('bob', ['general', 'dev']);
+      const carol = await connect('carol', ['general', 'dev']);
+      const alice = await connect('alice');
+      const hello = await post(bob, 'dev', 'hello dev');
+      await post(alice, 'general', 'not for dev');
+      fixture.clearAll();
 
-      await sut.join(alice.socket, { room: 'dev' });
+      await sut.join(alice.session, { room: 'dev' });
 
       expect(alice.frames()).toEqual([
         { type: 'history', room: 'dev', messages: [hello], hasMore: false },
@@ -82,86 +106,81 @@ describe(RoomsService.name, () => {
       ]);
       expect(bob.frames()).toEqual([joinedNote('dev', 'alice')]);
       expect(carol.frames()).toEqual([joinedNote('dev', 'alice')]);
-      expect([...alice.session.rooms]).toEqual(['general', 'dev']);
+      expect(roomsOf(alice)).toEqual(['general', 'dev']);
       expect(alice.session.isJoining('dev')).toBe(false);
     });
 
     it('reaches no one outside the room', async () => {
-      const alice = connect('alice');
-      const outsider = connect('outsider');
-      outsider.clear();
+      const alice = await connect('alice');
+      const outsider = await connect('outsider', ['ops']);
 
-      await sut.join(alice.socket, { room: 'dev' });
+      await sut.join(alice.session, { room: 'dev' });
 
       expect(outsider.frames()).toEqual([]);
     });
 
     it("sends the room's last 50 messages with hasMore", async () => {
-      const alice = connect('alice');
-      const stored = await Promise.all(
-        Array.from({ length: 51 }, async (_, i) => (await store.append({ room: 'dev', nickname: 'bob', body: `m${i}` })).frame),
-      );
-      alice.clear();
+      const alice = await connect('alice');
+      const stored = await fixture.storedIn(...Array.from({ length: 51 }, () => 'dev'));
 
-      await sut.join(alice.socket, { room: 'dev' });
+      await sut.join(alice.session, { room: 'dev' });
 
       expect(alice.frames()[0]).toEqual({ type: 'history', room: 'dev', messages: stored.slice(1), hasMore: true });
     });
 
     it('creates a room nobody was in, with the joiner as its only member', async () => {
-      const alice = connect('alice');
-      alice.clear();
+      const alice = await connect('alice');
 
-      await sut.join(alice.socket, { room: 'new-room' });
+      await sut.join(alice.session, { room: 'new-room' });
 
       expect(alice.frames()).toEqual([
         { type: 'history', room: 'new-room', messages: [], hasMore: false },
         presence('new-room', ['alice']),
         joinedNote('new-room', 'alice'),
       ]);
-      expect(members.counts().get('new-room')).toBe(1);
+      expect(fixture.hub.roomCounts().get('new-room')).toBe(1);
     });
 
     it("delivers the room's frames to the joiner afterwards", async () => {
-      const alice = connect('alice');
-      await sut.join(alice.socket, { room: 'dev' });
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['dev']);
+      await sut.join(alice.session, { room: 'dev' });
       alice.clear();
 
-      const later = await post('dev', 'later');
+      const later = await post(bob, 'dev', 'later');
 
       expect(alice.frames()).toEqual([later]);
     });
 
     it('does nothing when joining a room twice', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      await sut.join(alice.socket, { room: 'dev' });
-      alice.clear();
-      bob.clear();
+      const bob = await connect('bob', ['general', 'dev']);
+      const alice = await connect('alice');
+      await sut.join(alice.session, { room: 'dev' });
+      fixture.clearAll();
 
-      await expect(sut.join(alice.socket, { room: 'dev' })).resolves.toBeUndefined();
-      await expect(sut.join(alice.socket, { room: 'general' })).resolves.toBeUndefined();
+      await expect(sut.join(alice.session, { room: 'dev' })).resolves.toBeUndefined();
+      await expect(sut.join(alice.session, { room: 'general' })).resolves.toBeUndefined();
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general', 'dev']);
-      expect(members.nicknames('dev')).toEqual(['bob', 'alice']);
+      expect(roomsOf(alice)).toEqual(['general', 'dev']);
+      expect(nicknames('dev')).toEqual(['bob', 'alice']);
     });
 
     it('holds the room frames that arrive while the history is read and drops those it already had', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      const { frame: inHistory } = await store.append({ room: 'dev', nickname: 'bob', body: 'committed before the read' });
-      alice.clear();
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['general', 'dev']);
+      const late = lateBroadcast();
+      const posting = post(bob, 'dev', 'committed before the read');
+      await late.committed;
       const history = slowHistory();
 
-      const joining = sut.join(alice.socket, { room: 'dev' });
+      const joining = sut.join(alice.session, { room: 'dev' });
       await history.read;
-      fanout.toRoom('dev', inHistory); // its broadcast comes after the read: already in the history
-      const after = await post('dev', 'committed after the read');
-      const elsewhere = await post('general', 'meanwhile in general');
+      late.release(); // its broadcast comes after the read: already in the history
+      const inHistory = await posting;
+      const after = await post(bob, 'dev', 'committed after the read');
+      const elsewhere = await post(bob, 'general', 'meanwhile in general');
       expect(alice.frames()).toEqual([elsewhere]);
       history.release();
       await joining;
@@ -176,157 +195,130 @@ describe(RoomsService.name, () => {
     });
 
     it('announces nothing and discards the held frames when the joiner leaves while the history is read', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      alice.clear();
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['dev']);
       const history = slowHistory();
 
-      const joining = sut.join(alice.socket, { room: 'dev' });
+      const joining = sut.join(alice.session, { room: 'dev' });
       await history.read;
-      await post('dev', 'held, then discarded');
+      await post(bob, 'dev', 'held, then discarded');
       bob.clear();
-      sut.leave(alice.socket, { room: 'dev' });
+      sut.leave(alice.session, { room: 'dev' });
       history.release();
       await expect(joining).resolves.toBeUndefined();
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general']);
+      expect(roomsOf(alice)).toEqual(['general']);
       expect(alice.session.isJoining('dev')).toBe(false);
-      expect(members.nicknames('dev')).toEqual(['bob']);
+      expect(nicknames('dev')).toEqual(['bob']);
     });
 
     it('sends nothing when the joiner disconnects while the history is read', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      alice.clear();
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['dev']);
       const history = slowHistory();
 
-      const joining = sut.join(alice.socket, { room: 'dev' });
+      const joining = sut.join(alice.session, { room: 'dev' });
       await history.read;
-      await post('dev', 'held');
+      await post(bob, 'dev', 'held');
       bob.clear();
-      // what ChatService.disconnect does
-      alice.session.markClosed();
-      fanout.remove(alice.session);
-      members.leaveAll(alice.session);
+      fixture.disconnect(alice);
       history.release();
       await expect(joining).resolves.toBeUndefined();
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
+      expect(nicknames('dev')).toEqual(['bob']);
     });
 
     it('rejects, leaves the room and announces nothing when the history cannot be read', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      alice.clear();
-      bob.clear();
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['dev']);
       const failure = new StoreUnavailableError(new Error('SQLITE_IOERR'));
       jest.spyOn(store, 'page').mockRejectedValueOnce(failure);
 
-      await expect(sut.join(alice.socket, { room: 'dev' })).rejects.toBe(failure);
+      await expect(sut.join(alice.session, { room: 'dev' })).rejects.toBe(failure);
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general']);
+      expect(roomsOf(alice)).toEqual(['general']);
       expect(alice.session.isJoining('dev')).toBe(false);
 
-      await sut.join(alice.socket, { room: 'dev' });
+      await sut.join(alice.session, { room: 'dev' });
       expect(alice.frames()).toEqual([
         { type: 'history', room: 'dev', messages: [], hasMore: false },
         presence('dev', ['bob', 'alice']),
         joinedNote('dev', 'alice'),
       ]);
     });
-
-    it('rejects for a socket with no session', async () => {
-      const stranger = fakeSocket() as unknown as WebSocket;
-      await expect(sut.join(stranger, { room: 'dev' })).rejects.toThrow('frame from a socket with no session');
-    });
   });
 
   describe('leave', () => {
     it('tells the remaining members only, and the leaver stops receiving the room', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      const carol = connect('carol');
-      const outsider = connect('outsider');
-      for (const c of [alice, bob, carol]) await sut.join(c.socket, { room: 'dev' });
-      for (const c of [alice, bob, carol, outsider]) c.clear();
+      const alice = await connect('alice', ['general', 'dev']);
+      const bob = await connect('bob', ['general', 'dev']);
+      const carol = await connect('carol', ['general', 'dev']);
+      const outsider = await connect('outsider');
 
-      sut.leave(alice.socket, { room: 'dev' });
+      sut.leave(alice.session, { room: 'dev' });
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([leftNote('dev', 'alice')]);
       expect(carol.frames()).toEqual([leftNote('dev', 'alice')]);
       expect(outsider.frames()).toEqual([]);
-      expect([...alice.session.rooms]).toEqual(['general']);
-      expect(members.nicknames('dev')).toEqual(['bob', 'carol']);
+      expect(roomsOf(alice)).toEqual(['general']);
+      expect(nicknames('dev')).toEqual(['bob', 'carol']);
 
-      const after = await post('dev', 'after alice left');
+      const after = await post(bob, 'dev', 'after alice left');
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([leftNote('dev', 'alice'), after]);
     });
 
-    it('can leave general', () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      bob.clear();
+    it('can leave general', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
 
-      sut.leave(alice.socket, { room: 'general' });
+      sut.leave(alice.session, { room: 'general' });
 
       expect(bob.frames()).toEqual([leftNote('general', 'alice')]);
-      expect([...alice.session.rooms]).toEqual([]);
+      expect(roomsOf(alice)).toEqual([]);
     });
 
-    it('does nothing for a room the client is not in', () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      members.join(bob.session, 'dev');
-      alice.clear();
-      bob.clear();
+    it('does nothing for a room the client is not in', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['dev']);
 
-      sut.leave(alice.socket, { room: 'dev' });
-      sut.leave(alice.socket, { room: 'nowhere' });
+      sut.leave(alice.session, { room: 'dev' });
+      sut.leave(alice.session, { room: 'nowhere' });
 
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
-      expect(members.nicknames('dev')).toEqual(['bob']);
+      expect(nicknames('dev')).toEqual(['bob']);
     });
 
     it('forgets a room its last member left', async () => {
-      const alice = connect('alice');
-      await sut.join(alice.socket, { room: 'dev' });
+      const alice = await connect('alice');
+      await sut.join(alice.session, { room: 'dev' });
 
-      sut.leave(alice.socket, { room: 'dev' });
+      sut.leave(alice.session, { room: 'dev' });
 
-      expect(members.counts().has('dev')).toBe(false);
+      expect(fixture.hub.roomCounts().has('dev')).toBe(false);
     });
 
     // The adapter gates frames until the connect sequence ends, so this cannot happen over a socket;
-    // RoomsService and ChatService still must not leave a ghost member if it ever does.
+    // the hub still must not leave a ghost member, or announce a join or leave, if it ever does.
     it('announces neither join nor leave for a client that leaves general while it is still connecting', async () => {
-      jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-      const resume = new ResumeService(members, fanout, store, new ConfigService({ RESUME_MAX: 1000 }));
-      const chat = new ChatService(new NicknamesService(), members, fanout, store, metrics, resume);
-      const bobSocket = fakeSocket();
-      await chat.connect(bobSocket as unknown as WebSocket, '10.0.0.1');
-      const bob = recorded(bobSocket, fanout.sessionOf(bobSocket as unknown as WebSocket));
-      const guestSocket = fakeSocket();
-      bob.clear();
+      const bob = await connect('bob');
       const history = slowHistory();
 
-      const connecting = chat.connect(guestSocket as unknown as WebSocket, '10.0.0.2');
+      const guest = fixture.open();
       await history.read;
-      sut.leave(guestSocket as unknown as WebSocket, { room: 'general' });
+      sut.leave(guest.session, { room: 'general' });
       history.release();
-      await connecting;
+      await guest.session.whenLive();
 
-      expect(members.nicknames('general')).toEqual([bob.session.nickname]);
+      expect(nicknames('general')).toEqual(['bob']);
       expect(bob.frames()).toEqual([]);
     });
   });
@@ -340,17 +332,14 @@ describe(RoomsService.name, () => {
     const typing = (room: string, nickname: string) => ({ type: 'typing', room, nickname });
 
     beforeEach(async () => {
-      alice = connect('alice');
-      bob = connect('bob');
-      carol = connect('carol'); // in general only
-      await sut.join(alice.socket, { room: 'dev' });
-      await sut.join(bob.session.socket, { room: 'dev' });
-      for (const c of [alice, bob, carol]) c.clear();
+      alice = await connect('alice', ['general', 'dev']);
+      bob = await connect('bob', ['general', 'dev']);
+      carol = await connect('carol'); // in general only
       now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
     });
 
     it("is relayed to the room's other members only", () => {
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
 
       expect(bob.frames()).toEqual([typing('dev', 'alice')]);
       expect(alice.frames()).toEqual([]);
@@ -360,26 +349,26 @@ describe(RoomsService.name, () => {
     it(`is relayed at most once per ${TYPING_THROTTLE_MS} ms per user and room, extras dropped silently`, () => {
       expect(TYPING_THROTTLE_MS).toBe(2000);
 
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
       now.mockReturnValue(1_000_500);
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
       now.mockReturnValue(1_001_999);
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
 
       expect(bob.frames()).toEqual([typing('dev', 'alice')]);
       expect(alice.frames()).toEqual([]);
 
       now.mockReturnValue(1_002_000);
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
 
       expect(bob.frames()).toEqual([typing('dev', 'alice'), typing('dev', 'alice')]);
     });
 
     it('throttles each room and each user separately', () => {
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
       now.mockReturnValue(1_000_100);
-      sut.typing(alice.socket, { room: 'general' });
-      sut.typing(bob.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'general' });
+      sut.typing(bob.session, { room: 'dev' });
 
       expect(bob.frames()).toEqual([typing('dev', 'alice'), typing('general', 'alice')]);
       expect(carol.frames()).toEqual([typing('general', 'alice')]);
@@ -387,22 +376,26 @@ describe(RoomsService.name, () => {
     });
 
     it('starts afresh after leaving and joining again', async () => {
-      sut.typing(alice.socket, { room: 'dev' });
-      sut.leave(alice.socket, { room: 'dev' });
-      await sut.join(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
+      sut.leave(alice.session, { room: 'dev' });
+      await sut.join(alice.session, { room: 'dev' });
       bob.clear();
 
-      sut.typing(alice.socket, { room: 'dev' });
+      sut.typing(alice.session, { room: 'dev' });
 
       expect(bob.frames()).toEqual([typing('dev', 'alice')]);
     });
 
     it('throws NOT_IN_ROOM for a room the client is not in, relaying nothing', () => {
-      const error = thrownBy(() => sut.typing(carol.socket, { room: 'dev' }));
+      let error: unknown;
+      try {
+        sut.typing(carol.session, { room: 'dev' });
+      } catch (e) {
+        error = e;
+      }
 
       expect(error).toBeInstanceOf(ChatException);
-      expect((error as ChatException).code).toBe(ErrorCode.NOT_IN_ROOM);
-      expect((error as ChatException).message).toBe('You are not in room "dev"; join it first');
+      expect(error).toMatchObject({ code: ErrorCode.NOT_IN_ROOM, message: 'You are not in room "dev"; join it first' });
       expect(alice.frames()).toEqual([]);
       expect(bob.frames()).toEqual([]);
     });
@@ -410,29 +403,43 @@ describe(RoomsService.name, () => {
 
   describe('who', () => {
     it("returns the room's presence, in join order, and sends nothing", async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      const carol = connect('carol');
-      await sut.join(bob.socket, { room: 'dev' });
-      await sut.join(alice.socket, { room: 'dev' });
-      for (const c of [alice, bob, carol]) c.clear();
+      const alice = await connect('alice');
+      const bob = await connect('bob', ['general', 'dev']);
+      const carol = await connect('carol');
+      await sut.join(alice.session, { room: 'dev' });
+      fixture.clearAll();
 
-      expect(sut.who(carol.socket, { room: 'dev' })).toEqual(presence('dev', ['bob', 'alice']));
-      expect(sut.who(carol.socket, { room: 'general' })).toEqual(presence('general', ['alice', 'bob', 'carol']));
-      expect(sut.who(carol.socket, { room: 'empty' })).toEqual(presence('empty', []));
+      expect(sut.who({ room: 'dev' })).toEqual(presence('dev', ['bob', 'alice']));
+      expect(sut.who({ room: 'general' })).toEqual(presence('general', ['alice', 'bob', 'carol']));
+      expect(sut.who({ room: 'empty' })).toEqual(presence('empty', []));
       for (const c of [alice, bob, carol]) expect(c.frames()).toEqual([]);
     });
 
+    it('pages with offset and limit, counting every member in usersTotal', async () => {
+      await connect('alice');
+      await connect('bob');
+      await connect('carol');
+
+      expect(sut.who({ room: 'general', offset: 1, limit: 1 })).toEqual(presence('general', ['bob'], 3, 1));
+      expect(sut.who({ room: 'general', offset: 2 })).toEqual(presence('general', ['carol'], 3, 2));
+      expect(sut.who({ room: 'general', limit: 2 })).toEqual(presence('general', ['alice', 'bob'], 3, 0));
+      expect(sut.who({ room: 'general', offset: 3 })).toEqual(presence('general', [], 3, 3));
+    });
+
     it('follows leaves and renames', async () => {
-      const alice = connect('alice');
-      const bob = connect('bob');
-      await sut.join(alice.socket, { room: 'dev' });
-      await sut.join(bob.socket, { room: 'dev' });
+      const alice = await connect('alice', ['dev']);
+      const bob = await connect('bob', ['dev']);
 
-      sut.leave(alice.socket, { room: 'dev' });
-      bob.session.nickname = 'robert';
+      sut.leave(alice.session, { room: 'dev' });
+      fixture.chat.rename(bob.session, 'robert');
 
-      expect(sut.who(alice.socket, { room: 'dev' })).toEqual(presence('dev', ['robert']));
+      expect(sut.who({ room: 'dev' })).toEqual(presence('dev', ['robert']));
     });
   });
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

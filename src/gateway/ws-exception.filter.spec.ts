@@ -1,11 +1,17 @@
-import type { ArgumentsHost } from '@nestjs/common';
+import { Logger, type ArgumentsHost } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { StoreUnavailableError } from '../messages/message-store.service';
-import { ChatException } from './chat.exception';
-import type { ErrorReporter } from './error-reporter';
-import { ErrorCode } from './protocol';
-import { defaultErrorMessage, toErrorFrame, WsProtocolExceptionFilter } from './ws-exception.filter';
+import { ErrorReporter } from '../hub/error-reporter';
+import { FakeTransport } from '../hub/fake-transport';
+import { Session } from '../hub/session';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { ChatException } from '../protocol/chat.exception';
+import { defaultErrorMessage, ErrorCode } from '../protocol/error-code';
+import { toErrorFrame } from '../protocol/error-frame';
+import { StoreUnavailableError } from '../store/message-store.service';
+import { WsProtocolExceptionFilter } from './ws-exception.filter';
+import { bindSession } from './ws-transport';
 
+// toErrorFrame and defaultErrorMessage are what this filter sends; their specs stay with it.
 describe(toErrorFrame.name, () => {
   it('maps a ChatException to its own code and message', () => {
     const sut = toErrorFrame(new ChatException(ErrorCode.NICK_TAKEN, 'Nickname "alice" is already taken'));
@@ -112,44 +118,56 @@ describe(defaultErrorMessage.name, () => {
 });
 
 describe(WsProtocolExceptionFilter.name, () => {
+  let metrics: ChatMetrics;
+  let transport: FakeTransport;
+  let session: Session;
+  let client: WebSocket;
   let sut: WsProtocolExceptionFilter;
-  let errors: { send: jest.Mock };
+  let logError: jest.SpyInstance;
 
-  beforeEach(() => {
-    errors = { send: jest.fn() };
-    sut = new WsProtocolExceptionFilter(errors as unknown as ErrorReporter);
+  beforeAll(() => {
+    metrics = new ChatMetrics();
   });
 
-  function host(client: WebSocket, pattern: string, data: unknown): ArgumentsHost {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    transport = new FakeTransport();
+    session = new Session(1, transport, 'alice', '127.0.0.1', metrics.framesDelivered);
+    client = {} as WebSocket;
+    bindSession(client, session);
+    sut = new WsProtocolExceptionFilter(new ErrorReporter(metrics));
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  function host(socket: WebSocket, pattern: string, data: unknown): ArgumentsHost {
     return {
-      switchToWs: () => ({ getClient: () => client, getPattern: () => pattern, getData: () => data }),
+      switchToWs: () => ({ getClient: () => socket, getPattern: () => pattern, getData: () => data }),
     } as unknown as ArgumentsHost;
   }
 
-  it('reports the mapped error frame to the sender, with the exception as the cause', () => {
-    const client = { readyState: 1 } as unknown as WebSocket;
-    const exception = new ChatException(ErrorCode.NICK_TAKEN, 'taken');
+  it("sends the mapped error frame to the sender's session, echoing its clientMsgId", () => {
+    sut.catch(new ChatException(ErrorCode.NICK_TAKEN, 'taken'), host(client, 'nick', { nickname: 'bob', clientMsgId: 'n-1' }));
 
-    sut.catch(exception, host(client, 'nick', { nickname: 'bob', clientMsgId: 'n-1' }));
-
-    expect(errors.send).toHaveBeenCalledTimes(1);
-    expect(errors.send).toHaveBeenCalledWith(
-      client,
-      { type: 'error', code: ErrorCode.NICK_TAKEN, message: 'taken', event: 'nick', clientMsgId: 'n-1' },
-      exception,
-    );
+    expect(transport.frames()).toEqual([{ type: 'error', code: ErrorCode.NICK_TAKEN, message: 'taken', event: 'nick', clientMsgId: 'n-1' }]);
+    expect(logError).not.toHaveBeenCalled();
   });
 
-  it('reports an unexpected error as INTERNAL, keeping the original only as the server-side cause', () => {
-    const client = { readyState: 1 } as unknown as WebSocket;
+  it('sends an unexpected error as INTERNAL, keeping the original only as the logged cause', () => {
     const exception = new Error('db exploded');
 
     sut.catch(exception, host(client, 'history', { limit: 5 }));
 
-    expect(errors.send).toHaveBeenCalledWith(
-      client,
-      { type: 'error', code: ErrorCode.INTERNAL, message: 'Internal error', event: 'history' },
-      exception,
-    );
+    expect(transport.frames()).toEqual([{ type: 'error', code: ErrorCode.INTERNAL, message: 'Internal error', event: 'history' }]);
+    expect(logError).toHaveBeenCalledWith(expect.objectContaining({ code: ErrorCode.INTERNAL, event: 'history', err: exception }));
+  });
+
+  it('sends nothing for a socket that has no session', () => {
+    sut.catch(new Error('x'), host({} as WebSocket, 'message', {}));
+
+    expect(transport.written).toEqual([]);
   });
 });

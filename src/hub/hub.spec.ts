@@ -1,30 +1,44 @@
-import type { WebSocket } from 'ws';
-import type { DirectFrame, MessageFrame, NickUpdateFrame, NotificationFrame, TypingFrame } from '../chat/protocol';
-import { RoomMembersService } from '../users/room-members.service';
-import { FanoutService } from './fanout.service';
-import { Session } from './session';
-import { fakeSocket, type FakeSocket } from '../../test/support/fakes';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { ChatException } from '../protocol/chat.exception';
+import { ErrorCode } from '../protocol/error-code';
+import {
+  notification,
+  type DirectFrame,
+  type MessageFrame,
+  type NickUpdateFrame,
+  type ServerFrame,
+  type TypingFrame,
+} from '../protocol/frames';
+import type { Broker, Delivery } from './broker';
+import { FakeTransport } from './fake-transport';
+import { Hub, type HubSettings } from './hub';
+import { LocalBroker } from './local-broker';
+import type { Session } from './session';
+import { SLOW_CONSUMER_HARD_BYTES } from './session';
+
+/** A LocalBroker that also records what was published. */
+class RecordingBroker implements Broker {
+  readonly published: Delivery[] = [];
+  private readonly local = new LocalBroker();
+  receive!: (delivery: Delivery) => void;
+
+  publish(delivery: Delivery): void {
+    this.published.push(delivery);
+    this.local.publish(delivery);
+  }
+
+  subscribe(receive: (delivery: Delivery) => void): void {
+    this.receive = receive;
+    this.local.subscribe(receive);
+  }
+}
 
 interface Client {
   session: Session;
-  socket: FakeSocket;
+  transport: FakeTransport;
 }
 
-function connecting(nickname: string): Client {
-  const socket = fakeSocket();
-  return { session: new Session(socket as unknown as WebSocket, nickname, '127.0.0.1'), socket };
-}
-
-function live(nickname: string): Client {
-  const client = connecting(nickname);
-  client.session.goLive();
-  return client;
-}
-
-/** The frames a fake socket was sent, decoded. */
-function sent(socket: FakeSocket): unknown[] {
-  return socket.send.mock.calls.map(([data]: [Buffer]) => JSON.parse(data.toString('utf8')) as unknown);
-}
+const SMALL_ROOMS: HubSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000 };
 
 const message = (id: number, room = 'general'): MessageFrame => ({
   type: 'message',
@@ -36,278 +50,629 @@ const message = (id: number, room = 'general'): MessageFrame => ({
   clientMsgId: `c${id}`,
 });
 
-const joined = (nickname: string, room = 'general'): NotificationFrame => ({
-  type: 'notification',
-  event: 'join',
-  room,
+const direct: DirectFrame = { type: 'direct', id: 1, from: 'alice', to: 'bob', message: 'psst', sentAt: '2026-11-21T23:44:19.123Z' };
+const typing = (room: string, nickname: string): TypingFrame => ({ type: 'typing', room, nickname });
+const joined = (room: string, nickname: string) => notification('join', room, nickname);
+const left = (room: string, nickname: string) => notification('leave', room, nickname);
+const nickUpdate = (previous: string, nickname: string): NickUpdateFrame => ({
+  type: 'nick_update',
   nickname,
-  message: `${nickname} joined`,
+  previous,
+  message: `${previous} is now known as ${nickname}`,
 });
 
-const typing = (room: string): TypingFrame => ({ type: 'typing', room, nickname: 'alice' });
-
-const nickUpdate: NickUpdateFrame = {
-  type: 'nick_update',
-  nickname: 'alice',
-  previous: 'Guest1',
-  message: 'Guest1 is now known as alice',
-};
-
-const direct: DirectFrame = {
-  type: 'direct',
-  id: 1,
-  from: 'alice',
-  to: 'bob',
-  message: 'psst',
-  sentAt: '2026-11-21T23:44:19.123Z',
-};
-
-describe(FanoutService.name, () => {
-  let members: RoomMembersService;
-  let sut: FanoutService;
+describe(Hub.name, () => {
+  let metrics: ChatMetrics;
+  let broker: RecordingBroker;
+  let sut: Hub;
+  let clients: Client[];
 
   beforeEach(() => {
-    members = new RoomMembersService();
-    sut = new FanoutService(members);
+    metrics = new ChatMetrics();
+    broker = new RecordingBroker();
+    sut = new Hub(broker, metrics, SMALL_ROOMS);
+    clients = [];
   });
 
-  /** Adds each client to the fanout and to `rooms`. */
-  function connect(clients: Client[], ...rooms: string[]): void {
-    for (const { session } of clients) {
-      sut.add(session);
-      for (const room of rooms) members.join(session, room);
-    }
+  afterEach(() => {
+    sut.onModuleDestroy();
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  /** Opens a connection; it stays in its connect sequence (everything held) unless `live`. */
+  function open(nickname?: string, rooms: string[] = ['general'], live = true): Client {
+    const transport = new FakeTransport();
+    const session = sut.open(transport, '127.0.0.1');
+    if (nickname) sut.rename(session, nickname);
+    sut.enter(session, rooms);
+    if (live) sut.goLive(session);
+    const client = { session, transport };
+    clients.push(client);
+    return client;
   }
 
-  describe('sessions', () => {
-    it('tracks sessions', () => {
-      const a = live('a').session;
-      const b = live('b').session;
-      sut.add(a);
-      sut.add(b);
-      sut.add(a);
+  const clearAll = (): void => clients.forEach((c) => c.transport.clear());
+  const connectedGauge = async (): Promise<number> => (await metrics.connectedClients.get()).values[0].value;
+  const framesCounter = async (): Promise<number> => (await metrics.framesDelivered.get()).values[0].value;
+
+  describe('connections', () => {
+    it('opens sessions under fresh guest names, in connection order, counted in the gauge', async () => {
+      const a = open();
+      const b = open();
+
+      expect([a.session.nickname, b.session.nickname]).toEqual(['Guest1', 'Guest2']);
+      expect(a.session.id).not.toBe(b.session.id);
       expect(sut.size).toBe(2);
-      expect([...sut.all()]).toEqual([a, b]);
+      expect([...sut.sessions()]).toEqual([a.session, b.session]);
+      await expect(connectedGauge()).resolves.toBe(2);
+    });
 
-      sut.remove(a);
+    it('holds every broadcast to a connecting session until goLive, then drops what its history had', () => {
+      const bob = open('bob');
+      const guest = open(undefined, ['general', 'dev'], false);
+      clearAll();
+
+      sut.toRoom('general', message(3));
+      sut.toAll(nickUpdate('bob', 'robert'));
+      sut.toRoom('dev', message(4, 'dev'));
+      sut.toRoom('general', message(5));
+      expect(guest.transport.written).toEqual([]);
+
+      sut.goLive(
+        guest.session,
+        new Map([
+          ['general', 3],
+          ['dev', 4],
+        ]),
+      );
+
+      expect(guest.transport.frames()).toEqual([joined('general', 'Guest2'), joined('dev', 'Guest2'), nickUpdate('bob', 'robert'), message(5)]);
+      expect(bob.transport.frames()).toEqual([message(3), nickUpdate('bob', 'robert'), message(5), joined('general', 'Guest2')]);
+    });
+
+    it('welcomes with the nickname, the users online in connection order, their total and the rooms', () => {
+      open('alice');
+      const guest = open(undefined, ['dev', 'general'], false);
+
+      expect(sut.welcome(guest.session)).toEqual({
+        type: 'welcome',
+        nickname: 'Guest2',
+        message: 'Welcome, Guest2',
+        users: ['alice', 'Guest2'],
+        usersTotal: 2,
+        room: 'general',
+        rooms: ['dev', 'general'],
+      });
+    });
+
+    it('does nothing on goLive for a session that closed while connecting', () => {
+      const bob = open('bob');
+      const guest = open(undefined, ['general'], false);
+      clearAll();
+      sut.close(guest.session);
+
+      sut.goLive(guest.session);
+
+      expect(bob.transport.written).toEqual([]);
+      expect(guest.transport.written).toEqual([]);
+    });
+
+    it('on close, leaves every room (one leave notification each), frees the nickname and counts down', async () => {
+      const alice = open('alice', ['general', 'dev']);
+      const bob = open('bob', ['general', 'dev']);
+      const carol = open('carol', ['ops']);
+      clearAll();
+
+      sut.close(alice.session);
+
+      expect(alice.session.isClosed).toBe(true);
+      expect(bob.transport.frames()).toEqual([left('general', 'alice'), left('dev', 'alice')]);
+      expect(carol.transport.written).toEqual([]);
+      expect(sut.findUser('alice')).toBeUndefined();
+      expect(sut.roomCounts()).toEqual(
+        new Map([
+          ['general', 1],
+          ['dev', 1],
+          ['ops', 1],
+        ]),
+      );
+      expect([...sut.sessions()]).toEqual([bob.session, carol.session]);
+      await expect(connectedGauge()).resolves.toBe(2);
+    });
+
+    it('is harmless when closing twice', async () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      clearAll();
+
+      sut.close(alice.session);
+      sut.close(alice.session);
+
+      expect(bob.transport.frames()).toEqual([left('general', 'alice')]);
+      await expect(connectedGauge()).resolves.toBe(1);
+    });
+
+    it('announces no leave for a session that closes before it went live, or while joining a room', async () => {
+      const bob = open('bob', ['general', 'dev']);
+      const connecting = open(undefined, ['general'], false);
+      const joining = open('joining');
+      const read = deferred<{ frames: ServerFrame[]; lastId: number }>();
+      const join = sut.join(joining.session, 'dev', () => read.promise);
+      clearAll();
+
+      sut.close(connecting.session);
+      sut.close(joining.session);
+      read.resolve({ frames: [], lastId: 0 });
+      await join;
+
+      expect(bob.transport.frames()).toEqual([left('general', 'joining')]);
+    });
+
+    it('announces no departures once quietened (shutdown)', () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      clearAll();
+
+      sut.quieten();
+      sut.close(alice.session);
+
+      expect(bob.transport.written).toEqual([]);
       expect(sut.size).toBe(1);
-      expect([...sut.all()]).toEqual([b]);
-    });
-
-    it('finds the session of a socket until it is removed', () => {
-      const a = live('a');
-      sut.add(a.session);
-      const socket = a.socket as unknown as WebSocket;
-
-      expect(sut.find(socket)).toBe(a.session);
-      expect(sut.sessionOf(socket)).toBe(a.session);
-
-      sut.remove(a.session);
-
-      expect(sut.find(socket)).toBeUndefined();
-    });
-
-    it('sessionOf throws for a socket with no session', () => {
-      sut.add(live('a').session);
-      const stranger = fakeSocket() as unknown as WebSocket;
-
-      expect(sut.find(stranger)).toBeUndefined();
-      expect(() => sut.sessionOf(stranger)).toThrow('frame from a socket with no session');
     });
   });
 
-  describe('toAll', () => {
-    it('reaches every connected session, whatever its rooms, with the same Buffer, which is returned', () => {
-      const inGeneral = live('a');
-      const inDev = live('b');
-      const inNone = live('c');
-      connect([inGeneral], 'general');
-      connect([inDev], 'dev');
-      connect([inNone]);
+  describe('nicknames', () => {
+    it('tells everyone of a rename, connecting sessions once they are live', () => {
+      const alice = open('alice', ['general']);
+      const bob = open('bob', ['dev']);
+      const guest = open(undefined, ['general'], false);
+      clearAll();
 
-      const data = sut.toAll(nickUpdate);
+      sut.rename(alice.session, 'alicia');
 
-      expect(data).toBeInstanceOf(Buffer);
-      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(nickUpdate);
-      for (const { socket } of [inGeneral, inDev, inNone]) {
-        expect(socket.send).toHaveBeenCalledTimes(1);
-        expect(socket.send.mock.calls[0][0]).toBe(data);
-        expect(socket.send.mock.calls[0][1]).toEqual({ binary: false });
+      expect(alice.transport.frames()).toEqual([nickUpdate('alice', 'alicia')]);
+      expect(bob.transport.frames()).toEqual([nickUpdate('alice', 'alicia')]);
+      expect(guest.transport.written).toEqual([]);
+      sut.goLive(guest.session);
+      expect(guest.transport.frames()).toEqual([joined('general', 'Guest3'), nickUpdate('alice', 'alicia')]);
+      expect(sut.findUser('alicia')).toBe(alice.session);
+      expect(sut.findUser('alice')).toBeUndefined();
+    });
+
+    it('confirms a rename to the same nickname to the sender only', () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      clearAll();
+
+      sut.rename(alice.session, 'alice');
+
+      expect(alice.transport.frames()).toEqual([nickUpdate('alice', 'alice')]);
+      expect(bob.transport.written).toEqual([]);
+    });
+
+    it('throws NICK_TAKEN for a name someone else holds, telling no one', () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      clearAll();
+
+      expect(() => sut.rename(bob.session, 'ALICE')).toThrow(new ChatException(ErrorCode.NICK_TAKEN, 'Nickname "ALICE" is already taken'));
+
+      expect(bob.session.nickname).toBe('bob');
+      expect(alice.transport.written).toEqual([]);
+      expect(bob.transport.written).toEqual([]);
+    });
+
+    it('lists online users with ISO connectedAt in connection order, a page at a time, with the total', () => {
+      jest.useFakeTimers({ now: new Date('2026-11-21T23:44:19.123Z') });
+      const first = open();
+      jest.setSystemTime(new Date('2026-11-21T23:45:00.000Z'));
+      open();
+      open('carol');
+      sut.rename(first.session, 'alice');
+
+      expect(sut.onlineUsers()).toEqual({
+        users: [
+          { nickname: 'alice', connectedAt: '2026-11-21T23:44:19.123Z' },
+          { nickname: 'Guest2', connectedAt: '2026-11-21T23:45:00.000Z' },
+          { nickname: 'carol', connectedAt: '2026-11-21T23:45:00.000Z' },
+        ],
+        total: 3,
+      });
+      expect(sut.onlineUsers(1, 1)).toEqual({ users: [{ nickname: 'Guest2', connectedAt: '2026-11-21T23:45:00.000Z' }], total: 3 });
+      expect(sut.onlineUsers(3, 10)).toEqual({ users: [], total: 3 });
+    });
+  });
+
+  describe('rooms', () => {
+    it('knows the rooms of a session and the member counts of every room with members', () => {
+      const alice = open('alice', ['general', 'dev']);
+      open('bob', ['dev']);
+
+      expect([...sut.roomsOf(alice.session)]).toEqual(['general', 'dev']);
+      expect(sut.roomCounts()).toEqual(
+        new Map([
+          ['general', 1],
+          ['dev', 2],
+        ]),
+      );
+    });
+
+    it('assertMember throws NOT_IN_ROOM for a room the session is not in', () => {
+      const alice = open('alice', ['general']);
+
+      expect(() => sut.assertMember(alice.session, 'general')).not.toThrow();
+      expect(() => sut.assertMember(alice.session, 'dev')).toThrow(
+        new ChatException(ErrorCode.NOT_IN_ROOM, 'You are not in room "dev"; join it first'),
+      );
+    });
+
+    it("pages a room's members in join order, with current nicknames and the total", () => {
+      jest.useFakeTimers({ now: new Date('2026-11-21T23:44:19.123Z') });
+      const bob = open('bob', ['dev']);
+      open('carol', ['dev']);
+      open('alice', ['dev', 'general']);
+      sut.rename(bob.session, 'robert');
+
+      expect(sut.presence('dev')).toEqual({ type: 'presence', room: 'dev', users: ['robert', 'carol', 'alice'], usersTotal: 3, offset: 0 });
+      expect(sut.presence('dev', 1, 1)).toEqual({ type: 'presence', room: 'dev', users: ['carol'], usersTotal: 3, offset: 1 });
+      expect(sut.presence('dev', 5, 10)).toEqual({ type: 'presence', room: 'dev', users: [], usersTotal: 3, offset: 5 });
+      expect(sut.presence('empty')).toEqual({ type: 'presence', room: 'empty', users: [], usersTotal: 0, offset: 0 });
+      const at = '2026-11-21T23:44:19.123Z';
+      expect(sut.roomUsers('dev', 1, 5)).toEqual({
+        users: [
+          { nickname: 'carol', connectedAt: at },
+          { nickname: 'alice', connectedAt: at },
+        ],
+        total: 3,
+      });
+      expect(sut.roomUsers('empty')).toEqual({ users: [], total: 0 });
+    });
+
+    it('lists at most 1000 members in a presence frame by default', () => {
+      for (let i = 0; i < 1001; i++) open(undefined, ['big']);
+
+      const presence = sut.presence('big');
+
+      expect(presence.users).toHaveLength(1000);
+      expect(presence.users[0]).toBe('Guest1');
+      expect(presence.usersTotal).toBe(1001);
+    });
+  });
+
+  describe('join', () => {
+    it('sends the snapshot, then presence, then the join notification to all members; others get only the notification', async () => {
+      const bob = open('bob', ['general', 'dev']);
+      const alice = open('alice', ['general']);
+      const outsider = open('outsider', ['general']);
+      clearAll();
+      const history: ServerFrame = { type: 'history', room: 'dev', messages: [], hasMore: false };
+
+      await sut.join(alice.session, 'dev', () => Promise.resolve({ frames: [history], lastId: 0 }));
+
+      expect(alice.transport.frames()).toEqual([
+        history,
+        { type: 'presence', room: 'dev', users: ['bob', 'alice'], usersTotal: 2, offset: 0 },
+        joined('dev', 'alice'),
+      ]);
+      expect(bob.transport.frames()).toEqual([joined('dev', 'alice')]);
+      expect(outsider.transport.written).toEqual([]);
+      expect(alice.session.isJoining('dev')).toBe(false);
+    });
+
+    it('holds the room while the snapshot is read and releases what is newer than it', async () => {
+      const alice = open('alice', ['general']);
+      clearAll();
+      const read = deferred<{ frames: ServerFrame[]; lastId: number }>();
+
+      const joining = sut.join(alice.session, 'dev', () => read.promise);
+      sut.toRoom('dev', message(3, 'dev'));
+      sut.toRoom('general', message(4));
+      sut.toRoom('dev', message(5, 'dev'));
+      expect(alice.transport.frames()).toEqual([message(4)]);
+      read.resolve({ frames: [], lastId: 3 });
+      await joining;
+
+      expect(alice.transport.frames().slice(-2)).toEqual([joined('dev', 'alice'), message(5, 'dev')]);
+    });
+
+    it('does not read or send anything when the session is in the room already', async () => {
+      const alice = open('alice', ['general']);
+      clearAll();
+      const read = jest.fn();
+
+      await expect(sut.join(alice.session, 'general', read)).resolves.toBeUndefined();
+
+      expect(read).not.toHaveBeenCalled();
+      expect(alice.transport.written).toEqual([]);
+    });
+
+    it('rejects with the read failure, leaving the room and announcing nothing', async () => {
+      const alice = open('alice', ['general']);
+      const bob = open('bob', ['dev']);
+      clearAll();
+      const failure = new Error('read failed');
+
+      await expect(sut.join(alice.session, 'dev', () => Promise.reject(failure))).rejects.toBe(failure);
+
+      expect([...sut.roomsOf(alice.session)]).toEqual(['general']);
+      expect(alice.session.isHeld('dev')).toBe(false);
+      expect(bob.transport.written).toEqual([]);
+    });
+  });
+
+  describe('resume', () => {
+    it('holds the rooms while replaying, joins the new ones, announces them after, and releases without duplicates', async () => {
+      const alice = open('alice', ['general']);
+      const bob = open('bob', ['general', 'dev']);
+      clearAll();
+      const replay = deferred<ReadonlyMap<string, number>>();
+      const asked: string[][] = [];
+
+      const resuming = sut.resume(
+        alice.session,
+        ['general', 'dev', 'dev'],
+        (rooms) => {
+          asked.push(rooms);
+          return replay.promise;
+        },
+        0,
+      );
+      sut.toRoom('general', message(1));
+      sut.toRoom('dev', message(2, 'dev'));
+      sut.toRoom('dev', message(3, 'dev'));
+      expect(alice.transport.written).toEqual([]);
+      replay.resolve(new Map([['general', 1]])); // dev: nothing replayed, `since` (0) counts
+      await resuming;
+
+      expect(asked).toEqual([['general', 'dev']]);
+      expect(alice.transport.frames()).toEqual([joined('dev', 'alice'), message(2, 'dev'), message(3, 'dev')]);
+      expect(bob.transport.frames()).toEqual([message(1), message(2, 'dev'), message(3, 'dev'), joined('dev', 'alice')]);
+    });
+
+    it('leaves a room being joined to that join', async () => {
+      const alice = open('alice', ['general']);
+      clearAll();
+      const read = deferred<{ frames: ServerFrame[]; lastId: number }>();
+      const joining = sut.join(alice.session, 'dev', () => read.promise);
+
+      await sut.resume(alice.session, ['dev', 'general'], () => Promise.resolve(new Map()), 0);
+
+      expect(alice.session.isJoining('dev')).toBe(true);
+      read.resolve({ frames: [], lastId: 0 });
+      await joining;
+      expect(alice.transport.frames()).toEqual([
+        { type: 'presence', room: 'dev', users: ['alice'], usersTotal: 1, offset: 0 },
+        joined('dev', 'alice'),
+      ]);
+    });
+  });
+
+  describe('leave', () => {
+    it('tells the remaining members, and the leaver gets nothing more of the room', () => {
+      const alice = open('alice', ['general', 'dev']);
+      const bob = open('bob', ['dev']);
+      clearAll();
+
+      sut.leave(alice.session, 'dev');
+      sut.toRoom('dev', message(1, 'dev'));
+
+      expect(alice.transport.written).toEqual([]);
+      expect(bob.transport.frames()).toEqual([left('dev', 'alice'), message(1, 'dev')]);
+      expect([...sut.roomsOf(alice.session)]).toEqual(['general']);
+    });
+
+    it('does nothing for a room the session is not in', () => {
+      const alice = open('alice', ['general']);
+      const bob = open('bob', ['dev']);
+      clearAll();
+
+      sut.leave(alice.session, 'dev');
+
+      expect(bob.transport.written).toEqual([]);
+    });
+
+    it('forgets the typing throttle of that room only', () => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+      const alice = open('alice', ['general', 'dev']);
+      const bob = open('bob', ['general', 'dev']);
+      sut.typing(alice.session, 'general');
+      sut.typing(alice.session, 'dev');
+      sut.leave(alice.session, 'dev');
+      sut.enter(alice.session, ['dev']);
+      clearAll();
+
+      sut.typing(alice.session, 'dev');
+      sut.typing(alice.session, 'general');
+
+      expect(bob.transport.frames()).toEqual([typing('dev', 'alice')]);
+    });
+  });
+
+  describe('delivery', () => {
+    it('toAll reaches every connected session, whatever its rooms, with the same buffer', () => {
+      const inGeneral = open('a', ['general']);
+      const inDev = open('b', ['dev']);
+      const inNone = open('c', []);
+      clearAll();
+
+      sut.toAll(nickUpdate('x', 'y'));
+
+      const data = inGeneral.transport.written[0];
+      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(nickUpdate('x', 'y'));
+      for (const { transport } of [inGeneral, inDev, inNone]) {
+        expect(transport.written).toHaveLength(1);
+        expect(transport.written[0]).toBe(data);
       }
     });
 
-    it('does not deliver to removed sessions', () => {
-      const a = live('a');
-      connect([a], 'general');
-      sut.remove(a.session);
-      sut.toAll(nickUpdate);
-      expect(a.socket.send).not.toHaveBeenCalled();
+    it('does not deliver to closed sessions', () => {
+      const a = open('a', ['general']);
+      const b = open('b', ['general']);
+      sut.close(a.session);
+      clearAll();
+
+      sut.toAll(nickUpdate('x', 'y'));
+      sut.toRoom('general', message(1));
+      sut.toUsers(['a'], direct);
+
+      expect(a.transport.written).toEqual([]);
+      expect(b.transport.frames()).toEqual([nickUpdate('x', 'y'), message(1)]);
     });
 
-    it('is not held back by a room hold', () => {
-      const a = live('a');
-      connect([a], 'dev');
+    it('toAll is not held back by a room hold', () => {
+      const a = open('a', ['dev']);
+      clearAll();
       a.session.holdRoom('dev');
 
-      sut.toAll(nickUpdate);
+      sut.toAll(nickUpdate('x', 'y'));
 
-      expect(sent(a.socket)).toEqual([nickUpdate]);
+      expect(a.transport.frames()).toEqual([nickUpdate('x', 'y')]);
     });
-  });
 
-  describe('toRoom', () => {
-    it('reaches only the members of the room', () => {
-      const a = live('a');
-      const b = live('b');
-      const outsider = live('outsider');
-      connect([a, b], 'dev');
-      connect([outsider], 'general');
+    it('toRoom reaches only the members of the room, encoded once: every member gets the same buffer', () => {
+      const a = open('a', ['dev']);
+      const b = open('b', ['dev']);
+      const outsider = open('outsider', ['general']);
+      clearAll();
 
       sut.toRoom('dev', message(1, 'dev'));
 
-      expect(sent(a.socket)).toEqual([message(1, 'dev')]);
-      expect(sent(b.socket)).toEqual([message(1, 'dev')]);
-      expect(outsider.socket.send).not.toHaveBeenCalled();
+      expect(a.transport.frames()).toEqual([message(1, 'dev')]);
+      expect(b.transport.written[0]).toBe(a.transport.written[0]);
+      expect(outsider.transport.written).toEqual([]);
     });
 
-    it('encodes once: every member gets the same Buffer, which is returned', () => {
-      const clients = ['a', 'b', 'c'].map(live);
-      connect(clients, 'general');
+    it('toRoom of a room with no members sends nothing', () => {
+      const a = open('a', ['general']);
+      clearAll();
 
-      const data = sut.toRoom('general', message(1));
+      sut.toRoom('empty', message(1, 'empty'));
 
-      expect(data).toBeInstanceOf(Buffer);
-      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(message(1));
-      for (const { socket } of clients) {
-        expect(socket.send).toHaveBeenCalledTimes(1);
-        expect(socket.send.mock.calls[0][0]).toBe(data);
-        expect(socket.send.mock.calls[0][1]).toEqual({ binary: false });
-      }
-    });
-
-    it('skips the excepted session', () => {
-      const a = live('a');
-      const b = live('b');
-      connect([a, b], 'general');
-
-      sut.toRoom('general', typing('general'), a.session);
-
-      expect(a.socket.send).not.toHaveBeenCalled();
-      expect(sent(b.socket)).toEqual([typing('general')]);
-    });
-
-    it('returns the encoded frame even when the room has no members', () => {
-      const a = live('a');
-      connect([a], 'general');
-
-      const data = sut.toRoom('empty', joined('a', 'empty'));
-
-      expect(JSON.parse(data.toString('utf8'))).toStrictEqual(joined('a', 'empty'));
-      expect(a.socket.send).not.toHaveBeenCalled();
-    });
-
-    it('stops reaching a session once it left the room', () => {
-      const a = live('a');
-      connect([a], 'dev');
-      members.leave(a.session, 'dev');
-
-      sut.toRoom('dev', message(1, 'dev'));
-
-      expect(a.socket.send).not.toHaveBeenCalled();
+      expect(a.transport.written).toEqual([]);
     });
 
     it('delivers in call order', () => {
-      const a = live('a');
-      connect([a], 'general');
+      const a = open('a', ['general']);
+      clearAll();
+
       sut.toRoom('general', message(1));
-      sut.toAll(nickUpdate);
+      sut.toAll(nickUpdate('x', 'y'));
       sut.toRoom('general', message(2));
-      expect(sent(a.socket)).toEqual([message(1), nickUpdate, message(2)]);
+
+      expect(a.transport.frames()).toEqual([message(1), nickUpdate('x', 'y'), message(2)]);
     });
 
-    it('passes message ids and the room along, so a connecting session drops what its history already had', () => {
-      const joining = connecting('Guest9');
-      connect([joining], 'general', 'dev');
+    it('toUsers reaches every listed user once, with the same buffer, and no one else', () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      const carol = open('carol');
+      clearAll();
 
-      sut.toRoom('general', message(3));
-      sut.toAll(nickUpdate);
-      sut.toRoom('dev', message(4, 'dev'));
-      sut.toRoom('general', message(5));
-      expect(joining.socket.send).not.toHaveBeenCalled();
+      sut.toUsers(['alice', 'BOB', 'alice'], direct);
+      sut.toUsers(['nobody'], direct);
 
-      joining.session.goLive(new Map([['general', 3], ['dev', 4]]));
-
-      expect(sent(joining.socket)).toEqual([nickUpdate, message(5)]);
+      expect(alice.transport.frames()).toEqual([direct]);
+      expect(bob.transport.frames()).toEqual([direct]);
+      expect(alice.transport.written[0]).toBe(bob.transport.written[0]);
+      expect(carol.transport.written).toEqual([]);
     });
 
-    it("passes message ids and the room along, so a joining session holds that room's frames and dedupes them", () => {
-      const a = live('a');
-      connect([a], 'general', 'dev');
-      a.session.holdRoom('dev');
+    it('toUsers is not held back by a room hold, and is never deduplicated against a history', () => {
+      const alice = open('alice', ['dev']);
+      const bob = open('bob', ['dev'], false);
+      clearAll();
+      alice.session.holdRoom('dev');
 
-      sut.toRoom('dev', message(3, 'dev'));
-      sut.toRoom('general', message(4));
-      sut.toRoom('dev', joined('b', 'dev'));
-      sut.toRoom('dev', message(5, 'dev'));
-      expect(sent(a.socket)).toEqual([message(4)]);
+      sut.toUsers(['alice', 'bob'], direct);
+      sut.goLive(
+        bob.session,
+        new Map([
+          ['dev', 1000],
+          ['general', 1000],
+        ]),
+      );
 
-      a.session.releaseRoom('dev', 3);
-
-      expect(sent(a.socket)).toEqual([message(4), joined('b', 'dev'), message(5, 'dev')]);
+      expect(alice.transport.frames()).toEqual([direct]);
+      expect(bob.transport.frames()).toEqual([joined('dev', 'bob'), nickUpdate('Guest2', 'bob'), direct]);
     });
 
-    it('keeps delivering to the others when one socket is not open or is slow', () => {
-      const closed = live('closed');
-      closed.socket.readyState = 3;
-      const slow = live('slow');
-      slow.socket.bufferedAmount = 64 * 1024 * 1024;
-      const ok = live('ok');
-      connect([closed, slow, ok], 'general');
+    it('keeps delivering to the others when one client is gone or too slow', async () => {
+      const gone = open('gone');
+      const slow = open('slow');
+      const ok = open('ok');
+      clearAll();
+      const before = await framesCounter();
+      await new Promise((resolve) => process.nextTick(resolve)); // the connects' turn is over
+      gone.transport.isOpen = false;
+      slow.transport.bufferedBytes = SLOW_CONSUMER_HARD_BYTES + 1;
 
       sut.toRoom('general', message(1));
 
-      expect(closed.socket.send).not.toHaveBeenCalled();
-      expect(slow.socket.send).not.toHaveBeenCalled();
-      expect(slow.socket.terminate).toHaveBeenCalledTimes(1);
-      expect(ok.socket.send).toHaveBeenCalledTimes(1);
+      expect(gone.transport.written).toEqual([]);
+      expect(slow.transport.written).toEqual([]);
+      expect(slow.transport.terminated).toBe(1);
+      expect(ok.transport.frames()).toEqual([message(1)]);
+      await expect(framesCounter()).resolves.toBe(before + 1);
+    });
+
+    it('goes through the broker: one delivery per broadcast, with the audience, the message id and the exception', () => {
+      const alice = open('alice', ['dev']);
+      broker.published.length = 0;
+
+      sut.toRoom('dev', message(9, 'dev'));
+      sut.toUsers(['alice'], direct);
+      sut.toAll(nickUpdate('x', 'y'));
+      sut.typing(alice.session, 'dev');
+
+      expect(broker.published.map(({ audience, messageId, except }) => ({ audience, messageId, except }))).toEqual([
+        { audience: { kind: 'room', room: 'dev' }, messageId: 9, except: 0 },
+        { audience: { kind: 'users', nicknames: ['alice'] }, messageId: 0, except: 0 },
+        { audience: { kind: 'everyone' }, messageId: 0, except: 0 },
+        { audience: { kind: 'room', room: 'dev' }, messageId: 0, except: alice.session.id },
+      ]);
+      expect(JSON.parse(broker.published[0].data.toString('utf8'))).toStrictEqual(message(9, 'dev'));
+    });
+
+    it("delivers what the broker brings from another node to this node's sessions", () => {
+      const alice = open('alice', ['dev']);
+      const joining = open('joining', ['general']);
+      clearAll();
+      joining.session.holdRoom('dev');
+      sut.enter(joining.session, ['dev']);
+      const data = Buffer.from(JSON.stringify(message(5, 'dev')));
+
+      broker.receive({ audience: { kind: 'room', room: 'dev' }, data, messageId: 5, except: 0 });
+      joining.session.releaseRoom('dev', 5);
+
+      expect(alice.transport.written).toEqual([data]);
+      expect(joining.transport.written).toEqual([]); // the id tells the hold it was in the snapshot
     });
   });
 
-  describe('toSessions', () => {
-    it('reaches only the listed sessions, each once, with the same Buffer', () => {
-      const alice = live('alice');
-      const bob = live('bob');
-      const carol = live('carol');
-      connect([alice, bob, carol], 'general');
+  describe('typing', () => {
+    it("relays to the room's other members only", () => {
+      const alice = open('alice', ['dev']);
+      const bob = open('bob', ['dev']);
+      const carol = open('carol', ['general']);
+      clearAll();
 
-      sut.toSessions([alice.session, bob.session, alice.session], direct);
+      sut.typing(alice.session, 'dev');
 
-      expect(sent(alice.socket)).toEqual([direct]);
-      expect(sent(bob.socket)).toEqual([direct]);
-      expect(alice.socket.send.mock.calls[0][0]).toBe(bob.socket.send.mock.calls[0][0]);
-      expect(carol.socket.send).not.toHaveBeenCalled();
+      expect(bob.transport.frames()).toEqual([typing('dev', 'alice')]);
+      expect(alice.transport.written).toEqual([]);
+      expect(carol.transport.written).toEqual([]);
     });
 
-    it('sends a message to oneself once', () => {
-      const alice = live('alice');
-      connect([alice], 'general');
-
-      sut.toSessions([alice.session, alice.session], direct);
-
-      expect(sent(alice.socket)).toEqual([direct]);
-    });
-
-    it('is not held back by a room hold, and is never deduplicated', () => {
-      const alice = live('alice');
-      const bob = connecting('bob');
-      connect([alice, bob], 'dev');
-      alice.session.holdRoom('dev');
-
-      sut.toSessions([alice.session, bob.session], direct);
-      bob.session.goLive(new Map([['dev', 1000], ['general', 1000]]));
-
-      expect(sent(alice.socket)).toEqual([direct]);
-      expect(sent(bob.socket)).toEqual([direct]);
+    it('throws NOT_IN_ROOM for a room the session is not in', () => {
+      const alice = open('alice', ['general']);
+      expect(() => sut.typing(alice.session, 'dev')).toThrow(new ChatException(ErrorCode.NOT_IN_ROOM, 'You are not in room "dev"; join it first'));
     });
   });
 });
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}

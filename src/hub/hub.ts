@@ -13,6 +13,7 @@ import {
 } from '../protocol/frames';
 import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { NicknameRegistry } from './nickname-registry';
+import { pageOf } from './page';
 import { PresenceBatcher } from './presence-batcher';
 import { RoomMembers } from './room-members';
 import { Session } from './session';
@@ -138,7 +139,7 @@ export class Hub implements OnModuleDestroy {
   /** Renames the session and tells everyone; a rename to the same name is confirmed to the sender only. */
   rename(session: Session, nickname: string): void {
     const previous = this.nicknames.rename(session, nickname);
-    for (const room of this.members.roomsOf(session)) this.batcher.renamed(room, previous, session.nickname);
+    if (previous !== session.nickname) this.batcher.renamed(previous, session.nickname);
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
     if (previous === session.nickname) session.send(frame);
     else this.toAll(frame);
@@ -173,18 +174,12 @@ export class Hub implements OnModuleDestroy {
   /** A room's members in join order, `limit` from `offset`, and how many there are. */
   roomUsers(room: string, offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
     const members = this.members.of(room);
-    return { users: [...members].slice(offset, offset + limit).map(onlineUser), total: members.size };
+    return { users: pageOf(members, offset, limit).map(onlineUser), total: members.size };
   }
 
   presence(room: string, offset = 0, limit = MAX_LISTED_USERS): PresenceFrame {
     const members = this.members.of(room);
-    const users: string[] = [];
-    let i = 0;
-    for (const session of members) {
-      if (i++ < offset) continue;
-      if (users.length === limit) break;
-      users.push(session.nickname);
-    }
+    const users = pageOf(members, offset, limit).map((session) => session.nickname);
     return { type: 'presence', room, users, usersTotal: members.size, offset };
   }
 
@@ -307,7 +302,7 @@ export class Hub implements OnModuleDestroy {
    */
   private announceJoin(session: Session, room: string): void {
     const frame = notification('join', room, session.nickname);
-    if (this.members.of(room).size > this.settings.presenceBatchThreshold) {
+    if (this.batched(room, this.members.of(room).size)) {
       session.send(frame);
       this.batcher.joined(room, session.nickname);
       return;
@@ -317,11 +312,20 @@ export class Hub implements OnModuleDestroy {
 
   private announceLeave(session: Session, room: string): void {
     // The room size with the leaver, as for the join: the same threshold for both.
-    if (this.members.of(room).size + 1 > this.settings.presenceBatchThreshold) {
+    if (this.batched(room, this.members.of(room).size + 1)) {
       this.batcher.left(room, session.nickname);
       return;
     }
     this.toRoom(room, notification('leave', room, session.nickname));
+  }
+
+  /**
+   * A room's joins and leaves are batched while it has more than the threshold's members, and
+   * also while it has a diff pending: a room that shrank meanwhile must not announce a leave
+   * before the diff that announces the same person's join.
+   */
+  private batched(room: string, size: number): boolean {
+    return size > this.settings.presenceBatchThreshold || this.batcher.isPending(room);
   }
 }
 

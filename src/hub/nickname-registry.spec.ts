@@ -1,33 +1,46 @@
-import type { WebSocket } from 'ws';
-import { ChatException } from '../chat/chat.exception';
-import { ErrorCode } from '../chat/protocol';
-import { Session } from '../fanout/session';
-import { NicknamesService } from './nicknames.service';
-import { fakeSocket, thrownBy } from '../../test/support/fakes';
+import { ChatException } from '../protocol/chat.exception';
+import { ErrorCode } from '../protocol/error-code';
+import { MAX_LISTED_USERS } from '../protocol/frames';
+import { FakeTransport } from './fake-transport';
+import { NicknameRegistry } from './nickname-registry';
+import { Session } from './session';
 
+let nextId = 1;
 function session(nickname: string): Session {
-  return new Session(fakeSocket() as unknown as WebSocket, nickname, '127.0.0.1');
+  return new Session(nextId++, new FakeTransport(), nickname, '127.0.0.1', { inc: () => undefined });
 }
 
-describe(NicknamesService.name, () => {
-  let sut: NicknamesService;
+/** What `fn` throws; fails the test if it returns instead. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe(NicknameRegistry.name, () => {
+  let sut: NicknameRegistry;
 
   beforeEach(() => {
-    sut = new NicknamesService();
+    sut = new NicknameRegistry();
   });
 
-  /** Connects a guest the way ChatService does: next free guest name, then register. */
+  /** Connects a guest the way the hub does: next free guest name, then register. */
   function connectGuest(): Session {
     const s = session(sut.nextGuestName());
     sut.register(s);
     return s;
   }
 
+  const names = (sessions: Session[]): string[] => sessions.map((s) => s.nickname);
+
   describe('nextGuestName', () => {
     it('numbers guests from 1', () => {
       expect(connectGuest().nickname).toBe('Guest1');
       expect(connectGuest().nickname).toBe('Guest2');
-      expect(sut.nicknames()).toEqual(['Guest1', 'Guest2']);
+      expect(sut.listed()).toEqual(['Guest1', 'Guest2']);
     });
 
     it('hands out distinct names to connections that have not registered yet', () => {
@@ -45,7 +58,7 @@ describe(NicknamesService.name, () => {
       sut.rename(alice, 'guest3');
       expect(connectGuest().nickname).toBe('Guest2');
       expect(connectGuest().nickname).toBe('Guest4');
-      expect(sut.nicknames()).toEqual(['guest3', 'Guest2', 'Guest4']);
+      expect(sut.listed()).toEqual(['guest3', 'Guest2', 'Guest4']);
     });
 
     it('skips a guest name held in full-width form', () => {
@@ -64,7 +77,8 @@ describe(NicknamesService.name, () => {
   describe('register', () => {
     it('adds the session to the online list', () => {
       sut.register(session('alice'));
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
+      expect(sut.size).toBe(1);
     });
 
     it('refuses a nickname someone online holds, ignoring case, with NICK_TAKEN', () => {
@@ -72,7 +86,8 @@ describe(NicknamesService.name, () => {
       const error = thrownBy(() => sut.register(session('ALICE')));
       expect(error).toBeInstanceOf(ChatException);
       expect(error).toMatchObject({ code: ErrorCode.NICK_TAKEN, message: 'Nickname "ALICE" is already taken' });
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
+      expect(sut.size).toBe(1);
     });
 
     it('refuses a full-width form of a nickname someone online holds', () => {
@@ -87,11 +102,11 @@ describe(NicknamesService.name, () => {
       const alice = connectGuest();
       expect(sut.rename(alice, 'alice')).toBe('Guest1');
       expect(alice.nickname).toBe('alice');
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
 
       const other = connectGuest();
       expect(sut.rename(other, 'guest1')).toBe('Guest2');
-      expect(sut.nicknames()).toEqual(['alice', 'guest1']);
+      expect(sut.listed()).toEqual(['alice', 'guest1']);
     });
 
     it('refuses a nickname another user holds, ignoring case, and leaves both names as they were', () => {
@@ -105,10 +120,10 @@ describe(NicknamesService.name, () => {
       expect(error).toBeInstanceOf(ChatException);
       expect(error).toMatchObject({ code: ErrorCode.NICK_TAKEN, message: 'Nickname "Alice" is already taken' });
       expect(bob.nickname).toBe('bob');
-      expect(sut.nicknames()).toEqual(['alice', 'bob']);
+      expect(sut.listed()).toEqual(['alice', 'bob']);
       // bob still holds "bob", alice still holds "alice"
-      expect(() => sut.register(session('BOB'))).toThrow(ChatException);
-      expect(() => sut.register(session('ALICE'))).toThrow(ChatException);
+      expect(thrownBy(() => sut.register(session('BOB')))).toMatchObject({ code: ErrorCode.NICK_TAKEN });
+      expect(thrownBy(() => sut.register(session('ALICE')))).toMatchObject({ code: ErrorCode.NICK_TAKEN });
     });
 
     it('refuses a full-width form of a nickname another user holds', () => {
@@ -125,7 +140,7 @@ describe(NicknamesService.name, () => {
       expect(sut.rename(alice, 'ALICE')).toBe('alice');
 
       expect(alice.nickname).toBe('ALICE');
-      expect(sut.nicknames()).toEqual(['ALICE']);
+      expect(sut.listed()).toEqual(['ALICE']);
       expect(thrownBy(() => sut.register(session('alice')))).toMatchObject({ code: ErrorCode.NICK_TAKEN });
     });
 
@@ -133,7 +148,32 @@ describe(NicknamesService.name, () => {
       const alice = session('alice');
       sut.register(alice);
       expect(sut.rename(alice, 'alice')).toBe('alice');
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
+    });
+  });
+
+  describe('find', () => {
+    it('finds the session holding a nickname, ignoring case and width', () => {
+      const alice = session('alice');
+      sut.register(alice);
+
+      expect(sut.find('alice')).toBe(alice);
+      expect(sut.find('ALICE')).toBe(alice);
+      expect(sut.find('ａｌｉｃｅ')).toBe(alice);
+      expect(sut.find('bob')).toBeUndefined();
+    });
+
+    it('follows renames and releases', () => {
+      const alice = session('alice');
+      sut.register(alice);
+      sut.rename(alice, 'alicia');
+
+      expect(sut.find('alice')).toBeUndefined();
+      expect(sut.find('alicia')).toBe(alice);
+
+      sut.release(alice);
+
+      expect(sut.find('alicia')).toBeUndefined();
     });
   });
 
@@ -146,16 +186,17 @@ describe(NicknamesService.name, () => {
 
       sut.release(alice);
 
-      expect(sut.nicknames()).toEqual(['bob']);
+      expect(sut.listed()).toEqual(['bob']);
+      expect(sut.size).toBe(1);
       expect(() => sut.register(session('Alice'))).not.toThrow();
-      expect(sut.nicknames()).toEqual(['bob', 'Alice']);
+      expect(sut.listed()).toEqual(['bob', 'Alice']);
     });
 
     it('frees the current nickname, not the one the user connected with', () => {
       const s = connectGuest();
       sut.rename(s, 'alice');
       sut.release(s);
-      expect(sut.nicknames()).toEqual([]);
+      expect(sut.listed()).toEqual([]);
       expect(() => sut.register(session('alice'))).not.toThrow();
     });
 
@@ -168,53 +209,87 @@ describe(NicknamesService.name, () => {
 
       sut.release(alice);
 
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
+      expect(sut.size).toBe(1);
       expect(thrownBy(() => sut.register(session('alice')))).toMatchObject({ code: ErrorCode.NICK_TAKEN });
     });
   });
 
-  describe('nicknames', () => {
+  describe('listed', () => {
     it('stays current across registers, renames and releases between calls', () => {
       const first = connectGuest();
-      expect(sut.nicknames()).toEqual(['Guest1']);
+      expect(sut.listed()).toEqual(['Guest1']);
       const second = connectGuest();
-      expect(sut.nicknames()).toEqual(['Guest1', 'Guest2']);
+      expect(sut.listed()).toEqual(['Guest1', 'Guest2']);
       sut.rename(first, 'alice');
-      expect(sut.nicknames()).toEqual(['alice', 'Guest2']);
+      expect(sut.listed()).toEqual(['alice', 'Guest2']);
       sut.release(second);
-      expect(sut.nicknames()).toEqual(['alice']);
+      expect(sut.listed()).toEqual(['alice']);
       connectGuest();
-      expect(sut.nicknames()).toEqual(['alice', 'Guest3']);
+      expect(sut.listed()).toEqual(['alice', 'Guest3']);
     });
 
     it('returns the same array until something changes, so a burst of welcomes builds it once', () => {
       connectGuest();
-      expect(sut.nicknames()).toBe(sut.nicknames());
+      expect(sut.listed()).toBe(sut.listed());
+    });
+
+    it(`lists the first MAX_LISTED_USERS (${MAX_LISTED_USERS}) in connection order, and stays current past them`, () => {
+      const sessions = Array.from({ length: MAX_LISTED_USERS + 2 }, connectGuest);
+      const expected = names(sessions.slice(0, MAX_LISTED_USERS));
+
+      expect(sut.listed()).toEqual(expected);
+      expect(sut.size).toBe(MAX_LISTED_USERS + 2);
+
+      sut.release(sessions[0]);
+      sut.rename(sessions[1], 'alice');
+      connectGuest();
+
+      expect(sut.listed()).toEqual(['alice', ...names(sessions.slice(2, MAX_LISTED_USERS + 1))]);
+      expect(sut.listed()).toHaveLength(MAX_LISTED_USERS);
+    });
+
+    // A reconnect storm must stay linear: past the first MAX_LISTED_USERS, connects and departures
+    // of the others leave the list alone instead of rebuilding it from everyone online.
+    it('is rebuilt only when one of the listed sessions connects, renames or leaves', () => {
+      const sessions = Array.from({ length: MAX_LISTED_USERS + 2 }, connectGuest);
+      const first = sut.listed();
+
+      connectGuest();
+      sut.release(sessions[MAX_LISTED_USERS + 1]);
+      sut.rename(sessions[MAX_LISTED_USERS], 'unlisted');
+      expect(sut.listed()).toBe(first);
+
+      sut.rename(sessions[5], 'listed');
+      const renamed = sut.listed();
+      expect(renamed).not.toBe(first);
+      expect(renamed[5]).toBe('listed');
+
+      sut.release(sessions[0]);
+      expect(sut.listed()).not.toBe(renamed);
+      expect(sut.listed().at(-1)).toBe('unlisted');
+    });
+
+    it('is 1000 names at most', () => {
+      expect(MAX_LISTED_USERS).toBe(1000);
     });
   });
 
-  describe('users', () => {
-    afterEach(() => {
-      jest.useRealTimers();
-    });
+  describe('page', () => {
+    it('pages the online sessions in connection order, with current nicknames', () => {
+      const [first, second, third] = [connectGuest(), connectGuest(), connectGuest()];
+      sut.rename(second, 'bob');
 
-    it('lists nickname and ISO connectedAt in connection order, with current nicknames', () => {
-      jest.useFakeTimers({ now: new Date('2026-11-21T23:44:19.123Z') });
-      const first = connectGuest();
-      jest.setSystemTime(new Date('2026-11-21T23:45:00.000Z'));
-      connectGuest();
-      sut.rename(first, 'alice');
-
-      expect(sut.users()).toEqual([
-        { nickname: 'alice', connectedAt: '2026-11-21T23:44:19.123Z' },
-        { nickname: 'Guest2', connectedAt: '2026-11-21T23:45:00.000Z' },
-      ]);
+      expect(sut.page(0, 2)).toEqual([first, second]);
+      expect(names(sut.page(1, 5))).toEqual(['bob', 'Guest3']);
+      expect(sut.page(2, 1)).toEqual([third]);
+      expect(sut.page(3, 10)).toEqual([]);
     });
 
     it('is empty when nobody is online', () => {
       const s = connectGuest();
       sut.release(s);
-      expect(sut.users()).toEqual([]);
+      expect(sut.page(0, 10)).toEqual([]);
     });
   });
 });

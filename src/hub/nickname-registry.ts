@@ -2,6 +2,7 @@ import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
 import { MAX_LISTED_USERS } from '../protocol/frames';
 import { nicknameKey, nicknameKeys } from '../protocol/nickname';
+import { pageOf } from './page';
 import type { Session } from './session';
 
 /**
@@ -12,10 +13,13 @@ export class NicknameRegistry {
   private readonly byKey = new Map<string, Session>();
   private readonly online = new Set<Session>();
   private guestCounter = 0;
-  /** Online nicknames in connection order, kept between calls: every welcome lists them. */
-  private list: string[] | null = null;
-  /** The first MAX_LISTED_USERS of `list`, once it is longer. */
+  /**
+   * The first MAX_LISTED_USERS online nicknames, kept between calls (every welcome lists them),
+   * and whose they are. Rebuilt only when one of those sessions connects, renames or leaves, and
+   * at the cost of those names alone: a connect never costs in proportion to everyone online.
+   */
   private head: string[] | null = null;
+  private headSessions = new Set<Session>();
 
   get size(): number {
     return this.online.size;
@@ -36,7 +40,7 @@ export class NicknameRegistry {
     }
     this.claim(session, session.nickname);
     this.online.add(session);
-    this.list?.push(session.nickname);
+    if (this.online.size <= MAX_LISTED_USERS) this.head = null;
   }
 
   /** Renames `session`; returns the previous nickname. Throws NICK_TAKEN if another user has it. */
@@ -48,7 +52,7 @@ export class NicknameRegistry {
     this.unclaim(session, previous);
     this.claim(session, nickname);
     session.nickname = nickname;
-    this.list = this.head = null;
+    if (this.headSessions.has(session)) this.head = null;
     return previous;
   }
 
@@ -60,26 +64,20 @@ export class NicknameRegistry {
 
   release(session: Session): void {
     this.unclaim(session, session.nickname);
-    if (this.online.delete(session)) this.list = this.head = null;
+    if (this.online.delete(session) && this.headSessions.has(session)) this.head = null;
   }
 
   /** Online nicknames in connection order, at most MAX_LISTED_USERS. Shared: callers must not change it. */
   listed(): readonly string[] {
-    const all = (this.list ??= Array.from(this.online, (s) => s.nickname));
-    if (all.length <= MAX_LISTED_USERS) return all;
-    return (this.head ??= all.slice(0, MAX_LISTED_USERS));
+    if (this.head) return this.head;
+    const sessions = pageOf(this.online, 0, MAX_LISTED_USERS);
+    this.headSessions = new Set(sessions);
+    return (this.head = sessions.map((s) => s.nickname));
   }
 
   /** Online sessions in connection order, `limit` of them from `offset`. */
   page(offset: number, limit: number): Session[] {
-    const page: Session[] = [];
-    let i = 0;
-    for (const session of this.online) {
-      if (i++ < offset) continue;
-      if (page.length === limit) break;
-      page.push(session);
-    }
-    return page;
+    return pageOf(this.online, offset, limit);
   }
 
   private isTaken(nickname: string, self?: Session): boolean {

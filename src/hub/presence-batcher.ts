@@ -24,12 +24,22 @@ export class PresenceBatcher {
     this.change(room, nickname, -1);
   }
 
-  /** A pending join keeps up with a rename, so the diff names the user as the rename has announced it. */
-  renamed(room: string, previous: string, nickname: string): void {
-    const changes = this.pending.get(room);
-    if (changes?.get(previous) !== 1) return;
-    changes.delete(previous);
-    this.change(room, nickname, 1);
+  /** Whether `room` has changes waiting: its next join or leave must wait with them, or clients would see them out of order. */
+  isPending(room: string): boolean {
+    return (this.pending.get(room)?.size ?? 0) > 0;
+  }
+
+  /**
+   * Clients apply a nick_update to every list they hold, so changes pending under the old name
+   * follow it, in every room: the diff then names people as the clients know them.
+   */
+  renamed(previous: string, nickname: string): void {
+    for (const [room, changes] of this.pending) {
+      const change = changes.get(previous);
+      if (change === undefined) continue;
+      changes.delete(previous);
+      this.change(room, nickname, change);
+    }
   }
 
   /** Sends every pending diff now. */
@@ -55,7 +65,7 @@ export class PresenceBatcher {
 
   private change(room: string, nickname: string, change: 1 | -1): void {
     let changes = this.pending.get(room);
-    if (!changes) this.pending.set(room, (changes = new Map()));
+    if (!changes) this.pending.set(room, (changes = new Map<string, 1 | -1>()));
     if (changes.get(nickname) === -change) changes.delete(nickname);
     else changes.set(nickname, change);
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);

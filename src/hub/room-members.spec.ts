@@ -1,160 +1,143 @@
-import type { WebSocket } from 'ws';
-import { Session } from '../fanout/session';
-import { RoomMembersService } from './room-members.service';
+import { FakeTransport } from './fake-transport';
+import { RoomMembers } from './room-members';
+import { Session } from './session';
 
+let nextId = 1;
 function session(nickname: string): Session {
-  const socket = { readyState: 1, bufferedAmount: 0, send: jest.fn(), terminate: jest.fn() } as unknown as WebSocket;
-  return new Session(socket, nickname, '127.0.0.1');
+  return new Session(nextId++, new FakeTransport(), nickname, '127.0.0.1', { inc: () => undefined });
 }
 
-describe(RoomMembersService.name, () => {
-  let sut: RoomMembersService;
+describe(RoomMembers.name, () => {
+  let sut: RoomMembers;
   let alice: Session;
   let bob: Session;
 
   beforeEach(() => {
-    sut = new RoomMembersService();
+    sut = new RoomMembers();
     alice = session('alice');
     bob = session('bob');
   });
 
-  describe('join', () => {
-    it('adds the session to the room and the room to the session', () => {
-      expect(sut.join(alice, 'general')).toBe(true);
+  const nicknames = (room: string): string[] => Array.from(sut.of(room), (s) => s.nickname);
 
-      expect([...sut.members('general')]).toEqual([alice]);
-      expect([...alice.rooms]).toEqual(['general']);
+  describe('add', () => {
+    it('adds the session to the room and the room to the session', () => {
+      expect(sut.add(alice, 'general')).toBe(true);
+
+      expect([...sut.of('general')]).toEqual([alice]);
+      expect([...sut.roomsOf(alice)]).toEqual(['general']);
+      expect(sut.has(alice, 'general')).toBe(true);
     });
 
     it('returns false and changes nothing when already a member', () => {
-      sut.join(alice, 'general');
-      sut.join(bob, 'general');
+      sut.add(alice, 'general');
+      sut.add(bob, 'general');
 
-      expect(sut.join(alice, 'general')).toBe(false);
+      expect(sut.add(alice, 'general')).toBe(false);
 
-      expect([...sut.members('general')]).toEqual([alice, bob]);
-      expect([...alice.rooms]).toEqual(['general']);
+      expect([...sut.of('general')]).toEqual([alice, bob]);
+      expect([...sut.roomsOf(alice)]).toEqual(['general']);
     });
 
     it('lets a session be in several rooms', () => {
-      sut.join(alice, 'general');
-      sut.join(alice, 'dev');
+      sut.add(alice, 'general');
+      sut.add(alice, 'dev');
 
-      expect([...alice.rooms]).toEqual(['general', 'dev']);
-      expect([...sut.members('general')]).toEqual([alice]);
-      expect([...sut.members('dev')]).toEqual([alice]);
+      expect([...sut.roomsOf(alice)]).toEqual(['general', 'dev']);
+      expect([...sut.of('general')]).toEqual([alice]);
+      expect([...sut.of('dev')]).toEqual([alice]);
     });
   });
 
-  describe('leave', () => {
+  describe('remove', () => {
     it('removes the session from the room and the room from the session', () => {
-      sut.join(alice, 'general');
-      sut.join(alice, 'dev');
-      sut.join(bob, 'dev');
+      sut.add(alice, 'general');
+      sut.add(alice, 'dev');
+      sut.add(bob, 'dev');
 
-      expect(sut.leave(alice, 'dev')).toBe(true);
+      expect(sut.remove(alice, 'dev')).toBe(true);
 
-      expect([...sut.members('dev')]).toEqual([bob]);
-      expect([...alice.rooms]).toEqual(['general']);
+      expect([...sut.of('dev')]).toEqual([bob]);
+      expect([...sut.roomsOf(alice)]).toEqual(['general']);
+      expect(sut.has(alice, 'dev')).toBe(false);
     });
 
     it('returns false when not a member', () => {
-      sut.join(bob, 'dev');
+      sut.add(bob, 'dev');
 
-      expect(sut.leave(alice, 'dev')).toBe(false);
-      expect(sut.leave(alice, 'nowhere')).toBe(false);
+      expect(sut.remove(alice, 'dev')).toBe(false);
+      expect(sut.remove(alice, 'nowhere')).toBe(false);
 
-      expect([...sut.members('dev')]).toEqual([bob]);
+      expect([...sut.of('dev')]).toEqual([bob]);
     });
 
     it('returns false the second time', () => {
-      sut.join(alice, 'dev');
-      expect(sut.leave(alice, 'dev')).toBe(true);
-      expect(sut.leave(alice, 'dev')).toBe(false);
+      sut.add(alice, 'dev');
+      expect(sut.remove(alice, 'dev')).toBe(true);
+      expect(sut.remove(alice, 'dev')).toBe(false);
     });
 
-    it('forgets a room whose last member left', () => {
-      sut.join(alice, 'general');
-      sut.join(alice, 'dev');
+    it('forgets a room whose last member left, and a session in no room', () => {
+      sut.add(alice, 'general');
+      sut.add(alice, 'dev');
 
-      sut.leave(alice, 'dev');
+      sut.remove(alice, 'dev');
 
-      expect(sut.members('dev').size).toBe(0);
+      expect(sut.of('dev').size).toBe(0);
       expect([...sut.counts()]).toEqual([['general', 1]]);
+
+      sut.remove(alice, 'general');
+
+      expect(sut.counts().size).toBe(0);
+      expect(sut.roomsOf(alice).size).toBe(0);
     });
 
-    it("clears the session's typing throttle for that room only", () => {
-      sut.join(alice, 'general');
-      sut.join(alice, 'dev');
-      alice.typingAt.set('general', 1000);
-      alice.typingAt.set('dev', 2000);
+    it('lets the session join again, at the end of the join order', () => {
+      sut.add(alice, 'dev');
+      sut.add(bob, 'dev');
+      sut.remove(alice, 'dev');
 
-      sut.leave(alice, 'dev');
+      expect(sut.add(alice, 'dev')).toBe(true);
 
-      expect([...alice.typingAt]).toEqual([['general', 1000]]);
-    });
-
-    it('lets the session join again', () => {
-      sut.join(alice, 'dev');
-      sut.join(bob, 'dev');
-      sut.leave(alice, 'dev');
-
-      expect(sut.join(alice, 'dev')).toBe(true);
-
-      expect(sut.nicknames('dev')).toEqual(['bob', 'alice']);
+      expect(nicknames('dev')).toEqual(['bob', 'alice']);
     });
   });
 
-  describe('leaveAll', () => {
-    it('leaves every room and returns them in join order', () => {
-      sut.join(alice, 'general');
-      sut.join(alice, 'dev');
-      sut.join(alice, 'ops');
-      sut.join(bob, 'dev');
-      alice.typingAt.set('dev', 1000);
-
-      expect(sut.leaveAll(alice)).toEqual(['general', 'dev', 'ops']);
-
-      expect([...alice.rooms]).toEqual([]);
-      expect([...alice.typingAt]).toEqual([]);
-      expect([...sut.members('dev')]).toEqual([bob]);
-      expect([...sut.counts()]).toEqual([['dev', 1]]);
-    });
-
-    it('returns an empty list for a session in no room', () => {
-      expect(sut.leaveAll(alice)).toEqual([]);
-    });
-  });
-
-  describe('members', () => {
+  describe('of', () => {
     it('is empty for a room nobody is in', () => {
-      expect(sut.members('nowhere').size).toBe(0);
-      expect(sut.nicknames('nowhere')).toEqual([]);
+      expect(sut.of('nowhere').size).toBe(0);
     });
-  });
 
-  describe('nicknames', () => {
-    it('lists the current nicknames in join order', () => {
+    it('lists the members in join order, with their current nicknames', () => {
       const carol = session('carol');
-      sut.join(bob, 'dev');
-      sut.join(carol, 'dev');
-      sut.join(alice, 'dev');
-      sut.join(alice, 'general');
+      sut.add(bob, 'dev');
+      sut.add(carol, 'dev');
+      sut.add(alice, 'dev');
+      sut.add(alice, 'general');
 
-      expect(sut.nicknames('dev')).toEqual(['bob', 'carol', 'alice']);
-      expect(sut.nicknames('general')).toEqual(['alice']);
+      expect(nicknames('dev')).toEqual(['bob', 'carol', 'alice']);
+      expect(nicknames('general')).toEqual(['alice']);
 
       carol.nickname = 'caroline';
 
-      expect(sut.nicknames('dev')).toEqual(['bob', 'caroline', 'alice']);
+      expect(nicknames('dev')).toEqual(['bob', 'caroline', 'alice']);
+    });
+  });
+
+  describe('roomsOf', () => {
+    it('is empty for a session in no room, in join order otherwise', () => {
+      expect(sut.roomsOf(alice).size).toBe(0);
+      sut.add(alice, 'ops');
+      sut.add(alice, 'dev');
+      expect([...sut.roomsOf(alice)]).toEqual(['ops', 'dev']);
     });
   });
 
   describe('counts', () => {
     it('counts the members of every room that has any', () => {
-      sut.join(alice, 'general');
-      sut.join(bob, 'general');
-      sut.join(bob, 'dev');
+      sut.add(alice, 'general');
+      sut.add(bob, 'general');
+      sut.add(bob, 'dev');
 
       expect(sut.counts()).toEqual(
         new Map([
@@ -165,8 +148,8 @@ describe(RoomMembersService.name, () => {
     });
 
     it('is empty when nobody is in any room', () => {
-      sut.join(alice, 'general');
-      sut.leaveAll(alice);
+      sut.add(alice, 'general');
+      sut.remove(alice, 'general');
       expect(sut.counts().size).toBe(0);
     });
   });

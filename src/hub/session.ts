@@ -1,14 +1,39 @@
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
 import type { Transport } from './transport';
 
-/** A client with this much queued for longer than SLOW_CONSUMER_GRACE_MS is cut off rather than buffered without bound. */
+/**
+ * A client that has left this much unread for longer than SLOW_CONSUMER_GRACE_MS is cut off
+ * rather than buffered without bound. Only what it has had time to read counts: what the server
+ * queued in earlier turns of the event loop, not the burst it is writing in this one.
+ */
 export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
 export const SLOW_CONSUMER_GRACE_MS = 2000;
 /** Past this, a client is cut off at once: the grace period must not let one reader hold unbounded memory. */
 export const SLOW_CONSUMER_HARD_BYTES = 4 * SLOW_CONSUMER_BYTES;
 /** A paced send (a replay) waits for the client to read once this much is queued. */
-const PACED_HIGH_WATER = 1024 * 1024;
-const PACED_LOW_WATER = 256 * 1024;
+export const PACED_HIGH_WATER = 1024 * 1024;
+export const PACED_LOW_WATER = 256 * 1024;
+
+/**
+ * Turns of the event loop that wrote anything, for Session.write. A turn ends on process.nextTick,
+ * as socket-batch.ts ends its corking: after the code and the promise continuations that produced
+ * the frames, before any I/O, so a client cannot have read anything of the turn's frames yet.
+ */
+let turn = 0;
+let turnOpen = false;
+
+function currentTurn(): number {
+  if (!turnOpen) {
+    turnOpen = true;
+    process.nextTick(endTurn);
+  }
+  return turn;
+}
+
+function endTurn(): void {
+  turn++;
+  turnOpen = false;
+}
 
 /** Counts frames written (prom-client's Counter fits). */
 export interface FrameCounter {
@@ -44,8 +69,12 @@ export class Session {
   private ended = false;
   private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
   private typing: Map<string, number> | null = null;
-  /** Since when (epoch ms) the client has had more than SLOW_CONSUMER_BYTES queued; 0 when it has not. */
+  /** Since when (epoch ms) the client has had more than SLOW_CONSUMER_BYTES unread; 0 when it has not. */
   private lagSince = 0;
+  /** The turn whose backlog was last checked: the first write of a turn checks it, the others write. */
+  private checkedTurn = -1;
+  /** Bytes written to the transport, for telling whether a paced client reads at all. */
+  private written = 0;
 
   constructor(
     /** Unique among this process's sessions. */
@@ -72,14 +101,15 @@ export class Session {
   }
 
   /**
-   * Sends `frames` in order, waiting for the client to read whenever a megabyte is queued,
-   * so a long replay never trips the slow-consumer cut-off of a client that keeps reading.
+   * Sends `frames` in order, waiting for the client to read whenever a megabyte is queued: a
+   * replay of any size holds about a megabyte of the server's memory per client, and a client that
+   * keeps reading is never cut off by it. Resolves once all are written, or the client is gone.
    */
   async sendPaced(frames: Iterable<ServerFrame>): Promise<void> {
     for (const frame of frames) {
       if (this.ended || !this.transport.isOpen) return;
       this.send(frame);
-      if (this.transport.bufferedBytes > PACED_HIGH_WATER) await this.transport.drained(PACED_LOW_WATER);
+      if (this.transport.bufferedBytes > PACED_HIGH_WATER && !(await this.readDown())) return;
     }
   }
 
@@ -87,24 +117,58 @@ export class Session {
   write(data: Buffer): boolean {
     const transport = this.transport;
     if (!transport.isOpen) return false;
-    const queued = transport.bufferedBytes;
-    if (queued > SLOW_CONSUMER_BYTES) {
-      const now = Date.now();
-      if (this.lagSince === 0) this.lagSince = now;
-      if (queued > SLOW_CONSUMER_HARD_BYTES || now - this.lagSince > SLOW_CONSUMER_GRACE_MS) {
+    const thisTurn = currentTurn();
+    if (this.checkedTurn !== thisTurn) {
+      this.checkedTurn = thisTurn;
+      if (this.fallenBehind(transport.bufferedBytes)) {
         transport.terminate();
         return false;
       }
-    } else {
-      this.lagSince = 0;
     }
     transport.write(data);
+    this.written += data.length;
     this.frames.inc();
     return true;
   }
 
   close(code: number, reason: string, graceMs: number): Promise<void> {
     return this.transport.close(code, reason, graceMs);
+  }
+
+  /** `unread`: what is still queued at the start of a turn, all of it written in earlier turns. */
+  private fallenBehind(unread: number): boolean {
+    if (unread <= SLOW_CONSUMER_BYTES) {
+      this.lagSince = 0;
+      return false;
+    }
+    const now = Date.now();
+    if (this.lagSince === 0) this.lagSince = now;
+    return unread > SLOW_CONSUMER_HARD_BYTES || now - this.lagSince > SLOW_CONSUMER_GRACE_MS;
+  }
+
+  /**
+   * Waits until the client has read what is queued down to PACED_LOW_WATER; false if the
+   * connection went meanwhile. A client that takes nothing at all for SLOW_CONSUMER_GRACE_MS has
+   * stopped reading: it is cut off, as write() cuts off one that falls too far behind.
+   */
+  private async readDown(): Promise<boolean> {
+    const transport = this.transport;
+    const drained = transport.drained(PACED_LOW_WATER).then(() => true);
+    let taken = this.written - transport.bufferedBytes;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<false>((resolve) => (timer = setTimeout(resolve, SLOW_CONSUMER_GRACE_MS, false)));
+      const done = await Promise.race([drained, waited]);
+      clearTimeout(timer);
+      if (this.ended || !transport.isOpen) return false;
+      if (done) return true;
+      const takenNow = this.written - transport.bufferedBytes;
+      if (takenNow <= taken) {
+        transport.terminate();
+        return false;
+      }
+      taken = takenNow;
+    }
   }
 
   // Everything below is the hub's: delivery state, holds and throttles.
