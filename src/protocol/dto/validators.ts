@@ -1,8 +1,32 @@
-import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { isValidNickname, NICKNAME_RULE } from '../nickname';
 import { isValidRoomName, ROOM_NAME_RULE } from '../room-name';
 
 export const MAX_MESSAGE_CHARS = 4000;
+
+const DECIMAL = /^-?\d+$/;
+
+/** Query strings carry text: decimal integers ("12", "007", "-1") become numbers, anything else is left for @IsInt to reject. */
+export function toInteger({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
+}
+
+/**
+ * An integer from `min` to `max` (at most Number.MAX_SAFE_INTEGER, beyond which ids are not
+ * exact), sent as a JSON number or as decimal text: one rule and the same error text for both.
+ * With stopAtFirstError, only the first rule that fails is reported, in the order registered here:
+ * "must be an integer number", "must not be greater than", "must not be less than".
+ */
+export function IsIntegerIn(min: number, max: number = Number.MAX_SAFE_INTEGER): PropertyDecorator {
+  return (target, key) => {
+    const property = key as string;
+    IsInt()(target, property);
+    Max(max)(target, property);
+    Min(min)(target, property);
+    Transform(toInteger)(target, property);
+  };
+}
 
 function isWellFormed(value: string): boolean {
   return (value as string & { isWellFormed(): boolean }).isWellFormed();
