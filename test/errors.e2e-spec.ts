@@ -77,6 +77,34 @@ describe('protocol errors (e2e)', () => {
     await bob.expectNoMore('message', 100);
   });
 
+  it.each([
+    ['zero-width spaces', '\u200B\u200B'],
+    ['Hangul fillers', '\u3164\u115F\u1160\uFFA0'],
+    ['bidi controls and a BOM', '\u202E\u2066\uFEFF'],
+    ['a variation selector between spaces', ' \uFE0F '],
+  ])('answers a message of only %s with VALIDATION and stores and sends nothing', async (_label, message) => {
+    alice.send('message', { message, clientMsgId: 'inv-1' });
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'message must have at least one visible character',
+      event: 'message',
+      clientMsgId: 'inv-1',
+    });
+    alice.send('dm', { to: 'Guest2', message });
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'message must have at least one visible character',
+      event: 'dm',
+    });
+    alice.sendRaw(message); // a plain-text frame is a message too
+    await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'VALIDATION', event: 'message' });
+    await bob.expectNoMore('message', 100);
+    await bob.expectNoMore('direct', 0);
+    await expect(getJson(`${server.httpUrl}/api/messages`)).resolves.toEqual({ status: 200, body: { messages: [], hasMore: false } });
+  });
+
   it('echoes clientMsgId in a VALIDATION error', async () => {
     alice.send('message', { message: '   ', clientMsgId: 'abc-1' });
     await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'VALIDATION', event: 'message', clientMsgId: 'abc-1' });
