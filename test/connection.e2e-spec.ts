@@ -1,4 +1,5 @@
-import { ChatClient } from './support/chat-client';
+import { connect } from 'node:net';
+import { ChatClient, withTimeout } from './support/chat-client';
 import { getJson, slowNextRead, startServer, type TestServer } from './support/test-app';
 
 describe('connection lifecycle (e2e)', () => {
@@ -167,6 +168,65 @@ describe('frames sent before the connect sequence ends (e2e)', () => {
       await client.close();
       await server.close();
     }
+  });
+});
+
+/**
+ * Sends `request` as raw bytes. Resolves with the response head (up to the blank line) once it
+ * has arrived, or, with `untilClose`, with everything received once the server closes the socket.
+ */
+function rawRequest(port: number, request: string, untilClose = false): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  const response = new Promise<string>((resolve, reject) => {
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('connect', () => socket.write(request, 'latin1'));
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const end = received.indexOf('\r\n\r\n');
+      if (end >= 0 && !untilClose) resolve(received.slice(0, end));
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+  return withTimeout(response, 5000, 'the handshake response').finally(() => socket.destroy());
+}
+
+describe('WebSocket handshake (e2e)', () => {
+  let server: TestServer;
+  const upgrade =
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
+  afterAll(() => server.close());
+
+  it('switches protocols for an HTTP/1.1 GET with a Host header', async () => {
+    const head = await rawRequest(server.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${upgrade}\r\n`);
+    expect(head.split('\r\n')).toEqual([
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', // RFC 6455 §1.3's example key and answer
+    ]);
+  });
+
+  it.each([
+    [
+      'an HTTP/1.0 request (RFC 6455 §4.1: at least 1.1)',
+      (port: number) => `GET / HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n${upgrade}\r\n`,
+      'WebSocket handshakes need HTTP/1.1 or later',
+    ],
+    ['a request without Host (RFC 6455 §4.1, §4.2.1)', () => `GET / HTTP/1.1\r\n${upgrade}\r\n`, 'WebSocket handshakes need a Host header'],
+    ['an HTTP/1.0 request without Host', () => `GET / HTTP/1.0\r\n${upgrade}\r\n`, 'WebSocket handshakes need HTTP/1.1 or later'],
+  ])('answers %s with 400 and closes the connection without upgrading', async (_label, request, reason) => {
+    const response = await rawRequest(server.port, request(server.port), true);
+    const [head, body] = response.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(head).toContain('\r\nConnection: close');
+    expect(body).toBe(reason);
   });
 });
 

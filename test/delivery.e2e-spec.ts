@@ -196,7 +196,7 @@ describe('delivery guarantees (e2e)', () => {
       await expect(client.next()).resolves.toEqual({
         type: 'error',
         code: 'VALIDATION',
-        message: 'since must be an integer number',
+        message: 'since must not be less than 0', // the same text as {"since":-1} in the resume event
         event: 'resume',
       });
       await expect(client.next()).resolves.toMatchObject({ type: 'history' });

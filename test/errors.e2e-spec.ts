@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Hub } from '../src/hub/hub';
-import { ChatClient } from './support/chat-client';
+import { ChatClient, withTimeout } from './support/chat-client';
+import { spawnServer, type ServerProcess } from './support/server-process';
 import { getJson, startServer, type TestServer } from './support/test-app';
 
 describe('protocol errors (e2e)', () => {
@@ -76,6 +77,34 @@ describe('protocol errors (e2e)', () => {
     await bob.expectNoMore('message', 100);
   });
 
+  it.each([
+    ['zero-width spaces', '\u200B\u200B'],
+    ['Hangul fillers', '\u3164\u115F\u1160\uFFA0'],
+    ['bidi controls and a BOM', '\u202E\u2066\uFEFF'],
+    ['a variation selector between spaces', ' \uFE0F '],
+  ])('answers a message of only %s with VALIDATION and stores and sends nothing', async (_label, message) => {
+    alice.send('message', { message, clientMsgId: 'inv-1' });
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'message must have at least one visible character',
+      event: 'message',
+      clientMsgId: 'inv-1',
+    });
+    alice.send('dm', { to: 'Guest2', message });
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'message must have at least one visible character',
+      event: 'dm',
+    });
+    alice.sendRaw(message); // a plain-text frame is a message too
+    await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'VALIDATION', event: 'message' });
+    await bob.expectNoMore('message', 100);
+    await bob.expectNoMore('direct', 0);
+    await expect(getJson(`${server.httpUrl}/api/messages`)).resolves.toEqual({ status: 200, body: { messages: [], hasMore: false } });
+  });
+
   it('echoes clientMsgId in a VALIDATION error', async () => {
     alice.send('message', { message: '   ', clientMsgId: 'abc-1' });
     await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'VALIDATION', event: 'message', clientMsgId: 'abc-1' });
@@ -142,6 +171,85 @@ describe('protocol errors (e2e)', () => {
     await expectStillWorks(alice);
   });
 
+});
+
+/** `levels` arrays (or objects, as {"a":…}) nested inside each other, built as JSON text. */
+function nested(levels: number, kind: 'array' | 'object' = 'array'): string {
+  return kind === 'array' ? '['.repeat(levels) + ']'.repeat(levels) : '{"a":'.repeat(levels) + '{}' + '}'.repeat(levels);
+}
+
+describe('deeply nested data (e2e)', () => {
+  const DEPTH_RULE = 'data must not be nested more than 8 levels deep';
+  let server: ServerProcess;
+  let alice: ChatClient;
+  let bob: ChatClient;
+  let sent = 0;
+
+  beforeAll(async () => {
+    // The built server in a child process, logging at info, so its log lines can be read.
+    server = await spawnServer({ SQLITE_PATH: ':memory:', MAX_PAYLOAD_BYTES: String(1024 * 1024) });
+    alice = (await ChatClient.join(server.wsUrl)).client;
+    bob = (await ChatClient.join(server.wsUrl)).client;
+    await alice.nextOfType('notification');
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice.close(), bob.close()]);
+    server.child.kill('SIGTERM');
+    await withTimeout(server.exited, 10000, 'server exit');
+  });
+
+  /** Waits until `text` occurs `count` times in the server's output. */
+  async function waitForOutput(text: string, count: number): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (server.output().split(text).length - 1 < count) {
+      if (Date.now() > deadline) throw new Error(`"${text}" not logged ${count} times within 5000 ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Log lines at error level or above (pino: 50 error, 60 fatal). */
+  function errorLogLines(): string[] {
+    return server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{') && (JSON.parse(line) as { level: number }).level >= 50);
+  }
+
+  it.each([
+    ['message', 'clientMsgId', `{"message":"hi","clientMsgId":${nested(50_000)}}`],
+    ['message', 'message', `{"message":${nested(50_000, 'object')}}`],
+    ['nick', 'nickname', `{"nickname":${nested(50_000)}}`],
+    ['history', 'an undeclared field', `{"limit":5,"undeclared":${nested(50_000, 'object')}}`],
+    ['join', 'an array of an undeclared field', `{"room":"general","extra":[1,${nested(50_000)}]}`],
+    ['dm', 'clientMsgId', `{"to":"Guest2","message":"hi","clientMsgId":${nested(50_000)}}`],
+    ['resume', 'rooms', `{"since":0,"rooms":${nested(50_000)}}`],
+    ['message', 'clientMsgId, one level too deep,', `{"message":"hi","clientMsgId":${nested(8)}}`],
+  ])('answers %s data nested too deep in %s with VALIDATION, logs no error and keeps every connection working', async (event, _field, data) => {
+    const frame = `{"event":"${event}","data":${data}}`;
+    alice.sendRaw(frame);
+
+    await expect(alice.nextOfType('error')).resolves.toEqual({ type: 'error', code: 'VALIDATION', message: DEPTH_RULE, event });
+    const marker = `after ${event} ${++sent}`;
+    alice.send('message', { message: marker });
+    await expect(bob.next((f) => f.type === 'message' && f.message === marker)).resolves.toMatchObject({ nickname: 'Guest1' });
+    bob.send('message', { message: `bob: ${marker}` });
+    await expect(alice.next((f) => f.type === 'message' && f.message === `bob: ${marker}`)).resolves.toMatchObject({ nickname: 'Guest2' });
+    // The line logged with the error frame has reached us (pipes lag), so an error line would have too.
+    await waitForOutput(`"code":"VALIDATION"`, sent);
+    expect(errorLogLines()).toEqual([]);
+  });
+
+  it('still validates data nested exactly 8 levels deep field by field', async () => {
+    alice.sendRaw(`{"event":"message","data":{"message":"hi","clientMsgId":${nested(7)}}}`);
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'clientMsgId must be a string of 1 to 64 characters',
+      event: 'message',
+    });
+    expect(errorLogLines()).toEqual([]);
+  });
 });
 
 describe('message length limit (e2e)', () => {

@@ -1,6 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { ErrorReporter } from '../hub/error-reporter';
 import { ChatException } from '../protocol/chat.exception';
@@ -57,6 +58,12 @@ export class ChatWsAdapter extends WsAdapter {
       maxPendingAutoPongs: 16,
       perMessageDeflate: false,
       closeTimeout: 5000,
+      // Two parameters: ws then lets it answer with a status of its choosing (400, not 401).
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, reason?: string) => void) => {
+        const problem = handshakeProblem(info.req);
+        if (problem === undefined) done(true);
+        else done(false, 400, problem);
+      },
     }) as WebSocketServer;
     this.startHeartbeat(server);
     return server;
@@ -158,4 +165,16 @@ export class ChatWsAdapter extends WsAdapter {
     timer.unref();
     this.heartbeats.set(server, timer);
   }
+}
+
+/**
+ * What RFC 6455 §4.1 requires of an opening handshake that `ws` does not check: HTTP/1.1 or later
+ * and a Host header (§4.2.1 has the server answer anything else with 400 before upgrading).
+ */
+function handshakeProblem(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    return 'WebSocket handshakes need HTTP/1.1 or later';
+  }
+  if (!req.headers.host) return 'WebSocket handshakes need a Host header';
+  return undefined;
 }

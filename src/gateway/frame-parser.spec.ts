@@ -1,5 +1,5 @@
 import { parseFrame } from './frame-parser';
-import { ErrorCode } from './protocol';
+import { ErrorCode } from '../protocol/error-code';
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 

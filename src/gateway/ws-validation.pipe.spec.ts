@@ -163,8 +163,11 @@ describe(WsValidationPipe.name, () => {
     });
 
     it('accepts the bounds', () => {
-      expect(sut.transform({ limit: 1, before: 1, after: 1 }, body(HistoryQueryDto))).toEqual({ limit: 1, before: 1, after: 1 });
+      expect(sut.transform({ limit: 1, before: 1, after: 0 }, body(HistoryQueryDto))).toEqual({ limit: 1, before: 1, after: 0 });
       expect(sut.transform({ limit: 200 }, body(HistoryQueryDto))).toEqual({ limit: 200 });
+      const max = Number.MAX_SAFE_INTEGER;
+      expect(sut.transform({ before: max, after: max }, body(HistoryQueryDto))).toEqual({ before: max, after: max });
+      expect(sut.transform({ before: String(max), after: '0' }, body(HistoryQueryDto))).toEqual({ before: max, after: 0 });
     });
 
     it('converts numeric strings to numbers', () => {
@@ -180,8 +183,13 @@ describe(WsValidationPipe.name, () => {
       [{ before: 0 }, 'before must not be less than 1'],
       [{ before: -1 }, 'before must not be less than 1'],
       [{ before: '-1' }, 'before must not be less than 1'],
-      [{ after: 0 }, 'after must not be less than 1'],
+      [{ after: -1 }, 'after must not be less than 0'],
+      [{ after: '-1' }, 'after must not be less than 0'],
       [{ after: 2.5 }, 'after must be an integer number'],
+      [{ before: 1e20 }, 'before must not be greater than 9007199254740991'],
+      [{ before: '100000000000000000000' }, 'before must not be greater than 9007199254740991'],
+      [{ after: Number.MAX_SAFE_INTEGER + 1 }, 'after must not be greater than 9007199254740991'],
+      [{ after: '9007199254740992' }, 'after must not be greater than 9007199254740991'],
     ])('rejects %j with %j', (query, message) => {
       expect(validationMessage(query, HistoryQueryDto)).toBe(message);
     });

@@ -2,10 +2,14 @@ import { ChatException } from './chat.exception';
 import { defaultErrorMessage, ErrorCode } from './error-code';
 import type { ErrorFrame } from './frames';
 
-/** Maps anything a handler throws to the protocol's error frame; never leaks stacks or payloads. */
+/**
+ * The one mapping from anything thrown to the protocol's error frame: a ChatException keeps its
+ * code and message (the code's default text when it has none), anything else is INTERNAL with
+ * the default text, so no stack, error text or payload reaches a client.
+ */
 export function toErrorFrame(exception: unknown, event?: string, data?: unknown): ErrorFrame {
   const code = exception instanceof ChatException ? exception.code : ErrorCode.INTERNAL;
-  const message = exception instanceof ChatException ? exception.message : defaultErrorMessage(code);
+  const message = (exception instanceof ChatException && exception.message) || defaultErrorMessage(code);
   const frame: ErrorFrame = { type: 'error', code, message };
   if (event !== undefined) frame.event = event;
   const clientMsgId = echoableClientMsgId(data);

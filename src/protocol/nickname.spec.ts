@@ -1,4 +1,4 @@
-import { isValidNickname, nicknameKey } from './nickname';
+import { brokenNicknameRule, isValidNickname, nicknameKey, nicknameKeys } from './nickname';
 
 describe(isValidNickname.name, () => {
   it.each([
@@ -14,6 +14,12 @@ describe(isValidNickname.name, () => {
     ['a decomposed accent (e + U+0301)', 'cafe\u0301'],
     ['32 code points of letters and combining marks', 'e\u0301'.repeat(16)],
     ['Arabic-Indic digits', '١٢٣'],
+    ['Greek', 'Ελένη'],
+    ['Cyrillic', 'Саша_2'],
+    ['Latin with Japanese (UTS #39 Highly Restrictive)', 'たなかTanaka'],
+    ['Latin with Han and Hangul', 'Kim김金'],
+    ['Latin with Han and Bopomofo', 'Lin林ㄌㄧㄣ'],
+    ['a Cyrillic name that looks Latin (a whole-script confusable: only uniqueness catches it)', 'аӀісе'],
   ])('accepts %s', (_label, nickname) => {
     expect(isValidNickname(nickname)).toBe(true);
   });
@@ -43,8 +49,33 @@ describe(isValidNickname.name, () => {
     ['a leading combining mark', '\u0301a'],
     ['a lone surrogate', 'a\ud800'],
     ['@ and #', 'a@b#c'],
-  ])('rejects %s', (_label, nickname) => {
+    ['the Hangul filler U+3164 alone', '\u3164'],
+    ['the Hangul filler U+3164 after a letter', 'a\u3164'],
+    ['the Hangul choseong filler U+115F', '\u115Falice'],
+    ['the Hangul jungseong filler U+1160', 'alice\u1160'],
+    ['the halfwidth Hangul filler U+FFA0', '\uFFA0'],
+    ['a variation selector (U+FE0F) after a letter', 'a\uFE0F'],
+    ['the combining grapheme joiner (U+034F)', 'a\u034Fb'],
+    ['a Mongolian free variation selector (U+180B)', '\u1820\u180B'],
+    ['a soft hyphen (U+00AD)', 'ali\u00ADce'],
+    ['a left-to-right mark (U+200E)', 'alice\u200E'],
+    ['the Braille blank (U+2800)', '\u2800'],
+  ])('rejects %s as not letters', (_label, nickname) => {
     expect(isValidNickname(nickname)).toBe(false);
+    expect(brokenNicknameRule(nickname)).toBe('be 1 to 32 letters, digits, "_", "-" or "."');
+  });
+
+  it.each([
+    ['Latin with one Cyrillic letter', 'pаypal'],
+    ['a Cyrillic "а" in a Latin name', 'аlice'],
+    ['a Greek "α" in a Latin name', 'αlice'],
+    ['Latin with Greek', 'alice_Ελένη'],
+    ['Latin with Arabic', 'ali_علي'],
+    ['Latin with Arabic-Indic digits', 'ali١'],
+    ['Cyrillic with Latin', 'Сашаkiller'],
+  ])('rejects %s as mixing scripts', (_label, nickname) => {
+    expect(isValidNickname(nickname)).toBe(false);
+    expect(brokenNicknameRule(nickname)).toBe('use one script (Latin may be mixed only with Chinese, Japanese or Korean)');
   });
 });
 
@@ -85,5 +116,62 @@ describe(nicknameKey.name, () => {
   // "ΐ" (U+0390) upper-cases to three code points; the final NFKC recomposes the key.
   it('keys the upper- and lower-case Greek "ΐ" alike', () => {
     expect(nicknameKey('\u0390')).toBe(nicknameKey('\u03aa\u0301'));
+  });
+});
+
+describe(nicknameKeys.name, () => {
+  const clash = (a: string, b: string): boolean => nicknameKeys(a).some((key) => nicknameKeys(b).includes(key));
+
+  it('starts with nicknameKey()', () => {
+    for (const name of ['alice', 'ALICE', 'aIice', 'Guest12', 'Straße']) expect(nicknameKeys(name)[0]).toBe(nicknameKey(name));
+  });
+
+  it('holds each key once', () => {
+    expect(nicknameKeys('alice')).toEqual(['alice']);
+    expect(nicknameKeys('bob')).toEqual(['bob']);
+  });
+
+  it.each([
+    ['upper case', 'ALICE'],
+    ['mixed case', 'aLiCe'],
+    ['full-width forms', 'Ａｌｉｃｅ'],
+    ['a capital I for the l', 'aIice'],
+    ['capitals A and I (looks like "Alice")', 'AIice'],
+    ['a digit 1 for the l', 'a1ice'],
+    ['a Cyrillic "а"', 'аlice'],
+    ['a Greek "α"', 'αlice'],
+    ['Cyrillic letters only (а, Ӏ, і, с, е)', 'аӀісе'],
+  ])('makes "alice" clash with %s (%s)', (_label, name) => {
+    expect(clash(name, 'alice')).toBe(true);
+  });
+
+  it.each([
+    ['paypal', 'pаypal'],
+    ['paypal', 'рауpаl'],
+    ['modern', 'rnodern'],
+    ['MODERN', 'rnodern'],
+    ['bob', 'b0b'],
+    ['ABE', 'ΑΒΕ'],
+    ['Guest1', 'Guestl'],
+  ])('makes %j clash with its look-alike %j', (a, b) => {
+    expect(clash(a, b)).toBe(true);
+  });
+
+  it.each([
+    ['alice', 'alice1'],
+    ['alice', 'alise'],
+    ['alice', 'bob'],
+    ['alice', 'АӀІСЕ'], // reads "AIICE"
+    ['Ελένη', 'ελενη'],
+    ['Guest1', 'Guest2'],
+    ['张三', '张四'],
+    ['anna', 'ana'],
+  ])('keeps %j and %j apart', (a, b) => {
+    expect(clash(a, b)).toBe(false);
+  });
+
+  it('keeps the case-folding clashes of nicknameKey()', () => {
+    expect(clash('ΣΑΣ', 'σας')).toBe(true);
+    expect(clash('Straße', 'STRASSE')).toBe(true);
   });
 });

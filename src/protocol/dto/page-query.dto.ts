@@ -1,41 +1,28 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min, length } from 'class-validator';
-import { IsRoomName } from './validators';
+import { IsOptional, IsString, Length, length } from 'class-validator';
+import { IsIntegerIn, IsRoomName } from './validators';
 import { DEFAULT_ROOM } from '../frames';
 import { isValidRoomName } from '../room-name';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
-
-/** Query strings carry text: turn canonical integers into numbers, leave the rest for @IsInt to reject. */
-const toInteger = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
-
-// Decorators apply bottom-up, so @IsInt (last) is checked first and is the one error reported.
+const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** Keyset paging over message ids, used by the `history` event and GET /api/messages. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Only messages with a smaller id', minimum: 1, type: Number })
+  @ApiPropertyOptional({ description: 'Only messages with a smaller id', minimum: 1, maximum: MAX_ID, type: Number })
   @IsOptional()
-  @Transform(toInteger)
-  @Min(1)
-  @IsInt()
+  @IsIntegerIn(1)
   before?: number;
 
-  @ApiPropertyOptional({ description: 'Only messages with a larger id', minimum: 1, type: Number })
+  @ApiPropertyOptional({ description: 'Only messages with a larger id (0: from the first message)', minimum: 0, maximum: MAX_ID, type: Number })
   @IsOptional()
-  @Transform(toInteger)
-  @Min(1)
-  @IsInt()
+  @IsIntegerIn(0)
   after?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, type: Number })
   @IsOptional()
-  @Transform(toInteger)
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  @IsInt()
+  @IsIntegerIn(1, MAX_PAGE_SIZE)
   limit?: number;
 }
 
@@ -48,11 +35,13 @@ export class ListMessagesQueryDto extends PageQueryDto {
   room?: string;
 }
 
-const POSITIVE_INTEGER = /^\d{1,16}$/;
+const DIGITS = /^\d{1,16}$/;
+/** The bounds given to @IsIntegerIn above. */
+const BOUNDS = { before: [1, MAX_ID], after: [0, MAX_ID], limit: [1, MAX_PAGE_SIZE] } as const;
 
-/** The value `toInteger` and the decorators above accept as an integer from `min` to `max`, else undefined. */
+/** The integer from `min` to `max` that @IsIntegerIn would accept, for plain digits; else undefined. */
 function toIntegerIn(value: unknown, min: number, max: number): number | undefined {
-  if (typeof value !== 'string' || !POSITIVE_INTEGER.test(value)) return undefined;
+  if (typeof value !== 'string' || !DIGITS.test(value)) return undefined;
   const n = Number(value);
   return n >= min && n <= max ? n : undefined;
 }
@@ -60,7 +49,7 @@ function toIntegerIn(value: unknown, min: number, max: number): number | undefin
 /**
  * The fast path of GET /api/messages: for a plainly valid query, the DTO class-transformer and
  * class-validator would produce; for anything else undefined, and they decide (and explain a 400).
- * It accepts a subset of what the decorators accept (page-query.dto.spec.ts checks it against them).
+ * It accepts a subset of what the decorators accept (src/api/http-validation.pipe.spec.ts checks it against them).
  */
 export function parseListMessagesQuery(query: unknown): ListMessagesQueryDto | undefined {
   if (typeof query !== 'object' || query === null) return undefined;
@@ -70,7 +59,8 @@ export function parseListMessagesQuery(query: unknown): ListMessagesQueryDto | u
       if (typeof value !== 'string' || !length(value, 1, 64) || !isValidRoomName(value)) return undefined;
       dto.room = value;
     } else if (key === 'limit' || key === 'before' || key === 'after') {
-      const n = toIntegerIn(value, 1, key === 'limit' ? MAX_PAGE_SIZE : Number.POSITIVE_INFINITY);
+      const [min, max] = BOUNDS[key];
+      const n = toIntegerIn(value, min, max);
       if (n === undefined) return undefined;
       dto[key] = n;
     } else {

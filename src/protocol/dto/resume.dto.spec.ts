@@ -5,6 +5,7 @@ import { MAX_RESUME_ROOMS, ResumeDto } from './resume.dto';
 
 const SINCE_INT = 'since must be an integer number';
 const SINCE_MIN = 'since must not be less than 0';
+const SINCE_MAX = 'since must not be greater than 9007199254740991';
 const ROOM_RULE = 'rooms must be 1 to 64 letters, digits, "_", "-" or "."';
 const rooms = (n: number): string[] => Array.from({ length: n }, (_, i) => `room-${i}`);
 
@@ -34,6 +35,8 @@ describe(ResumeDto.name, () => {
       ['0', 0],
       ['12', 12],
       ['007', 7],
+      ['00000000000000000012', 12],
+      ['9007199254740991', Number.MAX_SAFE_INTEGER],
     ])('converts the query-string value %j to %j', (since, expected) => {
       expect(validatePayload(ResumeDto, { since })).toEqual({ since: expected });
     });
@@ -45,7 +48,6 @@ describe(ResumeDto.name, () => {
       ['a boolean', { since: true }],
       ['an empty string', { since: '' }],
       ['a word', { since: 'abc' }],
-      ['a negative string', { since: '-1' }],
       ['a fractional string', { since: '1.5' }],
       ['an exponent', { since: '1e3' }],
       ['a hex string', { since: '0x10' }],
@@ -55,8 +57,21 @@ describe(ResumeDto.name, () => {
       expect(validationMessage(value)).toBe(SINCE_INT);
     });
 
-    it.each([-1, -1000])('rejects a negative since (%j)', (since) => {
+    it.each([-1, -1000, '-1', '-0001000'])('rejects a negative since (%j)', (since) => {
       expect(validationMessage({ since })).toBe(SINCE_MIN);
+    });
+
+    // One rule whether since is a JSON number or text, as it is on the connection URL.
+    it.each([Number.MAX_SAFE_INTEGER + 1, 1e20, '9007199254740992', '100000000000000000000', '9'.repeat(300)])(
+      'rejects since %j, above Number.MAX_SAFE_INTEGER',
+      (since) => {
+        expect(validationMessage({ since })).toBe(SINCE_MAX);
+      },
+    );
+
+    it('rejects since too large to be a finite number as not an integer, like the JSON number would be', () => {
+      expect(validationMessage({ since: '9'.repeat(400) })).toBe(SINCE_INT);
+      expect(validationMessage({ since: Infinity })).toBe(SINCE_INT);
     });
   });
 

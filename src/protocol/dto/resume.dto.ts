@@ -1,12 +1,10 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Min } from 'class-validator';
-import { IsRoomName } from './validators';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional } from 'class-validator';
+import { IsIntegerIn, IsRoomName } from './validators';
 
 export const MAX_RESUME_ROOMS = 50;
 
-/** The query string carries text: "12" -> 12, "general,eng" -> ["general", "eng"]. */
-const toInteger = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+/** The query string carries text: "general,eng" -> ["general", "eng"]. */
 const toList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',') : value);
 
 /**
@@ -14,9 +12,7 @@ const toList = ({ value }: { value: unknown }): unknown => (typeof value === 'st
  * (default: general when connecting, the rooms you are in otherwise) with an id above `since`.
  */
 export class ResumeDto {
-  @Transform(toInteger)
-  @Min(0)
-  @IsInt()
+  @IsIntegerIn(0)
   since!: number;
 
   @IsOptional()

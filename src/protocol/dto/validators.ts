@@ -1,44 +1,79 @@
-import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { isValidNickname, NICKNAME_RULE } from '../nickname';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { brokenNicknameRule, NICKNAME_RULE } from '../nickname';
 import { isValidRoomName, ROOM_NAME_RULE } from '../room-name';
 
 export const MAX_MESSAGE_CHARS = 4000;
+
+const DECIMAL = /^-?\d+$/;
+
+/** Query strings carry text: decimal integers ("12", "007", "-1") become numbers, anything else is left for @IsInt to reject. */
+export function toInteger({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
+}
+
+/**
+ * An integer from `min` to `max` (at most Number.MAX_SAFE_INTEGER, beyond which ids are not
+ * exact), sent as a JSON number or as decimal text: one rule and the same error text for both.
+ * With stopAtFirstError, only the first rule that fails is reported, in the order registered here:
+ * "must be an integer number", "must not be greater than", "must not be less than".
+ */
+export function IsIntegerIn(min: number, max: number = Number.MAX_SAFE_INTEGER): PropertyDecorator {
+  return (target, key) => {
+    const property = key as string;
+    IsInt()(target, property);
+    Max(max)(target, property);
+    Min(min)(target, property);
+    Transform(toInteger)(target, property);
+  };
+}
 
 function isWellFormed(value: string): boolean {
   return (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** 1 to 4000 code points, at least one of them not whitespace, no lone surrogates. */
+/**
+ * A character that shows: not whitespace, not a control or format character, not default-ignorable
+ * (zero-width characters, bidi controls, Hangul fillers, variation selectors), not the blank
+ * Braille pattern; the prepended concatenation marks (Arabic number signs) are format characters
+ * that do show.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]|[\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
+
+/** 1 to 4000 code points, at least one of them not whitespace and one visible, no lone surrogates. */
 export function IsChatText(options?: ValidationOptions): PropertyDecorator {
+  const shape = (value: unknown): value is string => {
+    if (typeof value !== 'string' || !isWellFormed(value) || !/\S/u.test(value)) return false;
+    let count = 0;
+    for (const _ of value) {
+      if (++count > MAX_MESSAGE_CHARS) return false;
+    }
+    return true;
+  };
   return ValidateBy(
     {
       name: 'isChatText',
       validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string' || !isWellFormed(value) || !/\S/u.test(value)) {
-            return false;
-          }
-          let count = 0;
-          for (const _ of value) {
-            if (++count > MAX_MESSAGE_CHARS) return false;
-          }
-          return true;
-        },
-        defaultMessage: () =>
-          `$property must be a string of 1 to ${MAX_MESSAGE_CHARS} characters with at least one that is not whitespace`,
+        validate: (value: unknown) => shape(value) && VISIBLE.test(value),
+        defaultMessage: (args) =>
+          shape(args?.value)
+            ? '$property must have at least one visible character'
+            : `$property must be a string of 1 to ${MAX_MESSAGE_CHARS} characters with at least one that is not whitespace`,
       },
     },
     options,
   );
 }
 
+/** The nickname rule; a name of mixed scripts gets its own message. */
 export function IsNickname(options?: ValidationOptions): PropertyDecorator {
+  const broken = (value: unknown): string | undefined => (typeof value === 'string' ? brokenNicknameRule(value) : `be ${NICKNAME_RULE}`);
   return ValidateBy(
     {
       name: 'isNickname',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && isValidNickname(value),
-        defaultMessage: () => `$property must be ${NICKNAME_RULE}`,
+        validate: (value: unknown) => broken(value) === undefined,
+        defaultMessage: (args) => `$property must ${broken(args?.value) ?? `be ${NICKNAME_RULE}`}`,
       },
     },
     options,
