@@ -25,6 +25,8 @@ export const FRAME = { ack: 0x61, error: 0x65, message: 0x6d, notification: 0x6e
 export class Pool {
   readonly clients: Client[] = [];
   handler: FrameHandler = () => undefined;
+  /** Sees every frame of every client, ready or not (the storm counts them all). */
+  tap: ((data: Buffer) => void) | null = null;
   senderCount = 0;
   closed = 0;
   errors = 0;
@@ -82,6 +84,7 @@ export class Pool {
       settle(ok, began);
     };
     ws.on('message', (data: Buffer) => {
+      this.tap?.(data);
       if (client.ready) return this.handler(client, data);
       if (this.endsConnectSequence(client, data)) {
         client.ready = true;
@@ -119,6 +122,7 @@ function field(data: Buffer, key: string): string {
 
 function pathFor(cmd: ConnectCommand, index: number): string {
   if (cmd.layout === 'general') return '/';
+  if (cmd.layout === 'storm' || cmd.layout === 'probe') return `/?since=0&rooms=${roomFor(cmd, index)}`;
   if (cmd.layout === 'idle') return `/?since=0&rooms=idle-${Math.floor(index / cmd.roomSize)}`;
   const senders = cmd.count - cmd.receivers;
   if (index < senders) return `/?since=0&rooms=s${index}`;
@@ -130,5 +134,6 @@ function pathFor(cmd: ConnectCommand, index: number): string {
 function roomFor(cmd: ConnectCommand, index: number): string {
   if (cmd.layout === 'sendpath') return `s${index}`;
   if (cmd.layout === 'idle') return `idle-${Math.floor(index / cmd.roomSize)}`;
+  if (cmd.layout === 'probe') return 'probe';
   return 'general';
 }

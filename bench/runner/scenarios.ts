@@ -1,4 +1,4 @@
-// The five scenarios. Each run gets a fresh load generator process and returns raw figures.
+// The scenarios. Each run gets a fresh load generator process and returns raw figures (the storm's are in storm.ts).
 import { join } from 'node:path';
 import type { BroadcastReport, ConnectCommand, ConnectReport, SendPathReport, StatusReport } from '../loadgen/commands';
 import type { HttpLoadReport } from '../loadgen/http-load';
@@ -6,9 +6,10 @@ import { httpLoad, LoadGen } from './loadgen-client';
 import type { Params } from './params';
 import { measure, sample, waitQuiet, type Usage } from './proc-stats';
 import { countMessages, freshCopy } from './seed';
-import { collectGarbage, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunningServer, type ServerKind, type ServerOptions } from './servers';
+import { storm } from './storm';
+import { collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunningServer, type ServerKind, type ServerOptions } from './servers';
 
-export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history';
+export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm';
 
 /** The measured part of a run on the monotonic clock, in µs (what --cpu-prof timestamps use). */
 export interface Window {
@@ -56,7 +57,7 @@ async function session<T>(ctx: Context, scenario: ScenarioName, kind: ServerKind
   if (shared && (shared.process.exitCode !== null || shared.process.signalCode !== null)) {
     throw new Error(`the ${kind} server exited during ${scenario}; see ${shared.logFile}`);
   }
-  const server = shared ?? (await startServer(kind, ctx.entry, withProfile(ctx, serverOptions(ctx, scenario, kind, label))));
+  const server = shared ?? (await startServer(kind, ctx.entry, profiled(serverOptions(ctx, scenario, kind, label), ctx.profile)));
   const kept = ctx.generators?.[kind];
   const gen = kept ?? new LoadGen(ctx.wsLoadScript);
   try {
@@ -74,11 +75,6 @@ async function connectOnce(gen: LoadGen, command: ConnectCommand): Promise<Conne
   return gen.connected;
 }
 
-function withProfile(ctx: Context, options: ServerOptions): ServerOptions {
-  if (!ctx.profile) return options;
-  const { dir, name } = ctx.profile;
-  return { ...options, nodeArgs: [...(options.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] };
-}
 
 function connectCommand(server: RunningServer, count: number, layout: ConnectCommand['layout'], extra: Partial<ConnectCommand> = {}): ConnectCommand {
   return { kind: 'connect', url: server.wsUrl, count, layout, receivers: 0, roomSize: 100, inFlight: 128, sourceAddresses: 4, timeoutMs: 60_000, ...extra };
@@ -249,4 +245,4 @@ export function history(ctx: Context, kind: ServerKind, label: string): Promise<
   });
 }
 
-export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history } as const;
+export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history, storm } as const;
