@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep] [--storm=10000] [--previous=path/to/dist/main.js]`
-// Runs every scenario against the product and the raw baseline in alternation (the storm also
-// against an earlier build of the product, when given) and writes the report.
+// Runs every scenario against the product and the raw baseline in alternation (history and the
+// storm also against an earlier build of the product, when given) and writes the report.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -22,7 +22,7 @@ import {
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
-import { SERVERS, startServer, stopServer, type RunningServer, type ServerKind } from './runner/servers';
+import { SERVERS, startServer, stopServer, type RunKind, type RunningServer, type ServerKind } from './runner/servers';
 import { stormKinds, type StormResult } from './runner/storm';
 import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Results } from './runner/summary';
 
@@ -145,15 +145,18 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
       await runStorm(ctx, results);
       continue;
     }
-    const shared = ctx.shared ?? (await startPair(ctx, scenario));
+    // An earlier build, when given, also serves history (in full mode, where each scenario starts its servers).
+    const kinds: RunKind[] = scenario === 'history' && ctx.entry.previous && !ctx.shared ? [...SERVERS, 'previous'] : [...SERVERS];
+    const shared = ctx.shared ?? (await startServers(ctx, scenario, kinds));
     // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
     const generators = scenario === 'idle' || scenario === 'history' ? undefined : { product: new LoadGen(ctx.wsLoadScript), baseline: new LoadGen(ctx.wsLoadScript) };
     try {
       for (let round = 1; round <= ctx.params.rounds; round++) {
-        for (const kind of SERVERS) {
+        for (const kind of kinds) {
           const t = performance.now();
-          const result = await SCENARIOS[scenario]({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
-          (results[scenario][kind] as unknown[]).push(result);
+          const run = SCENARIOS[scenario] as (ctx: Context, kind: RunKind, label: string) => Promise<unknown>;
+          const result = await run({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
+          (results[scenario] as Partial<Record<RunKind, unknown[]>>)[kind]?.push(result);
           console.log(`[${scenario} r${round} ${kind}] ${headline(scenario, result)} (${fmt((performance.now() - t) / 1000)} s)`);
         }
       }
@@ -177,10 +180,10 @@ async function runStorm(ctx: Context, results: Results): Promise<void> {
   }
 }
 
-async function startPair(ctx: Context, scenario: ScenarioName): Promise<Record<ServerKind, RunningServer>> {
-  const product = await startServer('product', ctx.entry, serverOptions(ctx, scenario, 'product', scenario));
-  const baseline = await startServer('baseline', ctx.entry, serverOptions(ctx, scenario, 'baseline', scenario));
-  return { product, baseline };
+async function startServers(ctx: Context, scenario: ScenarioName, kinds: RunKind[]): Promise<NonNullable<Context['shared']>> {
+  const servers: Partial<Record<RunKind, RunningServer>> = {};
+  for (const kind of kinds) servers[kind] = await startServer(kind, ctx.entry, serverOptions(ctx, scenario, kind, scenario));
+  return servers as NonNullable<Context['shared']>;
 }
 
 /** One shorter run of each scenario on a product started with --cpu-prof, while the time budget allows. */

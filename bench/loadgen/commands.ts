@@ -46,11 +46,12 @@ export interface StatusCommand {
   kind: 'status';
 }
 
-/** Every client connects at once (no limit on handshakes in flight); frames are counted until the server goes quiet. */
+/** Every client connects at once (as many handshakes in flight as the server's backlog takes); frames are counted until the server goes quiet. */
 export interface StormCommand {
   kind: 'storm';
   url: string;
   count: number;
+  inFlight: number;
   sourceAddresses: number;
   /** How long the clients are given to become live. */
   liveTimeoutMs: number;
@@ -132,6 +133,8 @@ export interface StormReport extends ConnectReport {
   quiet: boolean;
   closed: number;
   errors: number;
+  /** Connections that ended, by close code or socket error (see Pool.endings). */
+  endings: Record<string, number>;
   cpuSeconds: number;
 }
 

@@ -30,6 +30,8 @@ export class Pool {
   senderCount = 0;
   closed = 0;
   errors = 0;
+  /** Why connections ended, live or not: a close code, or the socket error's code when it failed before. */
+  readonly endings: Record<string, number> = {};
 
   readyClients(): Client[] {
     return this.clients.filter((c) => c.ready && c.ws.readyState === WebSocket.OPEN);
@@ -91,11 +93,19 @@ export class Pool {
         settleOnce(true);
       }
     });
-    ws.on('error', () => settleOnce(false));
-    ws.on('close', () => {
+    ws.on('error', (error: NodeJS.ErrnoException) => {
+      if (!done) this.count(`error ${error.code ?? error.message}`);
+      settleOnce(false);
+    });
+    ws.on('close', (code: number) => {
+      this.count(`close ${code}${client.ready ? '' : ' before live'}`);
       if (client.ready) this.closed++;
       else settleOnce(false);
     });
+  }
+
+  private count(ending: string): void {
+    this.endings[ending] = (this.endings[ending] ?? 0) + 1;
   }
 
   /** A client is ready once it has received its own join notification (the end of the connect sequence). */

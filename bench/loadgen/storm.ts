@@ -34,7 +34,7 @@ export async function storm(pool: Pool, cmd: StormCommand): Promise<StormReport>
     layout: 'storm',
     receivers: 0,
     roomSize: cmd.count,
-    inFlight: cmd.count,
+    inFlight: cmd.inFlight,
     sourceAddresses: cmd.sourceAddresses,
     timeoutMs: cmd.liveTimeoutMs,
   });
@@ -43,7 +43,7 @@ export async function storm(pool: Pool, cmd: StormCommand): Promise<StormReport>
   await waitUntil(() => performance.now() - lastFrameAt >= cmd.quietMs || performance.now() >= drainEnd, cmd.drainMaxMs + 1000);
   const quiet = performance.now() - lastFrameAt >= cmd.quietMs;
   pool.tap = null;
-  return { ...connect, frames, bytes, framesByType, countedMs: performance.now() - start, quiet, closed: pool.closed, errors: pool.errors, cpuSeconds: cpuSince(cpu) };
+  return { ...connect, frames, bytes, framesByType, countedMs: performance.now() - start, quiet, closed: pool.closed, errors: pool.errors, endings: { ...pool.endings }, cpuSeconds: cpuSince(cpu) };
 }
 
 interface ProbeRun {

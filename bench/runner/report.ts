@@ -5,7 +5,7 @@ import type { Params } from './params';
 import type { Usage } from './proc-stats';
 import type { ProfileSummary } from './profile';
 import type { ScenarioName } from './scenarios';
-import type { ServerKind, StormKind } from './servers';
+import type { ServerKind, RunKind } from './servers';
 import type { StormResult } from './storm';
 import { stormLiveSeconds, type Figure, type Results } from './summary';
 
@@ -66,7 +66,7 @@ function cpuText(u: Usage): string {
 
 function runLines(r: Results): string[] {
   const lines: string[] = [row(['Scenario', 'Round', 'Server', 'Figures']), row(['---', '---:', '---', '---'])];
-  const add = (scenario: ScenarioName, kind: ServerKind, round: number, text: string) => lines.push(row([scenario, round, kind, text]));
+  const add = (scenario: ScenarioName, kind: RunKind, round: number, text: string) => lines.push(row([scenario, round, kind, text]));
   for (const kind of ['product', 'baseline'] as const) {
     r.fanout[kind].forEach((x, i) => add('fanout', kind, i + 1, `CPU ${fmt(x.usage.serverCpuSeconds)} s for ${fmt(x.report.received)} frames (${fmt(x.cpuPer100k)} s/100k); p50 ${fmt(x.report.latency.p50)} / p99 ${fmt(x.report.latency.p99)} / max ${fmt(x.report.latency.max)} ms; lost ${x.report.lost}; generator lag p99 ${fmt(x.report.scheduleLagP99)} ms; ${cpuText(x.usage)}`));
     r.ramp[kind].forEach((x, i) => add('ramp', kind, i + 1, `max ${fmt(x.maxDeliveries)}/s; steps ${x.steps.map((s) => `${fmt(s.offered)}: p99 ${fmt(s.report.latency.p99)} ms, lost ${s.report.lost}, ${cpuText(s.usage)}`).join('; ')}`));
@@ -74,9 +74,10 @@ function runLines(r: Results): string[] {
     r.idle[kind].forEach((x, i) => add('idle', kind, i + 1, `${x.connect.ready}/${x.connect.requested} in ${fmt(x.connect.durationMs / 1000)} s (${fmt(x.connect.perSecond)}/s), connecting ${cpuText(x.connectUsage)}; RSS ${fmt(x.rssBaseMB)} → ${fmt(x.rssSettledMB)} → ${fmt(x.rssAfterGcMB)} MB after GC (${fmt(x.rssPerConnKB)} KB/conn); heap ${fmt(x.heapPerConnKB)} KB/conn; open after settle ${x.open}; settling ${cpuText(x.settle)}`));
     r.history[kind].forEach((x, i) => add('history', kind, i + 1, `${fmt(x.report.perSecond)} req/s; p50 ${fmt(x.report.p50)} / p99 ${fmt(x.report.p99)} ms; non-2xx ${x.report.non2xx}, errors ${x.report.errors}; ${cpuText(x.usage)}`));
   }
+  r.history.previous.forEach((x, i) => add('history', 'previous', i + 1, `${fmt(x.report.perSecond)} req/s; p50 ${fmt(x.report.p50)} / p99 ${fmt(x.report.p99)} ms; non-2xx ${x.report.non2xx}, errors ${x.report.errors}; ${cpuText(x.usage)}`));
   for (const [kind, runs] of Object.entries(r.storm)) {
     runs.forEach((x, i) =>
-      lines.push(row(['storm', i + 1, kind, `${fmt(x.report.ready)}/${fmt(x.report.requested)} live, the last after ${fmt(x.report.durationMs / 1000)} s; ${fmt(x.report.frames)} frames, ${fmt(x.report.bytes / 2 ** 20)} MB in ${fmt(x.report.countedMs / 1000)} s${x.report.quiet ? '' : ' (still arriving)'}; probes ${count(x.probes.received)}/${count(x.probes.expected)} delivered, p50 ${fmt(x.probes.latency.p50)} / p99 ${fmt(x.probes.latency.p99)} / max ${fmt(x.probes.latency.max)} ms; storm generator ${fmt(x.report.cpuSeconds)} CPU s; ${cpuText(x.usage)} (others include the probes' generator)`])),
+      lines.push(row(['storm', i + 1, kind, `${fmt(x.report.ready)}/${fmt(x.report.requested)} live, the last after ${fmt(x.report.durationMs / 1000)} s; ${fmt(x.report.frames)} frames, ${fmt(x.report.bytes / 2 ** 20)} MB in ${fmt(x.report.countedMs / 1000)} s${x.report.quiet ? '' : ' (still arriving)'}; probes ${count(x.probes.received)}/${count(x.probes.expected)} delivered, p50 ${fmt(x.probes.latency.p50)} / p99 ${fmt(x.probes.latency.p99)} / max ${fmt(x.probes.latency.max)} ms; connections ended: ${Object.entries(x.report.endings ?? {}).map(([why, n]) => `${why} × ${count(n)}`).join(', ') || 'none'}; storm generator ${fmt(x.report.cpuSeconds)} CPU s; ${cpuText(x.usage)} (others include the probes' generator)`])),
     );
   }
   return lines;
@@ -94,11 +95,11 @@ function stormCell(x: StormResult | undefined, timeoutMs: number): string[] {
 
 /** Product, previous build and baseline side by side (first round of each). */
 function stormTable(input: ReportInput): string[] {
-  const kinds: StormKind[] = input.results.storm.previous.length > 0 ? ['product', 'previous', 'baseline'] : ['product', 'baseline'];
+  const kinds: RunKind[] = input.results.storm.previous.length > 0 ? ['product', 'previous', 'baseline'] : ['product', 'baseline'];
   if (kinds.every((k) => input.results.storm[k].length === 0)) return ['Not run.'];
   const labels = ['Time until every client is live', 'Frames the clients received', 'Bytes the clients received', 'Server CPU', 'Other users\' latency p50 / max', 'Probe messages lost', 'Clients closed / error frames'];
   const cells = kinds.map((k) => stormCell(input.results.storm[k][0], input.params.storm.liveTimeoutMs));
-  const names: Record<StormKind, string> = { product: 'Product', previous: 'Previous build', baseline: 'Baseline' };
+  const names: Record<RunKind, string> = { product: 'Product', previous: 'Previous build', baseline: 'Baseline' };
   const lines = [row(['', ...kinds.map((k) => names[k])]), row(['---', ...kinds.map(() => '---:')])];
   labels.forEach((label, i) => lines.push(row([label, ...cells.map((c) => c[i])])));
   const types = kinds.map((k) => input.results.storm[k][0]?.report.framesByType ?? {});
@@ -125,7 +126,7 @@ function paramsLines(p: Params): string[] {
     `- **sendpath**: ${p.sendpath.senders} senders, each alone in its own room, and ${p.sendpath.receivers} receivers that split those rooms (resume URL \`?since=0&rooms=…\`); closed loop, one message with \`clientMsgId\` in flight per sender; ${p.sendpath.durationMs / 1000} s measured.`,
     `- **idle**: ${p.idle.connections.toLocaleString('en-US')} connections (resume URL, rooms of ${p.idle.roomSize}), at most ${p.idle.inFlight} connecting at once from ${p.idle.sourceAddresses} source addresses; heartbeat every ${p.idle.heartbeatMs / 1000} s; ${p.idle.settleMs / 1000} s settle, then a full GC through the inspector.`,
     `- **history**: ${p.history.rows.toLocaleString('en-US')} stored messages; autocannon, ${p.history.connections} connections, no pipelining, \`GET /api/messages?limit=50&before=<random id>\`; ${p.history.warmupS} s warm-up, ${p.history.durationS} s measured.`,
-    `- **storm**: ${p.storm.clients.toLocaleString('en-US')} clients connect at once (resume URL into \`general\`, from ${p.storm.sourceAddresses} source addresses), ${p.storm.rounds} round per server; live once a client has its own join notification, given ${p.storm.liveTimeoutMs / 1000} s; frames counted until none came for ${p.storm.quietMs / 1000} s (at most ${p.storm.drainMaxMs / 1000} s more); ${p.storm.probes} probe clients in a room of their own send ${p.storm.probeRate} msg/s in all meanwhile, from a generator process of their own.`,
+    `- **storm**: ${p.storm.clients.toLocaleString('en-US')} clients connect at once (resume URL into \`general\`, at most ${p.storm.inFlight} handshakes in flight, from ${p.storm.sourceAddresses} source addresses), ${p.storm.rounds} round per server; live once a client has its own join notification, given ${p.storm.liveTimeoutMs / 1000} s; frames counted until none came for ${p.storm.quietMs / 1000} s (at most ${p.storm.drainMaxMs / 1000} s more); ${p.storm.probes} probe clients in a room of their own send ${p.storm.probeRate} msg/s in all meanwhile, from a generator process of their own.`,
   ];
 }
 

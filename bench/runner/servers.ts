@@ -7,8 +7,8 @@ import WebSocket from 'ws';
 
 export type ServerKind = 'product' | 'baseline';
 export const SERVERS: readonly ServerKind[] = ['product', 'baseline'];
-/** The storm also runs on an earlier build of the product when one is given (`--previous=…/main.js`). */
-export type StormKind = ServerKind | 'previous';
+/** An earlier build of the product, when one is given (`--previous=…/main.js`), runs the history and storm scenarios too. */
+export type RunKind = ServerKind | 'previous';
 
 export interface ServerOptions {
   dbPath: string;
@@ -20,7 +20,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  kind: StormKind;
+  kind: RunKind;
   pid: number;
   port: number;
   wsUrl: string;
@@ -65,7 +65,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startServer(kind: StormKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(kind: RunKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
   const script = entry[kind];
   if (!script) throw new Error(`no ${kind} build given`);
   const port = await freePort();

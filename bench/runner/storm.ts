@@ -6,7 +6,7 @@ import type { ProbeReport, StormReport } from '../loadgen/commands';
 import { LoadGen } from './loadgen-client';
 import { measure, type Usage } from './proc-stats';
 import type { Context, Window } from './scenarios';
-import { profiled, startServer, stopServer, type StormKind } from './servers';
+import { profiled, startServer, stopServer, type RunKind } from './servers';
 
 export interface StormResult {
   report: StormReport;
@@ -20,11 +20,11 @@ const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The servers the storm runs on: the product, the earlier build if one was given, the baseline. */
-export function stormKinds(ctx: Context): StormKind[] {
+export function stormKinds(ctx: Context): RunKind[] {
   return ctx.entry.previous ? ['product', 'previous', 'baseline'] : ['product', 'baseline'];
 }
 
-export async function storm(ctx: Context, kind: StormKind, label: string): Promise<StormResult> {
+export async function storm(ctx: Context, kind: RunKind, label: string): Promise<StormResult> {
   const p = ctx.params.storm;
   const options = { dbPath: join(ctx.workDir, `${label}-${kind}.sqlite`), heartbeatMs: p.heartbeatMs, logFile: join(ctx.workDir, `${label}-${kind}.log`) };
   const server = await startServer(kind, ctx.entry, profiled(options, ctx.profile));
@@ -35,7 +35,7 @@ export async function storm(ctx: Context, kind: StormKind, label: string): Promi
     await sleep(500);
     const start = nowUs();
     const done = measure(server.pid, gen.pid);
-    const command = { kind: 'storm', url: server.wsUrl, count: p.clients, sourceAddresses: p.sourceAddresses, liveTimeoutMs: p.liveTimeoutMs, quietMs: p.quietMs, drainMaxMs: p.drainMaxMs } as const;
+    const command = { kind: 'storm', url: server.wsUrl, count: p.clients, inFlight: p.inFlight, sourceAddresses: p.sourceAddresses, liveTimeoutMs: p.liveTimeoutMs, quietMs: p.quietMs, drainMaxMs: p.drainMaxMs } as const;
     const report = await gen.request<StormReport>(command, p.liveTimeoutMs + p.drainMaxMs + 30_000);
     const usage = done();
     const window = { startUs: start, endUs: nowUs() };

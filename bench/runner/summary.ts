@@ -1,6 +1,6 @@
 // Medians over rounds, ratios product/baseline, and the targets.
 import type { FanoutResult, HistoryResult, IdleResult, RampResult, ScenarioName, SendPathResult } from './scenarios';
-import type { ServerKind, StormKind } from './servers';
+import type { ServerKind, RunKind } from './servers';
 import type { StormResult } from './storm';
 import type { Usage } from './proc-stats';
 
@@ -9,8 +9,8 @@ export interface Results {
   ramp: Record<ServerKind, RampResult[]>;
   sendpath: Record<ServerKind, SendPathResult[]>;
   idle: Record<ServerKind, IdleResult[]>;
-  history: Record<ServerKind, HistoryResult[]>;
-  storm: Record<StormKind, StormResult[]>;
+  history: Record<RunKind, HistoryResult[]>;
+  storm: Record<RunKind, StormResult[]>;
 }
 
 export interface Figure {
