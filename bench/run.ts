@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep]`
-// Runs every scenario against the product and the raw baseline in alternation and writes the report.
+// `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep] [--storm=10000] [--previous=path/to/dist/main.js]`
+// Runs every scenario against the product and the raw baseline in alternation (history and the
+// storm also against an earlier build of the product, when given) and writes the report.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -21,10 +22,11 @@ import {
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
-import { SERVERS, startServer, stopServer, type RunningServer, type ServerKind } from './runner/servers';
-import { backgroundLoad, figures, harnessProblems, missed, type Results } from './runner/summary';
+import { SERVERS, startServer, stopServer, type RunKind, type RunningServer, type ServerKind } from './runner/servers';
+import { stormKinds, type StormResult } from './runner/storm';
+import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Results } from './runner/summary';
 
-const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history'];
+const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm'];
 /** The suite must finish within 10 minutes; profiles are taken only while this leaves room. */
 const BUDGET_MS = 570_000;
 const PROFILE_RUN_MS = 30_000;
@@ -71,7 +73,9 @@ function snapshotProduct(): string {
 }
 
 async function prepare(params: Params, workDir: string, scenarios: ScenarioName[]): Promise<Context> {
-  const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js') };
+  const previous = option('previous');
+  if (previous !== undefined && !existsSync(previous)) throw new Error(`--previous: no such file ${previous}`);
+  const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js'), previous: previous && resolve(previous) };
   const ctx: Context = {
     params,
     entry,
@@ -83,15 +87,16 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
   };
   if (params.mode === 'quick') {
     // One server per kind, migrated at boot, history rows added while it runs (SQLite WAL allows it).
+    // The storm starts servers of its own.
     const shared = {} as Record<ServerKind, RunningServer>;
-    for (const kind of SERVERS) {
+    for (const kind of scenarios.some((s) => s !== 'storm') ? SERVERS : []) {
       const options = { dbPath: ctx.historyDbs[kind], heartbeatMs: params.idle.heartbeatMs, logFile: join(workDir, `shared-${kind}.log`), nodeArgs: ['--inspect'] };
       shared[kind] = await startServer(kind, entry, options);
       if (scenarios.includes('history')) seedMessages(ctx.historyDbs[kind], params.history.rows);
     }
     return { ...ctx, shared };
   }
-  for (const kind of SERVERS) {
+  for (const kind of scenarios.some((s) => s !== 'storm') ? SERVERS : []) {
     await makeTemplate(kind, entry, ctx.templates[kind], join(workDir, `template-${kind}.log`));
     if (!scenarios.includes('history')) continue;
     freshCopy(ctx.templates[kind], ctx.historyDbs[kind]);
@@ -124,22 +129,34 @@ function headline(scenario: ScenarioName, result: unknown): string {
       const r = result as HistoryResult;
       return `${fmt(r.report.perSecond)} req/s, p99 ${fmt(r.report.p99)} ms`;
     }
+    case 'storm': {
+      const r = result as StormResult;
+      const live = Number.isNaN(stormLiveSeconds(r)) ? `${fmt(r.report.ready)} of ${fmt(r.report.requested)} live` : `all live in ${fmt(stormLiveSeconds(r))} s`;
+      return `${live}, ${fmt(r.report.frames)} frames (${fmt(r.report.bytes / 2 ** 20)} MB), probes p50 ${fmt(r.probes.latency.p50)} / max ${fmt(r.probes.latency.max)} ms`;
+    }
   }
 }
 
 /** Per scenario: both servers started once and kept for its rounds, which alternate product, baseline, product, … */
 async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
-  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], baseline: [] }])) as unknown as Results;
+  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], baseline: [], previous: [] }])) as unknown as Results;
   for (const scenario of scenarios) {
-    const shared = ctx.shared ?? (await startPair(ctx, scenario));
+    if (scenario === 'storm') {
+      await runStorm(ctx, results);
+      continue;
+    }
+    // An earlier build, when given, also serves history (in full mode, where each scenario starts its servers).
+    const kinds: RunKind[] = scenario === 'history' && ctx.entry.previous && !ctx.shared ? [...SERVERS, 'previous'] : [...SERVERS];
+    const shared = ctx.shared ?? (await startServers(ctx, scenario, kinds));
     // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
     const generators = scenario === 'idle' || scenario === 'history' ? undefined : { product: new LoadGen(ctx.wsLoadScript), baseline: new LoadGen(ctx.wsLoadScript) };
     try {
       for (let round = 1; round <= ctx.params.rounds; round++) {
-        for (const kind of SERVERS) {
+        for (const kind of kinds) {
           const t = performance.now();
-          const result = await SCENARIOS[scenario]({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
-          (results[scenario][kind] as unknown[]).push(result);
+          const run = SCENARIOS[scenario] as (ctx: Context, kind: RunKind, label: string) => Promise<unknown>;
+          const result = await run({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
+          (results[scenario] as Partial<Record<RunKind, unknown[]>>)[kind]?.push(result);
           console.log(`[${scenario} r${round} ${kind}] ${headline(scenario, result)} (${fmt((performance.now() - t) / 1000)} s)`);
         }
       }
@@ -151,10 +168,22 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
   return results;
 }
 
-async function startPair(ctx: Context, scenario: ScenarioName): Promise<Record<ServerKind, RunningServer>> {
-  const product = await startServer('product', ctx.entry, serverOptions(ctx, scenario, 'product', scenario));
-  const baseline = await startServer('baseline', ctx.entry, serverOptions(ctx, scenario, 'baseline', scenario));
-  return { product, baseline };
+/** The storm, a server of its own per run: product, previous build (if given), baseline, in turn. */
+async function runStorm(ctx: Context, results: Results): Promise<void> {
+  for (let round = 1; round <= ctx.params.storm.rounds; round++) {
+    for (const kind of stormKinds(ctx)) {
+      const t = performance.now();
+      const result = await SCENARIOS.storm(ctx, kind, `storm-r${round}`);
+      results.storm[kind].push(result);
+      console.log(`[storm r${round} ${kind}] ${headline('storm', result)} (${fmt((performance.now() - t) / 1000)} s)`);
+    }
+  }
+}
+
+async function startServers(ctx: Context, scenario: ScenarioName, kinds: RunKind[]): Promise<NonNullable<Context['shared']>> {
+  const servers: Partial<Record<RunKind, RunningServer>> = {};
+  for (const kind of kinds) servers[kind] = await startServer(kind, ctx.entry, serverOptions(ctx, scenario, kind, scenario));
+  return servers as NonNullable<Context['shared']>;
 }
 
 /** One shorter run of each scenario on a product started with --cpu-prof, while the time budget allows. */
@@ -178,7 +207,13 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const base = process.argv.includes('--quick') ? QUICK : FULL;
   const idleConnections = Number(option('idle') ?? base.idle.connections);
-  const params: Params = { ...base, rounds: Number(option('rounds') ?? base.rounds), idle: { ...base.idle, connections: Math.min(idleConnections, 19_500) } };
+  const stormClients = Math.min(Number(option('storm') ?? base.storm.clients), 19_500);
+  const params: Params = {
+    ...base,
+    rounds: Number(option('rounds') ?? base.rounds),
+    idle: { ...base.idle, connections: Math.min(idleConnections, 19_500) },
+    storm: { ...base.storm, clients: stormClients },
+  };
   const scenarios = option('only')?.split(',').filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)) ?? ORDER;
   const workDir = mkdtempSync(join(tmpdir(), 'nest-chat-bench-'));
   // Only a complete full run writes docs/; quick (CI smoke) and partial runs write to a temporary folder.

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { join } from 'node:path';
@@ -10,30 +10,17 @@ import type { EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
 
-/**
- * Serves the browser client after the API routes rather than before them (where `useStaticAssets`
- * puts it), so that an API request never looks for a file on disk: Nest registers its not-found
- * handler once, at init, right after the routes.
- */
-class ChatHttpAdapter extends ExpressAdapter {
-  override setNotFoundHandler(...args: Parameters<ExpressAdapter['setNotFoundHandler']>): unknown {
-    // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in production.
-    this.useStaticAssets(join(__dirname, 'web', 'public'), { index: 'index.html' });
-    return super.setNotFoundHandler(...args);
-  }
-}
-
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot(), new ChatHttpAdapter(), {
-    abortOnError: false,
-    forceCloseConnections: true,
-    bufferLogs: true,
-  });
+  // Fastify rather than Express: its router and request/reply objects cost a fraction of Express's
+  // per request, which is what GET /api/messages needs to keep up with the raw baseline
+  // (docs/benchmarks.md). It sends no X-Powered-By and no ETag on API responses.
+  const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true } });
+  const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), adapter, { abortOnError: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
-  // No ETag on API responses: hashing every page costs more than the rare 304 saves, since the
-  // server reads the page either way. The browser client's static files keep theirs (serve-static).
-  app.set('etag', false);
+  // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in
+  // production. One route per file, found at startup, so no request ever looks for a file on disk.
+  app.useStaticAssets({ root: join(__dirname, 'web', 'public'), wildcard: false, index: 'index.html' });
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {

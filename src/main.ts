@@ -9,7 +9,8 @@ async function bootstrap(): Promise<void> {
   const app = await createApp();
   exitOnSignals(app);
   const port = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('PORT', { infer: true });
-  await app.listen(port);
+  // Every interface, as Node listens without a host ('::' also takes IPv4); Fastify's default is localhost only.
+  await app.listen(port, '::');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   app.get(Logger).log({ msg: `listening on port ${address.port}`, port: address.port }, 'Bootstrap');
 }

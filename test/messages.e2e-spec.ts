@@ -153,5 +153,24 @@ describe('messages (e2e)', () => {
       const otherRoom = await getJson(`${server.httpUrl}/api/messages?room=elsewhere`);
       expect(otherRoom.body).toEqual({ messages: [], hasMore: false });
     });
+
+    it.each([
+      ['limit=0', 'limit must not be less than 1', ['limit']],
+      ['limit=201&before=0', 'before must not be less than 1; limit must not be greater than 200', ['before', 'limit']],
+      ['limit=5&limit=6', 'limit must be an integer number', ['limit']],
+      ['sort=desc', 'property sort should not exist', ['sort']],
+    ])('answers ?%s with a JSON 400 naming each bad parameter', async (query, message, parameters) => {
+      const res = await fetch(`${server.httpUrl}/api/messages?${query}`, { signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      await expect(res.json()).resolves.toEqual({ statusCode: 400, error: 'Bad Request', message, parameters });
+    });
+
+    it('answers an unknown API path with a JSON 404', async () => {
+      await expect(getJson(`${server.httpUrl}/api/messages/nope`)).resolves.toEqual({
+        status: 404,
+        body: { statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/messages/nope' },
+      });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { ChatClient, withTimeout } from './support/chat-client';
 import { spawnServer } from './support/server-process';
 import { getJson, startServer, type TestServer } from './support/test-app';
@@ -81,8 +82,58 @@ describe('health endpoints (e2e)', () => {
   });
 });
 
+describe('HTTP response headers (e2e)', () => {
+  let server: TestServer;
+
+  beforeEach(async () => {
+    server = await startServer();
+  });
+
+  afterEach(() => server.close());
+
+  it.each([
+    ['/api/messages?limit=1', 200],
+    ['/api/messages?limit=0', 400],
+    ['/api/rooms', 200],
+    ['/api/users', 200],
+    ['/api/nope', 404],
+    ['/health/live', 200],
+    ['/metrics', 200],
+    ['/asyncapi.yaml', 200],
+    ['/api/docs', 200],
+    ['/api/docs/swagger-ui.css', 200],
+    ['/', 200],
+    ['/main.js', 200],
+  ])('answers %s (%i) without X-Powered-By', async (path, status) => {
+    const res = await fetch(`${server.httpUrl}${path}`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(status);
+    expect(res.headers.has('x-powered-by')).toBe(false);
+  });
+
+  it('answers the WebSocket handshake without X-Powered-By', async () => {
+    const socket = new WebSocket(server.wsUrl);
+    try {
+      const upgrade = await withTimeout(
+        new Promise<Record<string, unknown>>((resolve, reject) => socket.once('upgrade', (res) => resolve(res.headers)).once('error', reject)),
+        5000,
+        'upgrade',
+      );
+      expect(upgrade).toHaveProperty('upgrade', 'websocket');
+      expect(upgrade).not.toHaveProperty('x-powered-by');
+    } finally {
+      socket.terminate();
+    }
+  });
+
+  it('sends no ETag on API responses', async () => {
+    const res = await fetch(`${server.httpUrl}/api/messages`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.has('etag')).toBe(false);
+  });
+});
+
 describe('structured logs (e2e)', () => {
-  it('writes one JSON line per connection open/close and per error frame, never the message text at info', async () => {
+  it('writes one JSON line per connection open/close, per error frame and per HTTP request (not probes or scrapes), never the message text or credentials at info', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chat-logs-'));
     const server = await spawnServer({ SQLITE_PATH: join(dir, 'chat.sqlite'), LOG_LEVEL: 'info' });
     try {
@@ -92,7 +143,11 @@ describe('structured logs (e2e)', () => {
       client.sendRaw('{"event":"nick","data":{"nickname":"no spaces allowed"}}');
       await client.nextOfType('error');
       await client.close();
-      await fetch(`http://127.0.0.1:${server.port}/api/messages?limit=1`, { signal: AbortSignal.timeout(5000) });
+      const headers = { authorization: 'Bearer s3cret-token', cookie: 'session=s3cret-cookie' };
+      for (const path of ['/api/messages?limit=1', '/health/live', '/health/ready', '/health', '/metrics', '/main.js']) {
+        const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers, signal: AbortSignal.timeout(5000) });
+        expect(res.status).toBe(200);
+      }
       server.child.kill('SIGTERM');
       await withTimeout(server.exited, 10000, 'exit');
 
@@ -109,7 +164,14 @@ describe('structured logs (e2e)', () => {
       });
       expect(lines.find((l) => l.msg === 'connection close')).toMatchObject({ nickname: 'Guest1', code: 1005 });
       expect(lines.find((l) => l.msg === 'error frame')).toMatchObject({ level: 'info', code: 'VALIDATION', event: 'nick' });
-      expect(lines.some((l) => l.msg === 'request completed')).toBe(true);
+      // One line per request, probes and scrapes excluded, with the whole URL and the credentials redacted.
+      const requests = lines.filter((l) => l.msg === 'request completed') as Array<{ req: { url: string; headers: Record<string, string> }; res: { statusCode: number } }>;
+      expect(requests.map((l) => [l.req.url, l.res.statusCode])).toEqual([
+        ['/api/messages?limit=1', 200],
+        ['/main.js', 200],
+      ]);
+      expect(requests[0].req.headers).toMatchObject({ authorization: '[Redacted]', cookie: '[Redacted]' });
+      expect(server.output()).not.toContain('s3cret');
       expect(server.output()).not.toContain('top secret 7f3a');
       expect(server.output()).not.toContain('no spaces allowed');
     } finally {

@@ -6,9 +6,11 @@ import type { LatencySummary } from './histogram';
  * - general: everyone connects plainly and is in `general` (welcome, history, join);
  * - idle: resume URL with rooms of `roomSize` clients each, so joins are not an N² broadcast;
  * - sendpath: the first `count - receivers` clients each in a room of their own (`s<i>`), the
- *   last `receivers` clients split those rooms between them (each message reaches one receiver).
+ *   last `receivers` clients split those rooms between them (each message reaches one receiver);
+ * - storm: resume URL into `general` (clients coming back after a restart);
+ * - probe: resume URL into `probe`, a room of their own (other users, whose latency is watched).
  */
-export type Layout = 'general' | 'idle' | 'sendpath';
+export type Layout = 'general' | 'idle' | 'sendpath' | 'storm' | 'probe';
 
 export interface ConnectCommand {
   kind: 'connect';
@@ -44,7 +46,37 @@ export interface StatusCommand {
   kind: 'status';
 }
 
-export type Command = ConnectCommand | BroadcastCommand | SendPathCommand | StatusCommand;
+/** Every client connects at once (as many handshakes in flight as the server's backlog takes); frames are counted until the server goes quiet. */
+export interface StormCommand {
+  kind: 'storm';
+  url: string;
+  count: number;
+  inFlight: number;
+  sourceAddresses: number;
+  /** How long the clients are given to become live. */
+  liveTimeoutMs: number;
+  /** Counting ends once no frame has arrived for this long (after all are live or the timeout) ... */
+  quietMs: number;
+  /** ... or this long after that, whichever comes first. */
+  drainMaxMs: number;
+}
+
+/** Connects `probes` clients in their own room and starts them sending `rate` messages/s in all (open loop). */
+export interface ProbeStartCommand {
+  kind: 'probe-start';
+  url: string;
+  probes: number;
+  rate: number;
+  timeoutMs: number;
+}
+
+/** Stops the probes sending and reports their latency once every message arrived (or `drainMs` passed). */
+export interface ProbeStopCommand {
+  kind: 'probe-stop';
+  drainMs: number;
+}
+
+export type Command = ConnectCommand | BroadcastCommand | SendPathCommand | StatusCommand | StormCommand | ProbeStartCommand | ProbeStopCommand;
 
 export interface ConnectReport {
   requested: number;
@@ -87,6 +119,33 @@ export interface SendPathReport extends Health {
   delivered: number;
   lost: number;
   delivery: LatencySummary;
+}
+
+export interface StormReport extends ConnectReport {
+  /** Frames and bytes the clients received, from their first connect until counting ended. */
+  frames: number;
+  bytes: number;
+  /** Frames by `type` (welcome, notification, presence_diff, …). */
+  framesByType: Record<string, number>;
+  /** From the start until counting ended. */
+  countedMs: number;
+  /** False when frames were still arriving when counting had to end. */
+  quiet: boolean;
+  closed: number;
+  errors: number;
+  /** Connections that ended, by close code or socket error (see Pool.endings). */
+  endings: Record<string, number>;
+  cpuSeconds: number;
+}
+
+export interface ProbeReport {
+  sent: number;
+  expected: number;
+  received: number;
+  lost: number;
+  latency: LatencySummary;
+  closed: number;
+  errors: number;
 }
 
 export interface StatusReport {

@@ -10,13 +10,18 @@ let phase = 0;
 /** Makes clientMsgIds unique across generator processes: both servers keep them (the product dedupes on them). */
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
+/** Starts a new phase: frames of earlier ones (still in flight) are no longer counted. */
+export function beginPhase(): void {
+  phase++;
+}
+
 /** Message text carries the phase and a performance.now() send time; both servers echo it verbatim. */
-function text(sentAt: number): string {
+export function text(sentAt: number): string {
   return `~${phase}~${sentAt.toFixed(3)}~${PAD}`;
 }
 
 /** The send time in a message frame of the current phase, or -1 (another phase, or not ours). */
-function stampOf(data: Buffer): number {
+export function stampOf(data: Buffer): number {
   const a = data.indexOf(TILDE);
   if (a < 0) return -1;
   const b = data.indexOf(TILDE, a + 1);
@@ -27,19 +32,19 @@ function stampOf(data: Buffer): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+export async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!done() && performance.now() < end) await sleep(5);
 }
 
-function cpuSince(start: NodeJS.CpuUsage): number {
+export function cpuSince(start: NodeJS.CpuUsage): number {
   const { user, system } = process.cpuUsage(start);
   return (user + system) / 1e6;
 }
 
 /** Open loop at a fixed total rate; every client in the room should get every message. */
 export async function broadcast(pool: Pool, cmd: BroadcastCommand): Promise<BroadcastReport> {
-  phase++;
+  beginPhase();
   const latency = new Histogram();
   const lag = new Histogram();
   let received = 0;
@@ -94,7 +99,7 @@ export async function broadcast(pool: Pool, cmd: BroadcastCommand): Promise<Broa
 
 /** Closed loop, one message in flight per sender: send, wait for its ack, send the next. */
 export async function sendPath(pool: Pool, cmd: SendPathCommand): Promise<SendPathReport> {
-  phase++;
+  beginPhase();
   const ackPrefix = `${RUN}.${phase}-`;
   const ack = new Histogram();
   const delivery = new Histogram();

@@ -25,9 +25,13 @@ export const FRAME = { ack: 0x61, error: 0x65, message: 0x6d, notification: 0x6e
 export class Pool {
   readonly clients: Client[] = [];
   handler: FrameHandler = () => undefined;
+  /** Sees every frame of every client, ready or not (the storm counts them all). */
+  tap: ((data: Buffer) => void) | null = null;
   senderCount = 0;
   closed = 0;
   errors = 0;
+  /** Why connections ended, live or not: a close code, or the socket error's code when it failed before. */
+  readonly endings: Record<string, number> = {};
 
   readyClients(): Client[] {
     return this.clients.filter((c) => c.ready && c.ws.readyState === WebSocket.OPEN);
@@ -82,17 +86,26 @@ export class Pool {
       settle(ok, began);
     };
     ws.on('message', (data: Buffer) => {
+      this.tap?.(data);
       if (client.ready) return this.handler(client, data);
       if (this.endsConnectSequence(client, data)) {
         client.ready = true;
         settleOnce(true);
       }
     });
-    ws.on('error', () => settleOnce(false));
-    ws.on('close', () => {
+    ws.on('error', (error: NodeJS.ErrnoException) => {
+      if (!done) this.count(`error ${error.code ?? error.message}`);
+      settleOnce(false);
+    });
+    ws.on('close', (code: number) => {
+      this.count(`close ${code}${client.ready ? '' : ' before live'}`);
       if (client.ready) this.closed++;
       else settleOnce(false);
     });
+  }
+
+  private count(ending: string): void {
+    this.endings[ending] = (this.endings[ending] ?? 0) + 1;
   }
 
   /** A client is ready once it has received its own join notification (the end of the connect sequence). */
@@ -119,6 +132,7 @@ function field(data: Buffer, key: string): string {
 
 function pathFor(cmd: ConnectCommand, index: number): string {
   if (cmd.layout === 'general') return '/';
+  if (cmd.layout === 'storm' || cmd.layout === 'probe') return `/?since=0&rooms=${roomFor(cmd, index)}`;
   if (cmd.layout === 'idle') return `/?since=0&rooms=idle-${Math.floor(index / cmd.roomSize)}`;
   const senders = cmd.count - cmd.receivers;
   if (index < senders) return `/?since=0&rooms=s${index}`;
@@ -130,5 +144,6 @@ function pathFor(cmd: ConnectCommand, index: number): string {
 function roomFor(cmd: ConnectCommand, index: number): string {
   if (cmd.layout === 'sendpath') return `s${index}`;
   if (cmd.layout === 'idle') return `idle-${Math.floor(index / cmd.roomSize)}`;
+  if (cmd.layout === 'probe') return 'probe';
   return 'general';
 }

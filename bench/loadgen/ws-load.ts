@@ -2,6 +2,7 @@
 import type { Command, Reply, StatusReport } from './commands';
 import { broadcast, sendPath } from './load';
 import { Pool } from './pool';
+import { startProbes, stopProbes, storm } from './storm';
 
 const pool = new Pool();
 
@@ -13,6 +14,12 @@ async function run(command: Command): Promise<unknown> {
       return broadcast(pool, command);
     case 'sendpath':
       return sendPath(pool, command);
+    case 'storm':
+      return storm(pool, command);
+    case 'probe-start':
+      return startProbes(pool, command);
+    case 'probe-stop':
+      return stopProbes(pool, command);
     case 'status':
       return { open: pool.readyClients().length, closed: pool.closed, errors: pool.errors } satisfies StatusReport;
   }

@@ -1,4 +1,4 @@
-// The five scenarios. Each run gets a fresh load generator process and returns raw figures.
+// The scenarios. Each run gets a fresh load generator process and returns raw figures (the storm's are in storm.ts).
 import { join } from 'node:path';
 import type { BroadcastReport, ConnectCommand, ConnectReport, SendPathReport, StatusReport } from '../loadgen/commands';
 import type { HttpLoadReport } from '../loadgen/http-load';
@@ -6,9 +6,10 @@ import { httpLoad, LoadGen } from './loadgen-client';
 import type { Params } from './params';
 import { measure, sample, waitQuiet, type Usage } from './proc-stats';
 import { countMessages, freshCopy } from './seed';
-import { collectGarbage, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunningServer, type ServerKind, type ServerOptions } from './servers';
+import { storm } from './storm';
+import { collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerKind, type ServerOptions } from './servers';
 
-export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history';
+export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm';
 
 /** The measured part of a run on the monotonic clock, in µs (what --cpu-prof timestamps use). */
 export interface Window {
@@ -27,7 +28,7 @@ export interface Context {
   /** Set for a profiled run: the product gets --cpu-prof and a graceful stop, so the profile is written. */
   profile?: { dir: string; name: string };
   /** The servers the runs use: started once per scenario (once in all for quick mode) and kept across rounds. */
-  shared?: Record<ServerKind, RunningServer>;
+  shared?: Record<ServerKind, RunningServer> & { previous?: RunningServer };
   /** Load generators kept across rounds, with their clients connected (fan-out, ramp, send path). */
   generators?: Record<ServerKind, LoadGen>;
 }
@@ -37,13 +38,15 @@ const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How a scenario's server is started: heartbeat, database, and an inspector where GC is forced from outside. */
-export function serverOptions(ctx: Context, scenario: ScenarioName, kind: ServerKind, label: string): ServerOptions {
+export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKind, label: string): ServerOptions {
   const heartbeatMs = scenario === 'history' ? 30_000 : ctx.params[scenario].heartbeatMs;
   const logFile = join(ctx.workDir, `${label}-${kind}.log`);
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
-  if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
+  // An earlier build of the product reads the product's database (its schema is the same).
+  const dbKind = kind === 'previous' ? 'product' : kind;
+  if (scenario === 'history') return { dbPath: ctx.historyDbs[dbKind], heartbeatMs, logFile, nodeArgs };
   const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
-  freshCopy(ctx.templates[kind], dbPath);
+  freshCopy(ctx.templates[dbKind], dbPath);
   return { dbPath, heartbeatMs, logFile, nodeArgs };
 }
 
@@ -51,13 +54,13 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: Server
  * One run: a fresh load generator against the scenario's running server (ctx.shared), which is
  * left idle again afterwards; or, for a profiled run, a server of its own, stopped gracefully.
  */
-async function session<T>(ctx: Context, scenario: ScenarioName, kind: ServerKind, label: string, body: (server: RunningServer, gen: LoadGen) => Promise<T>): Promise<T> {
+async function session<T>(ctx: Context, scenario: ScenarioName, kind: RunKind, label: string, body: (server: RunningServer, gen: LoadGen) => Promise<T>): Promise<T> {
   const shared = ctx.shared?.[kind];
   if (shared && (shared.process.exitCode !== null || shared.process.signalCode !== null)) {
     throw new Error(`the ${kind} server exited during ${scenario}; see ${shared.logFile}`);
   }
-  const server = shared ?? (await startServer(kind, ctx.entry, withProfile(ctx, serverOptions(ctx, scenario, kind, label))));
-  const kept = ctx.generators?.[kind];
+  const server = shared ?? (await startServer(kind, ctx.entry, profiled(serverOptions(ctx, scenario, kind, label), ctx.profile)));
+  const kept = kind === 'previous' ? undefined : ctx.generators?.[kind];
   const gen = kept ?? new LoadGen(ctx.wsLoadScript);
   try {
     return await body(server, gen);
@@ -74,11 +77,6 @@ async function connectOnce(gen: LoadGen, command: ConnectCommand): Promise<Conne
   return gen.connected;
 }
 
-function withProfile(ctx: Context, options: ServerOptions): ServerOptions {
-  if (!ctx.profile) return options;
-  const { dir, name } = ctx.profile;
-  return { ...options, nodeArgs: [...(options.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] };
-}
 
 function connectCommand(server: RunningServer, count: number, layout: ConnectCommand['layout'], extra: Partial<ConnectCommand> = {}): ConnectCommand {
   return { kind: 'connect', url: server.wsUrl, count, layout, receivers: 0, roomSize: 100, inFlight: 128, sourceAddresses: 4, timeoutMs: 60_000, ...extra };
@@ -236,7 +234,7 @@ export interface HistoryResult {
   window: Window;
 }
 
-export function history(ctx: Context, kind: ServerKind, label: string): Promise<HistoryResult> {
+export function history(ctx: Context, kind: RunKind, label: string): Promise<HistoryResult> {
   const p = ctx.params.history;
   return session(ctx, 'history', kind, label, async (server) => {
     const config = (durationS: number) => ({ url: server.httpUrl, connections: p.connections, durationS, maxId: p.rows });
@@ -249,4 +247,4 @@ export function history(ctx: Context, kind: ServerKind, label: string): Promise<
   });
 }
 
-export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history } as const;
+export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history, storm } as const;

@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 
 export type ServerKind = 'product' | 'baseline';
 export const SERVERS: readonly ServerKind[] = ['product', 'baseline'];
+/** An earlier build of the product, when one is given (`--previous=…/main.js`), runs the history and storm scenarios too. */
+export type RunKind = ServerKind | 'previous';
 
 export interface ServerOptions {
   dbPath: string;
@@ -18,7 +20,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  kind: ServerKind;
+  kind: RunKind;
   pid: number;
   port: number;
   wsUrl: string;
@@ -32,6 +34,13 @@ export interface RunningServer {
 export interface Entrypoints {
   product: string;
   baseline: string;
+  previous?: string;
+}
+
+/** The server started with --cpu-prof, writing `name` into `dir` when it stops gracefully. */
+export function profiled(options: ServerOptions, profile?: { dir: string; name: string }): ServerOptions {
+  if (!profile) return options;
+  return { ...options, nodeArgs: [...(options.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}`] };
 }
 
 export function freePort(): Promise<number> {
@@ -56,12 +65,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startServer(kind: ServerKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(kind: RunKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
+  const script = entry[kind];
+  if (!script) throw new Error(`no ${kind} build given`);
   const port = await freePort();
   const inspectPort = options.nodeArgs?.some((a) => a.startsWith('--inspect')) ? await freePort() : undefined;
   const nodeArgs = (options.nodeArgs ?? []).map((a) => (a === '--inspect' ? `--inspect=127.0.0.1:${inspectPort}` : a));
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, entry[kind]], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: {
       ...process.env,
       PORT: String(port),

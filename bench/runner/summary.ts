@@ -1,6 +1,7 @@
 // Medians over rounds, ratios product/baseline, and the issue's targets.
 import type { FanoutResult, HistoryResult, IdleResult, RampResult, ScenarioName, SendPathResult } from './scenarios';
-import type { ServerKind } from './servers';
+import type { ServerKind, RunKind } from './servers';
+import type { StormResult } from './storm';
 import type { Usage } from './proc-stats';
 
 export interface Results {
@@ -8,7 +9,8 @@ export interface Results {
   ramp: Record<ServerKind, RampResult[]>;
   sendpath: Record<ServerKind, SendPathResult[]>;
   idle: Record<ServerKind, IdleResult[]>;
-  history: Record<ServerKind, HistoryResult[]>;
+  history: Record<RunKind, HistoryResult[]>;
+  storm: Record<RunKind, StormResult[]>;
 }
 
 export interface Figure {
@@ -71,6 +73,24 @@ export function figures(r: Results, p99LimitMs: number): Figure[] {
     figure('history', r.history, 'requests/s', '/s', (x) => x.report.perSecond, '≥ 4,000/s', atLeast(4000)),
     figure('history', r.history, 'p99 latency', 'ms', (x) => x.report.p99, '≤ 25 ms', atMost(25)),
     figure('history', r.history, 'server CPU per 1,000 requests', 's', (x) => x.cpuPer1kRequests),
+    ...stormFigures(r.storm),
+  ];
+}
+
+/** Seconds until every storm client was live; NaN (shown as –) when some never were. */
+export function stormLiveSeconds(x: StormResult): number {
+  return x.report.ready === x.report.requested ? x.report.durationMs / 1000 : NaN;
+}
+
+function stormFigures(runs: Results['storm']): Figure[] {
+  return [
+    figure('storm', runs, 'clients live (of all that connected at once)', 'conn', (x) => x.report.ready),
+    figure('storm', runs, 'time until every client is live', 's', stormLiveSeconds),
+    figure('storm', runs, 'frames the clients received', 'frames', (x) => x.report.frames),
+    figure('storm', runs, 'bytes the clients received', 'MB', (x) => x.report.bytes / 2 ** 20),
+    figure('storm', runs, 'server CPU during the storm', 's', (x) => x.usage.serverCpuSeconds),
+    figure('storm', runs, 'other users\' latency meanwhile, p50', 'ms', (x) => x.probes.latency.p50),
+    figure('storm', runs, 'other users\' latency meanwhile, max', 'ms', (x) => x.probes.latency.max),
   ];
 }
 
@@ -88,6 +108,7 @@ export function harnessProblems(r: Results): string[] {
     if (r.sendpath[kind].some((x) => x.report.acked === 0)) problems.push(`sendpath/${kind}: nothing acked`);
     if (r.idle[kind].some((x) => x.connect.ready === 0)) problems.push(`idle/${kind}: no connection completed`);
     if (r.history[kind].some((x) => x.report.ok === 0)) problems.push(`history/${kind}: no successful request`);
+    if (r.storm[kind].some((x) => x.report.ready === 0 || x.probes.received === 0)) problems.push(`storm/${kind}: no client live or no probe message delivered`);
   }
   return problems;
 }
@@ -99,6 +120,7 @@ export function backgroundLoad(r: Results): { mean: number; max: number } {
     usages.push(...r.fanout[kind].map((x) => x.usage), ...r.ramp[kind].flatMap((x) => x.steps.map((s) => s.usage)));
     usages.push(...r.sendpath[kind].map((x) => x.usage), ...r.idle[kind].map((x) => x.settle), ...r.history[kind].map((x) => x.usage));
   }
+  for (const runs of Object.values(r.storm)) usages.push(...runs.map((x) => x.usage));
   const seconds = sum(usages.map((u) => u.seconds));
   const mean = seconds > 0 ? sum(usages.map((u) => u.otherCpuPercent * u.seconds)) / seconds : 0;
   return { mean, max: Math.max(0, ...usages.map((u) => u.otherCpuPercent)) };

@@ -1,9 +1,10 @@
+import { RequestMethod } from '@nestjs/common';
 import { loggerOptions } from './logger.options';
 
 describe(loggerOptions.name, () => {
   it.each(['info', 'debug', 'trace'] as const)('mounts the request logger on every route at %s', (level) => {
     const sut = loggerOptions(level);
-    expect(sut).not.toHaveProperty('forRoutes');
+    expect(sut.forRoutes).toEqual([{ path: '/{*splat}', method: RequestMethod.ALL }]);
     expect(sut.pinoHttp).toMatchObject({ level });
   });
 
