@@ -73,7 +73,7 @@ describe(ChatService.name, () => {
       await guest.session.whenLive();
 
       expect(guest.frames().slice(1)).toEqual([
-        { type: 'error', code: ErrorCode.VALIDATION, message: 'since must be an integer number', event: 'resume' },
+        { type: 'error', code: ErrorCode.VALIDATION, message: 'since must not be less than 0', event: 'resume' },
         { type: 'history', room: 'general', messages: [], hasMore: false },
         joinedNote('general', 'Guest1'),
       ]);
