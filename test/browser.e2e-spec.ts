@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { DEFAULT_PAGE_SIZE } from '../src/protocol/dto/page-query.dto';
+import { MAX_DIFF_NAMES, MAX_LISTED_USERS } from '../src/protocol/frames';
 import {
   dmEntry,
   joinRoom,
@@ -25,22 +27,28 @@ import {
   waitForUsers,
   waitUntil,
 } from './support/browser';
-import { ChatClient, withTimeout } from './support/chat-client';
+import { ChatClient, withTimeout, type Frame } from './support/chat-client';
 import { freePort, spawnServer, type ServerProcess } from './support/server-process';
 import { getJson, startServer, type TestServer } from './support/test-app';
 
 const RECONNECT_WAIT_MS = 20000;
+/** Rooms of more than this many members get presence_diff frames, every DIFF_INTERVAL_MS, in the large-room tests. */
+const LARGE_ROOM_THRESHOLD = 1;
+const DIFF_INTERVAL_MS = 1500;
+/** The client fetches a room's list again at most once in this window (members.js). */
+const REFRESH_WAIT_MS = 3000;
 const DESKTOP = { width: 960, height: 600 };
 const PHONE = { width: 375, height: 667 };
 const XSS = '<img src=x onerror=alert(1)>';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** One open chat tab, with what it reported that a test must not ignore, and every frame it received. */
+/** One open chat tab, with what it reported that a test must not ignore, and every frame it received and sent. */
 interface ChatPage {
   page: Page;
   dialogs: string[];
   pageErrors: string[];
   received: string[];
+  sent: Array<{ payload: string; at: number }>;
 }
 
 /**
@@ -97,8 +105,11 @@ describe('web client in a real browser (e2e)', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     await beforeLoad?.(page);
-    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [] };
-    page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString())));
+    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [], sent: [] };
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString()));
+      ws.on('framesent', ({ payload }) => tab.sent.push({ payload: payload.toString(), at: Date.now() }));
+    });
     page.on('dialog', (dialog) => {
       tab.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
@@ -751,6 +762,187 @@ describe('web client in a real browser (e2e)', () => {
         if (!update) rmSync(target, { force: true });
       }
     });
+  });
+
+  describe(`in rooms over PRESENCE_BATCH_THRESHOLD (${LARGE_ROOM_THRESHOLD} here)`, () => {
+    let server: TestServer;
+    let clients: ChatClient[];
+    let sockets: WebSocket[];
+
+    beforeAll(() => {
+      // startServer passes on only the variables it knows; these reach the app's config the same way.
+      process.env.PRESENCE_BATCH_THRESHOLD = String(LARGE_ROOM_THRESHOLD);
+      process.env.PRESENCE_BATCH_MS = String(DIFF_INTERVAL_MS);
+    });
+
+    afterAll(() => {
+      delete process.env.PRESENCE_BATCH_THRESHOLD;
+      delete process.env.PRESENCE_BATCH_MS;
+    });
+
+    beforeEach(async () => {
+      server = await startServer();
+      clients = [];
+      sockets = [];
+    });
+
+    afterEach(async () => {
+      await closeTabs();
+      await Promise.all(clients.map((c) => c.close()));
+      for (const socket of sockets) socket.terminate();
+      await server.close();
+    });
+
+    /** `count` clients in general, connected at once, each renamed to `name(i)` when given. */
+    async function connect(count: number, name?: (i: number) => string): Promise<ChatClient[]> {
+      const joined = await Promise.all(Array.from({ length: count }, () => ChatClient.join(server.wsUrl)));
+      const connected = joined.map(({ client }) => client);
+      clients.push(...connected);
+      if (name) {
+        await Promise.all(
+          connected.map((client, i) => {
+            client.send('nick', { nickname: name(i) });
+            return client.next((f) => f.type === 'nick_update' && f.nickname === name(i));
+          }),
+        );
+      }
+      return connected;
+    }
+
+    /** Bare sockets that only take up a place in general (they read nothing), BATCH at a time. */
+    async function crowd(count: number): Promise<void> {
+      const BATCH = 100;
+      for (let done = 0; done < count; done += BATCH) {
+        const batch = Array.from({ length: Math.min(BATCH, count - done) }, () => {
+          const socket = new WebSocket(server.wsUrl, { perMessageDeflate: false });
+          sockets.push(socket);
+          // Live once the welcome came: the first frame.
+          return withTimeout(new Promise((resolve, reject) => socket.once('message', resolve).once('error', reject)), WAIT_MS, 'welcome');
+        });
+        await Promise.all(batch);
+      }
+    }
+
+    function framesOf(page: Page, direction: 'received' | 'sent'): Frame[] {
+      const tab = tabs.get(page)!;
+      const payloads = direction === 'received' ? tab.received : tab.sent.map((s) => s.payload);
+      return payloads.map((payload) => JSON.parse(payload) as Frame);
+    }
+
+    /** The `who` requests the page sent for `room`, with when they went out. */
+    function whoSent(page: Page, room: string): Array<{ data: Record<string, unknown>; at: number }> {
+      return tabs
+        .get(page)!
+        .sent.map(({ payload, at }) => ({ frame: JSON.parse(payload) as { event: string; data: Record<string, unknown> }, at }))
+        .filter(({ frame }) => frame.event === 'who' && frame.data.room === room)
+        .map(({ frame, at }) => ({ data: frame.data, at }));
+    }
+
+    const diffsOf = (page: Page, room: string) => framesOf(page, 'received').filter((f) => f.type === 'presence_diff' && f.room === room);
+
+    it('the member list follows joins, renames and leaves through presence_diff, and shows usersTotal as the count', async () => {
+      const page = await openChat(server.httpUrl);
+      await waitForUsers(page, ['Guest1']);
+      await waitForText(page, 'user-count', '1');
+
+      const [ann, ben, cal] = await connect(4, (i) => ['ann', 'ben', 'cal', 'dee'][i]);
+
+      await waitForUsers(page, ['Guest1', 'ann', 'ben', 'cal', 'dee']);
+      await waitForText(page, 'user-count', '5');
+      ben.send('nick', { nickname: 'benny' });
+      await waitForUsers(page, ['Guest1', 'ann', 'benny', 'cal', 'dee']);
+      await Promise.all([ann.close(), cal.close()]);
+      await waitForUsers(page, ['Guest1', 'benny', 'dee'], DIFF_INTERVAL_MS + WAIT_MS);
+      await waitForText(page, 'user-count', '3');
+
+      // Every change reached the page as a diff (the room was over the threshold), none as a notification.
+      const diffs = diffsOf(page, 'general');
+      expect(diffs.length).toBeGreaterThanOrEqual(2);
+      const last = diffs.at(-1)!;
+      expect({ ...last, leaves: [...(last.leaves as string[])].sort() }).toEqual({
+        type: 'presence_diff',
+        room: 'general',
+        joins: [],
+        leaves: ['ann', 'cal'],
+        joinsTotal: 0,
+        leavesTotal: 2,
+        usersTotal: 3,
+      });
+      expect(framesOf(page, 'received').filter((f) => f.type === 'notification' && f.nickname !== 'Guest1')).toEqual([]);
+      expect(await page.getByTestId('users-more').count()).toBe(0);
+    });
+
+    it(`fetches the list again with \`who\` when a diff names only ${MAX_DIFF_NAMES} of its changes, at most once per few seconds`, async () => {
+      const JOINERS = MAX_DIFF_NAMES + 5;
+      const page = await openChat(server.httpUrl); // Guest1, the first on this server
+      await joinRoom(page, 'big');
+      const crowdOfBig = await connect(JOINERS);
+      // Once their joins to general have gone out, the changes of big below fall in one interval of their own.
+      const generalSettled = () => Promise.resolve(diffsOf(page, 'general').some((d) => d.usersTotal === JOINERS + 1));
+      await waitUntil('the diff of general', generalSettled, DIFF_INTERVAL_MS + WAIT_MS);
+      const names = crowdOfBig.map((c) => c.nickname);
+
+      for (const client of crowdOfBig) client.send('join', { room: 'big' });
+      await Promise.all(crowdOfBig.map((c) => c.next((f) => f.type === 'presence' && f.room === 'big')));
+
+      await waitForUsers(page, ['Guest1', ...names], DIFF_INTERVAL_MS + WAIT_MS);
+      await waitForText(page, 'user-count', String(JOINERS + 1));
+      const [joinDiff] = diffsOf(page, 'big');
+      expect({ ...joinDiff, joins: (joinDiff.joins as string[]).length }).toEqual({
+        type: 'presence_diff',
+        room: 'big',
+        joins: MAX_DIFF_NAMES,
+        leaves: [],
+        joinsTotal: JOINERS,
+        leavesTotal: 0,
+        usersTotal: JOINERS + 1,
+      });
+      // The 5 not named in the diff came from the page's `who`, sent for the first page of the room.
+      expect(whoSent(page, 'big').map((w) => w.data)).toEqual([{ room: 'big' }]);
+
+      for (const client of crowdOfBig) client.send('leave', { room: 'big' });
+
+      await waitForUsers(page, ['Guest1'], DIFF_INTERVAL_MS + REFRESH_WAIT_MS + WAIT_MS);
+      await waitForText(page, 'user-count', '1');
+      expect(diffsOf(page, 'big')[1]).toMatchObject({ joins: [], leavesTotal: JOINERS, usersTotal: 1 });
+      const refreshes = whoSent(page, 'big');
+      expect(refreshes.map((w) => w.data)).toEqual([{ room: 'big' }, { room: 'big' }]);
+      // Client-side throttle of 3 s, measured here with some slack for event delivery.
+      expect(refreshes[1].at - refreshes[0].at).toBeGreaterThanOrEqual(REFRESH_WAIT_MS - 500);
+    }, 60000);
+
+    it(`in a room of over ${MAX_LISTED_USERS}, lists the first page, says how many more, and pages the rest on request and on scroll`, async () => {
+      const OTHERS = MAX_LISTED_USERS + 150;
+      await crowd(OTHERS);
+
+      const page = await openChat(server.httpUrl);
+      const me = `Guest${OTHERS + 1}`;
+
+      // The page joined last: the first page of 1000 leaves out 150 others, it lists itself anyway.
+      await waitForText(page, 'user-count', String(OTHERS + 1));
+      const more = page.getByTestId('users-more');
+      await waitUntil('"and 150 more"', async () => (await more.count()) === 1 && (await more.textContent())!.startsWith('and 150 more'));
+      expect(await page.getByTestId('user').count()).toBe(MAX_LISTED_USERS + 1);
+      await expect(page.locator('.user.me').textContent()).resolves.toBe(`${me} (you)`);
+
+      // Asked for: the button, pressed where it is (a real click would scroll it into view first, which loads by itself).
+      await more.getByRole('button', { name: /Show more/ }).dispatchEvent('click');
+      await waitUntil('"and 50 more"', async () => (await more.textContent())!.startsWith('and 50 more'));
+      expect(await page.getByTestId('user').count()).toBe(MAX_LISTED_USERS + 101);
+
+      // Scrolled to: the end of the list coming into view loads the next page. (One synchronous
+      // scroll: Playwright's own waits for the entry to stay put, which it does not once loading starts.)
+      await page.evaluate('document.querySelector(\'[data-testid="users-more"]\').scrollIntoView()');
+      await waitUntil('the whole list', async () => (await page.getByTestId('user').count()) === OTHERS + 1);
+      expect(await more.count()).toBe(0);
+      await waitForText(page, 'user-count', String(OTHERS + 1));
+      // The pages asked for: the first (after the welcome), then 100 at a time from where the list ended.
+      expect(whoSent(page, 'general').map((w) => w.data)).toEqual([
+        { room: 'general' },
+        { room: 'general', offset: MAX_LISTED_USERS, limit: 100 },
+        { room: 'general', offset: MAX_LISTED_USERS + 100, limit: 100 },
+      ]);
+    }, 120000);
   });
 
   describe('across a server restart', () => {

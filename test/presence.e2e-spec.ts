@@ -1,3 +1,4 @@
+import { MAX_DIFF_NAMES } from '../src/protocol/frames';
 import { ChatClient, type Frame } from './support/chat-client';
 import { getJson, startServer, type TestServer } from './support/test-app';
 
@@ -75,14 +76,14 @@ describe('presence in large rooms (e2e)', () => {
     expect(e.join).toMatchObject({ type: 'notification', event: 'join', nickname: 'Guest5' });
     const [diff] = await a.collect('presence_diff', 1, INTERVAL_MS + 2000);
     // Renamed right after connecting, within the interval: the diff names them as renamed.
-    expect(diff).toEqual({ type: 'presence_diff', room: 'general', joins: ['d', 'e'], leaves: [], usersTotal: 5 });
+    expect(diff).toEqual({ type: 'presence_diff', room: 'general', joins: ['d', 'e'], leaves: [], joinsTotal: 2, leavesTotal: 0, usersTotal: 5 });
     expect(joinsAndLeaves(a).length).toBe(before + 1);
     await a.expectNoMore('presence_diff', INTERVAL_MS + 200);
 
     await d.client.close();
     await e.client.close();
     const diffs = await a.collect('presence_diff', 2, INTERVAL_MS + 2000);
-    expect(diffs[1]).toEqual({ type: 'presence_diff', room: 'general', joins: [], leaves: ['d', 'e'], usersTotal: 3 });
+    expect(diffs[1]).toEqual({ type: 'presence_diff', room: 'general', joins: [], leaves: ['d', 'e'], joinsTotal: 0, leavesTotal: 2, usersTotal: 3 });
     expect(a.frames.filter((f) => f.type === 'notification' && f.event === 'leave')).toEqual([]);
   });
 
@@ -98,7 +99,7 @@ describe('presence in large rooms (e2e)', () => {
     const { client: f } = await connectAs('f');
 
     const diffs = await a.collect('presence_diff', 2, INTERVAL_MS + 2000);
-    expect(diffs[1]).toEqual({ type: 'presence_diff', room: 'general', joins: ['f'], leaves: [], usersTotal: 5 });
+    expect(diffs[1]).toEqual({ type: 'presence_diff', room: 'general', joins: ['f'], leaves: [], joinsTotal: 1, leavesTotal: 0, usersTotal: 5 });
     await a.expectNoMore('presence_diff', INTERVAL_MS + 200);
     expect(f.socket.readyState).toBe(f.socket.OPEN);
   });
@@ -114,6 +115,91 @@ describe('presence in large rooms (e2e)', () => {
     await expect(getJson(`${server.httpUrl}/api/rooms/general/users?offset=3&limit=5`)).resolves.toEqual({
       status: 200,
       body: { room: 'general', users: [expect.objectContaining({ nickname: 'd' }), expect.objectContaining({ nickname: 'e' })], total: 5 },
+    });
+  });
+});
+
+describe(`presence_diff over ${MAX_DIFF_NAMES} changes in one interval (e2e)`, () => {
+  // Long enough for every change below to fall in one interval, even on a busy machine.
+  const LONG_INTERVAL_MS = 2500;
+  const JOINERS = MAX_DIFF_NAMES + 5;
+  let server: TestServer;
+  let clients: ChatClient[];
+
+  beforeAll(async () => {
+    process.env.PRESENCE_BATCH_THRESHOLD = String(THRESHOLD);
+    process.env.PRESENCE_BATCH_MS = String(LONG_INTERVAL_MS);
+    server = await startServer();
+    clients = [];
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+    delete process.env.PRESENCE_BATCH_THRESHOLD;
+    delete process.env.PRESENCE_BATCH_MS;
+  });
+
+  async function connect(count: number): Promise<ChatClient[]> {
+    const joined = await Promise.all(Array.from({ length: count }, () => ChatClient.join(server.wsUrl)));
+    const connected = joined.map(({ client }) => client);
+    clients.push(...connected);
+    return connected;
+  }
+
+  /** One at a time, each confirmed by its reply, so the server records them in this order. */
+  async function joinBig(client: ChatClient): Promise<void> {
+    client.send('join', { room: 'big' });
+    await client.next((f) => f.type === 'presence' && f.room === 'big');
+  }
+
+  async function leaveBig(client: ChatClient): Promise<void> {
+    client.send('leave', { room: 'big' });
+    client.send('who', { room: 'general', limit: 1 }); // answered after the leave: it confirms it
+    await client.next((f) => f.type === 'presence' && f.room === 'general');
+  }
+
+  it(`names the earliest ${MAX_DIFF_NAMES} joins, then the earliest ${MAX_DIFF_NAMES} leaves, and counts them all`, async () => {
+    const [observer, ...fillers] = await connect(THRESHOLD);
+    const joiners = await connect(JOINERS);
+    for (const client of [observer, ...fillers]) await joinBig(client); // up to the threshold: notifications
+    const names = joiners.map((c) => c.nickname);
+
+    for (const client of joiners) await joinBig(client);
+
+    const bigDiffs = (count: number) => observer.collect((f) => f.type === 'presence_diff' && f.room === 'big', count, LONG_INTERVAL_MS + 5000);
+    const [joinDiff] = await bigDiffs(1);
+    expect(joinDiff).toEqual({
+      type: 'presence_diff',
+      room: 'big',
+      joins: names.slice(0, MAX_DIFF_NAMES),
+      leaves: [],
+      joinsTotal: JOINERS,
+      leavesTotal: 0,
+      usersTotal: THRESHOLD + JOINERS,
+    });
+
+    for (const client of joiners) await leaveBig(client);
+
+    const [, leaveDiff, ...more] = await bigDiffs(2);
+    expect(leaveDiff).toEqual({
+      type: 'presence_diff',
+      room: 'big',
+      joins: [],
+      leaves: names.slice(0, MAX_DIFF_NAMES),
+      joinsTotal: 0,
+      leavesTotal: JOINERS,
+      usersTotal: THRESHOLD,
+    });
+    expect(more).toEqual([]);
+    // The lists were partial: a client re-pages with `who`, which lists the room exactly.
+    observer.send('who', { room: 'big' });
+    await expect(observer.next((f) => f.type === 'presence' && f.room === 'big')).resolves.toEqual({
+      type: 'presence',
+      room: 'big',
+      users: [observer, ...fillers].map((c) => c.nickname),
+      usersTotal: THRESHOLD,
+      offset: 0,
     });
   });
 });

@@ -3,8 +3,8 @@ import type { Transport } from './transport';
 
 /**
  * A Transport for unit specs: records what is written, and lets the spec play the client
- * (how much it has left unread, when it reads, when the connection goes). Used by the hub's
- * and the chat services' specs; no jest here, so it compiles with the app.
+ * (how much it has left unread, when it reads, when the connection goes). Used by the hub's,
+ * the gateway's and the chat services' specs; tsconfig.build.json keeps it out of dist/.
  */
 export class FakeTransport implements Transport {
   isOpen = true;

@@ -1,5 +1,5 @@
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { notification, type NickUpdateFrame, type PresenceDiffFrame, type ServerFrame } from '../protocol/frames';
+import { MAX_DIFF_NAMES, notification, type NickUpdateFrame, type PresenceDiffFrame, type ServerFrame } from '../protocol/frames';
 import { FakeTransport } from './fake-transport';
 import { Hub } from './hub';
 import { LocalBroker } from './local-broker';
@@ -16,11 +16,14 @@ interface Client {
 
 const joined = (room: string, nickname: string) => notification('join', room, nickname);
 const left = (room: string, nickname: string) => notification('leave', room, nickname);
+/** A diff that lists every change (a capped one is spelled out where it is expected). */
 const diff = (room: string, joins: string[], leaves: string[], usersTotal: number): PresenceDiffFrame => ({
   type: 'presence_diff',
   room,
   joins,
   leaves,
+  joinsTotal: joins.length,
+  leavesTotal: leaves.length,
   usersTotal,
 });
 const nickUpdate = (previous: string, nickname: string): NickUpdateFrame => ({
@@ -209,6 +212,29 @@ describe(`${Hub.name} presence`, () => {
       jest.advanceTimersByTime(INTERVAL_MS);
 
       expect(diffs(a)).toEqual([]);
+    });
+
+    it(`names at most ${MAX_DIFF_NAMES} joins and ${MAX_DIFF_NAMES} leaves per diff, the earliest, with the totals and the exact room size`, () => {
+      const leaverNames = Array.from({ length: MAX_DIFF_NAMES + 2 }, (_, i) => `l${i}`);
+      const leavers = leaverNames.map((name) => connect(name));
+      settle();
+      const joiners = Array.from({ length: MAX_DIFF_NAMES + 3 }, (_, i) => `j${i}`);
+
+      for (const name of joiners) connect(name);
+      for (const leaver of leavers) sut.close(leaver.session);
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      const expected: PresenceDiffFrame = {
+        type: 'presence_diff',
+        room: 'general',
+        joins: joiners.slice(0, MAX_DIFF_NAMES),
+        leaves: leaverNames.slice(0, MAX_DIFF_NAMES),
+        joinsTotal: MAX_DIFF_NAMES + 3,
+        leavesTotal: MAX_DIFF_NAMES + 2,
+        usersTotal: 2 + MAX_DIFF_NAMES + 3,
+      };
+      expect(diffs(a)).toEqual([expected]);
+      expect(diffs(clients.at(-1)!)).toEqual([expected]);
     });
 
     it('joins by `join` the same way: presence and its own notification at once, a diff for the others', async () => {

@@ -61,8 +61,8 @@ export class Hub implements OnModuleDestroy {
     private readonly metrics: ChatMetrics,
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
-    this.batcher = new PresenceBatcher(settings.presenceBatchMs, (room, joins, leaves) =>
-      this.toRoom(room, { type: 'presence_diff', room, joins, leaves, usersTotal: this.members.of(room).size }),
+    this.batcher = new PresenceBatcher(settings.presenceBatchMs, (room, diff) =>
+      this.toRoom(room, { type: 'presence_diff', room, ...diff, usersTotal: this.members.of(room).size }),
     );
     broker.subscribe((delivery) => this.receive(delivery));
   }

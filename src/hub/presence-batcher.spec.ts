@@ -1,15 +1,25 @@
-import { PresenceBatcher } from './presence-batcher';
+import { MAX_DIFF_NAMES } from '../protocol/frames';
+import { PresenceBatcher, type PresenceDiff } from './presence-batcher';
 
 const INTERVAL_MS = 1000;
 
+/** `count` distinct names: prefix0, prefix1, ... */
+const names = (prefix: string, count: number, from = 0): string[] => Array.from({ length: count }, (_, i) => `${prefix}${from + i}`);
+
 describe(PresenceBatcher.name, () => {
+  /** What was emitted, as [room, joins, leaves]; every diff here lists all its changes (totals checked apart). */
   let emitted: Array<[room: string, joins: string[], leaves: string[]]>;
+  let diffs: Array<[room: string, diff: PresenceDiff]>;
   let sut: PresenceBatcher;
 
   beforeEach(() => {
     jest.useFakeTimers();
     emitted = [];
-    sut = new PresenceBatcher(INTERVAL_MS, (room, joins, leaves) => emitted.push([room, joins, leaves]));
+    diffs = [];
+    sut = new PresenceBatcher(INTERVAL_MS, (room, diff) => {
+      diffs.push([room, diff]);
+      emitted.push([room, diff.joins, diff.leaves]);
+    });
   });
 
   afterEach(() => {
@@ -117,6 +127,83 @@ describe(PresenceBatcher.name, () => {
       jest.advanceTimersByTime(INTERVAL_MS);
 
       expect(emitted).toEqual([['general', ['bob'], []]]);
+    });
+  });
+
+  it('counts every change in the totals while the lists are complete', () => {
+    sut.joined('general', 'a');
+    sut.joined('general', 'b');
+    sut.left('general', 'c');
+
+    jest.advanceTimersByTime(INTERVAL_MS);
+
+    expect(diffs).toEqual([['general', { joins: ['a', 'b'], leaves: ['c'], joinsTotal: 2, leavesTotal: 1 }]]);
+  });
+
+  describe(`over ${MAX_DIFF_NAMES} changes of a kind in one interval`, () => {
+    it(`names the earliest ${MAX_DIFF_NAMES} joins and the earliest ${MAX_DIFF_NAMES} leaves, and counts them all`, () => {
+      const joiners = names('j', MAX_DIFF_NAMES + 50);
+      const leavers = names('l', MAX_DIFF_NAMES + 1);
+      for (let i = 0; i < joiners.length; i++) {
+        sut.joined('general', joiners[i]);
+        if (i < leavers.length) sut.left('general', leavers[i]);
+      }
+
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      expect(diffs).toEqual([
+        [
+          'general',
+          {
+            joins: joiners.slice(0, MAX_DIFF_NAMES),
+            leaves: leavers.slice(0, MAX_DIFF_NAMES),
+            joinsTotal: MAX_DIFF_NAMES + 50,
+            leavesTotal: MAX_DIFF_NAMES + 1,
+          },
+        ],
+      ]);
+    });
+
+    it('counts only net changes: a cancelled join frees its place for the next one', () => {
+      const joiners = names('j', MAX_DIFF_NAMES + 1);
+      for (const name of joiners) sut.joined('general', name);
+      sut.left('general', 'j0');
+
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      expect(diffs).toEqual([['general', { joins: joiners.slice(1), leaves: [], joinsTotal: MAX_DIFF_NAMES, leavesTotal: 0 }]]);
+    });
+
+    it('caps each room on its own', () => {
+      for (const name of names('j', MAX_DIFF_NAMES + 1)) sut.joined('general', name);
+      sut.joined('dev', 'a');
+
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      expect(diffs.map(([room, diff]) => [room, diff.joins.length, diff.joinsTotal])).toEqual([
+        ['general', MAX_DIFF_NAMES, MAX_DIFF_NAMES + 1],
+        ['dev', 1, 1],
+      ]);
+    });
+
+    it('records a pending change anew, last, when its member is renamed', () => {
+      const joiners = names('j', MAX_DIFF_NAMES + 1);
+      for (const name of joiners) sut.joined('general', name);
+
+      sut.renamed('j0', 'alice');
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      expect(diffs).toEqual([['general', { joins: joiners.slice(1), leaves: [], joinsTotal: MAX_DIFF_NAMES + 1, leavesTotal: 0 }]]);
+    });
+
+    it('starts every interval afresh', () => {
+      for (const name of names('j', MAX_DIFF_NAMES + 1)) sut.joined('general', name);
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      sut.left('general', 'j100');
+      jest.advanceTimersByTime(INTERVAL_MS);
+
+      expect(diffs[1]).toEqual(['general', { joins: [], leaves: ['j100'], joinsTotal: 0, leavesTotal: 1 }]);
     });
   });
 

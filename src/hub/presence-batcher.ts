@@ -1,11 +1,17 @@
-/** A room's net presence change since the last flush: +1 joined, -1 left. */
+import { MAX_DIFF_NAMES, type PresenceDiffFrame } from '../protocol/frames';
+
+/** A room's net presence change since the last flush, in the order recorded: +1 joined, -1 left. */
 type Changes = Map<string, 1 | -1>;
+
+export type PresenceDiff = Pick<PresenceDiffFrame, 'joins' | 'leaves' | 'joinsTotal' | 'leavesTotal'>;
 
 /**
  * Coalesces join and leave notifications of large rooms: each room gets at most one
  * `presence_diff` per interval, whatever the churn, so a reconnect storm into one room is
  * linear in frames instead of quadratic. Changes cancel out: a join then a leave of the same
- * name within one interval is no change at all.
+ * name within one interval is no change at all. Each list names at most MAX_DIFF_NAMES, the
+ * earliest recorded, so a diff is also bounded in bytes: otherwise N reconnecting clients would
+ * cost N frames of N names each.
  */
 export class PresenceBatcher {
   private readonly pending = new Map<string, Changes>();
@@ -13,7 +19,7 @@ export class PresenceBatcher {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly emit: (room: string, joins: string[], leaves: string[]) => void,
+    private readonly emit: (room: string, diff: PresenceDiff) => void,
   ) {}
 
   joined(room: string, nickname: string): void {
@@ -31,7 +37,8 @@ export class PresenceBatcher {
 
   /**
    * Clients apply a nick_update to every list they hold, so changes pending under the old name
-   * follow it, in every room: the diff then names people as the clients know them.
+   * follow it, in every room: the diff then names people as the clients know them. The change is
+   * recorded anew, last: keeping its place would cost a copy of the room's changes per rename.
    */
   renamed(previous: string, nickname: string): void {
     for (const [room, changes] of this.pending) {
@@ -48,12 +55,7 @@ export class PresenceBatcher {
     this.timer = null;
     const pending = [...this.pending];
     this.pending.clear();
-    for (const [room, changes] of pending) {
-      const joins: string[] = [];
-      const leaves: string[] = [];
-      for (const [nickname, change] of changes) (change === 1 ? joins : leaves).push(nickname);
-      if (joins.length > 0 || leaves.length > 0) this.emit(room, joins, leaves);
-    }
+    for (const [room, changes] of pending) if (changes.size > 0) this.emit(room, capped(changes));
   }
 
   /** Forgets everything pending, without sending it. */
@@ -70,4 +72,14 @@ export class PresenceBatcher {
     else changes.set(nickname, change);
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
   }
+}
+
+function capped(changes: Changes): PresenceDiff {
+  const diff: PresenceDiff = { joins: [], leaves: [], joinsTotal: 0, leavesTotal: 0 };
+  for (const [nickname, change] of changes) {
+    const joined = change === 1;
+    const earlier = joined ? diff.joinsTotal++ : diff.leavesTotal++;
+    if (earlier < MAX_DIFF_NAMES) (joined ? diff.joins : diff.leaves).push(nickname);
+  }
+  return diff;
 }

@@ -7,6 +7,9 @@ export const DEFAULT_ROOM = 'general';
 /** Most names a `welcome` or `presence` frame lists; the rest are paged over `who` and REST. */
 export const MAX_LISTED_USERS = 1000;
 
+/** Most names a `presence_diff` lists in `joins`, and in `leaves`: a diff costs each member O(1) bytes, whatever the churn. */
+export const MAX_DIFF_NAMES = 100;
+
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
 export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
@@ -63,12 +66,17 @@ export interface PresenceFrame {
   offset: number;
 }
 
-/** In a room over the batch threshold: who joined and who left since the last such frame. */
+/**
+ * In a room over the batch threshold: who joined and who left since the last such frame, at most
+ * MAX_DIFF_NAMES of each (the earliest); `joinsTotal` and `leavesTotal` count them all.
+ */
 export interface PresenceDiffFrame {
   type: 'presence_diff';
   room: string;
   joins: string[];
   leaves: string[];
+  joinsTotal: number;
+  leavesTotal: number;
   usersTotal: number;
 }
 

@@ -55,10 +55,10 @@ export async function waitForMessage(page: Page, text: string): Promise<void> {
 }
 
 /** Waits until the online list holds exactly `expected` (names without the "(you)" marker). */
-export async function waitForUsers(page: Page, expected: string[]): Promise<void> {
+export async function waitForUsers(page: Page, expected: string[], timeout = WAIT_MS): Promise<void> {
   const want = JSON.stringify([...expected].sort());
   const names = async () => (await page.getByTestId('user').allTextContents()).map((t) => t.replace(/ \(you\)$/, ''));
-  await waitUntil(`users ${want}`, async () => JSON.stringify((await names()).sort()) === want);
+  await waitUntil(`users ${want}`, async () => JSON.stringify((await names()).sort()) === want, timeout);
 }
 
 /** Text of the element with this data-testid ('' when it has none). */

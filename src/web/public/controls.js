@@ -2,6 +2,7 @@
 // the conversation lists, the people list and on a pending message's Retry or Discard.
 import { send } from './connection.js';
 import { closeVisible, joinRoom, openDm, show } from './conversations.js';
+import { loadMore } from './members.js';
 import { dropPending, queueMessage, transmit } from './outbox.js';
 import { loadDirectory } from './render.js';
 import { dms, isRoomName, pending, ROOM_NAME_RULE, rooms, session } from './state.js';
@@ -54,6 +55,7 @@ function wireLists() {
   ui.users.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-nickname]');
     if (button) openDm(button.dataset.nickname);
+    if (event.target.closest('button[data-action="more"]')) loadMore(session.peopleRoom, true);
   });
 }
 

@@ -1,6 +1,7 @@
 // Conversations (rooms and direct messages): their entries in the lists, their message logs, and
 // which one is on screen.
 import { send } from './connection.js';
+import { createMembers, refreshIfStale } from './members.js';
 import { dropPendingOf, settle } from './outbox.js';
 import { renderDirectory, renderPeople, renderTyping, updateUnreadTitle } from './render.js';
 import { awaitingHistory, dms, GENERAL, gapFills, rooms, session, title } from './state.js';
@@ -14,7 +15,7 @@ function createConversation(kind, name) {
   const conv = { kind, name, order: [], nodes: new Map(), lastId: 0, unread: 0, pinned: true, scrollTop: 0 };
   conv.log = view.createLog('');
   conv.refs = view.conversationEntry(kind === 'room' ? 'room-item' : 'dm-item', name, kind === 'room' ? 'room' : 'peer');
-  if (kind === 'room') Object.assign(conv, { members: new Set(), typers: new Map(), loaded: false, typingSentAt: 0 });
+  if (kind === 'room') Object.assign(conv, createMembers(), { typers: new Map(), loaded: false, typingSentAt: 0 });
   relabel(conv);
   return conv;
 }
@@ -58,7 +59,10 @@ export function show(conv) {
   }
   session.visible = conv;
   conv.unread = 0;
-  if (conv.kind === 'room') session.peopleRoom = conv;
+  if (conv.kind === 'room') {
+    session.peopleRoom = conv;
+    refreshIfStale(conv);
+  }
   ui.logHost.replaceChildren(conv.log);
   conv.log.scrollTop = conv.pinned ? conv.log.scrollHeight : conv.scrollTop;
   if (previous && previous !== conv) relabel(previous);

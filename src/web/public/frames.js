@@ -3,6 +3,7 @@
 import { fillGap, onWiped } from './catchup.js';
 import { addMessage, addNotice, addRoomMessage, ensureDm, relabel, show } from './conversations.js';
 import { onError } from './errors.js';
+import { applyDiff, applyJoin, applyLeave, applyPresence, renameMember } from './members.js';
 import { settle } from './outbox.js';
 import { renderPeople } from './render.js';
 import { onGap, onResumed, onResumeFailed, onWelcome } from './resume.js';
@@ -29,6 +30,8 @@ export function handleFrame(frame) {
       return onNotification(frame);
     case 'presence':
       return onPresence(frame);
+    case 'presence_diff':
+      return onPresenceDiff(frame);
     case 'nick_update':
       return onNickUpdate(frame);
     case 'direct':
@@ -94,9 +97,9 @@ function onDirect(frame) {
 function onNotification(frame) {
   const room = rooms.get(frame.room || GENERAL);
   if (!room) return;
-  if (frame.event === 'join') room.members.add(frame.nickname);
+  if (frame.event === 'join') applyJoin(room, frame.nickname);
   if (frame.event === 'leave') {
-    room.members.delete(frame.nickname);
+    applyLeave(room, frame.nickname);
     stopTyping(room, frame.nickname);
   }
   addNotice(room, frame.message, frame.event);
@@ -106,7 +109,16 @@ function onNotification(frame) {
 function onPresence(frame) {
   const room = rooms.get(frame.room);
   if (!room) return;
-  room.members = new Set(frame.users);
+  applyPresence(room, frame.users, frame.usersTotal, frame.offset);
+  if (room === session.peopleRoom) renderPeople();
+}
+
+/** A large room's joins and leaves since the last diff; no notice each, they come in hundreds. */
+function onPresenceDiff(frame) {
+  const room = rooms.get(frame.room);
+  if (!room) return;
+  applyDiff(room, frame);
+  if (Array.isArray(frame.leaves)) for (const name of frame.leaves) stopTyping(room, name);
   if (room === session.peopleRoom) renderPeople();
 }
 
@@ -115,8 +127,7 @@ function onNickUpdate(frame) {
   if (previous === session.me) adoptNick(nickname);
   if (previous === nickname) return; // a no-op rename, confirmed to us only
   for (const room of rooms.values()) {
-    if (!room.members.delete(previous)) continue;
-    room.members.add(nickname);
+    if (!renameMember(room, previous, nickname)) continue;
     stopTyping(room, previous);
     addNotice(room, frame.message, 'nick');
   }

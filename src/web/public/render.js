@@ -1,18 +1,32 @@
 // The parts of the page drawn from state: the people list, the typing line, the room directory
 // and the unread count in the tab title.
 import { fetchRooms } from './api.js';
+import { loadMore, unlisted } from './members.js';
 import { dms, rooms, session, title } from './state.js';
 import { ui } from './ui.js';
 import * as view from './view.js';
 
 let directory = []; // the last GET /api/rooms answer
 
+// The next page of a partial list is fetched once its "and N more" entry is scrolled into view.
+const moreObserver = new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) loadMore(session.peopleRoom);
+});
+
+/** The room's members by name, and its member count; a partial list ends with "and N more". */
 export function renderPeople() {
   const room = session.peopleRoom;
   if (!room) return;
   const names = [...room.members].sort((a, b) => a.localeCompare(b));
-  ui.users.replaceChildren(...names.map((name) => view.personItem(name, name === session.me)));
-  ui.userCount.textContent = String(names.length);
+  const items = names.map((name) => view.personItem(name, name === session.me));
+  const more = unlisted(room);
+  moreObserver.disconnect();
+  if (more > 0) {
+    items.push(view.moreItem(more));
+    moreObserver.observe(items[items.length - 1]);
+  }
+  ui.users.replaceChildren(...items);
+  ui.userCount.textContent = String(Math.max(room.total, names.length));
   ui.peopleRoom.textContent = title(room);
 }
 

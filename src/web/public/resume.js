@@ -2,6 +2,7 @@
 import { checkWiped, fillGap, loadRecent } from './catchup.js';
 import { markWelcomed, send } from './connection.js';
 import { addNotice, ensureRoom, show } from './conversations.js';
+import { applyPresence, resetMembers } from './members.js';
 import { resendPending } from './outbox.js';
 import { renderPeople } from './render.js';
 import { awaitingHistory, gapFills, GENERAL, rooms, session } from './state.js';
@@ -22,7 +23,8 @@ export function onWelcome(frame) {
   const joined = new Set(Array.isArray(frame.rooms) ? frame.rooms : [GENERAL]);
   for (const name of joined) ensureRoom(name);
   rejoinRooms(joined);
-  for (const name of frame.users) general.members.add(name);
+  // Until general's `presence` comes: who is online (the first 1000), and how many, in any room.
+  applyPresence(general, frame.users, frame.usersTotal, 0);
   // Presence: the welcome lists everyone online, who may not all be in general; a resume sends none.
   for (const name of joined) send('who', { room: name });
   addNotice(general, reconnected ? `Reconnected. ${frame.message}` : frame.message, 'welcome');
@@ -36,7 +38,7 @@ function rejoinRooms(joined) {
   const { resume } = session;
   awaitingHistory.clear();
   for (const room of rooms.values()) {
-    room.members.clear();
+    resetMembers(room);
     if (resume && joined.has(room.name) && resume.rooms.includes(room.name)) continue; // replayed
     awaitingHistory.add(room.name);
     if (!joined.has(room.name)) send('join', { room: room.name });

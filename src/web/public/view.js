@@ -143,6 +143,18 @@ export function personItem(name, isMe) {
   return item;
 }
 
+/** The end of a partial people list: how many are not listed, and a button to list more. */
+export function moreItem(count) {
+  const item = el('li', 'users-more');
+  item.dataset.testid = 'users-more';
+  const button = el('button', 'secondary', 'Show more');
+  button.type = 'button';
+  button.dataset.action = 'more';
+  button.setAttribute('aria-label', `Show more of the ${count} people not listed`);
+  item.append(el('span', 'users-more-count', `and ${count} more`), button);
+  return item;
+}
+
 export function typingText(names) {
   if (names.length === 0) return '';
   if (names.length === 1) return `${names[0]} is typing…`;
