@@ -63,7 +63,7 @@ export function previousVerdict(f: Figure): string {
 
 function resultsTable(figures: Figure[], withPrevious: boolean): string[] {
   const head = withPrevious
-    ? ['Scenario', 'Figure', 'Product', 'Previous build', 'Product / previous', `Against previous (±${PREVIOUS_TOLERANCE * 100}%)`, 'Baseline', 'Product / baseline', 'Target', 'Result']
+    ? ['Scenario', 'Figure', 'Product', 'Previous build', 'Product / previous', `Against previous (${PREVIOUS_TOLERANCE * 100}% bound)`, 'Baseline', 'Product / baseline', 'Target', 'Result']
     : ['Scenario', 'Figure', 'Product', 'Baseline', 'Product / baseline', 'Target', 'Result'];
   const lines = [row(head), row(Array<string>(head.length).fill('---'))];
   for (const f of figures) {
