@@ -1,14 +1,14 @@
 // `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep] [--storm=10000] [--previous=path/to/dist/main.js]`
-// Runs every scenario against the product and the raw baseline in alternation (history and the
-// storm also against an earlier build of the product, when given) and writes the report.
+// Runs every scenario against the product and the raw baseline in alternation (and an earlier
+// build of the product between them, when given) and writes the report.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chartSvg, rampCurve, renderPng } from './runner/chart';
+import { dirname, join, resolve } from 'node:path';
+import { chartSvg, rampCurve, renderPng, type Curves } from './runner/chart';
 import { FULL, profileParams, QUICK, type Params } from './runner/params';
 import { summarizeProfile, type ProfileSummary } from './runner/profile';
-import { fmt, generatedBlock, writeReport } from './runner/report';
+import { fmt, generatedBlock, previousVerdict, writeReport } from './runner/report';
 import {
   SCENARIOS,
   serverOptions,
@@ -22,13 +22,17 @@ import {
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
-import { SERVERS, startServer, stopServer, type RunKind, type RunningServer, type ServerKind } from './runner/servers';
+import { runKinds, startServer, stopServer, type RunKind, type RunningServer } from './runner/servers';
 import { stormKinds, type StormResult } from './runner/storm';
-import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Results } from './runner/summary';
+import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Figure, type Results } from './runner/summary';
 
 const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm'];
-/** The suite must finish within 10 minutes; profiles are taken only while this leaves room. */
+/**
+ * The suite must finish within 10 minutes (15 with an earlier build as a third server); profiles
+ * are taken only while this leaves room.
+ */
 const BUDGET_MS = 570_000;
+const BUDGET_WITH_PREVIOUS_MS = 870_000;
 const PROFILE_RUN_MS = 30_000;
 const HERE = __dirname; // node_modules/.cache/nest-chat-bench
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -49,11 +53,12 @@ function machine(): string[] {
   ];
 }
 
-function productVersion(): string {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+/** The commit of the tree a build comes from (`root`, its dist/main.js being `main`) and when it was built. */
+function buildVersion(root: string, main: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     const dirty = git('status', '--porcelain', '--', 'src') !== '';
-    const built = statSync(join(ROOT, 'dist', 'main.js')).mtime.toISOString().slice(0, 16).replace('T', ' ');
+    const built = statSync(main).mtime.toISOString().slice(0, 16).replace('T', ' ');
     return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' plus uncommitted changes in src/' : ''}, dist/ built ${built} UTC`;
   } catch {
     return 'unknown version';
@@ -76,27 +81,30 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
   const previous = option('previous');
   if (previous !== undefined && !existsSync(previous)) throw new Error(`--previous: no such file ${previous}`);
   const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js'), previous: previous && resolve(previous) };
+  const perKind = (name: string) => ({ product: join(workDir, `${name}-product.sqlite`), previous: join(workDir, `${name}-previous.sqlite`), baseline: join(workDir, `${name}-baseline.sqlite`) });
   const ctx: Context = {
     params,
     entry,
     wsLoadScript: join(HERE, 'loadgen', 'ws-load.js'),
     httpLoadScript: join(HERE, 'loadgen', 'http-load.js'),
     workDir,
-    templates: { product: join(workDir, 'template-product.sqlite'), baseline: join(workDir, 'template-baseline.sqlite') },
-    historyDbs: { product: join(workDir, 'history-product.sqlite'), baseline: join(workDir, 'history-baseline.sqlite') },
+    templates: perKind('template'),
+    historyDbs: perKind('history'),
   };
+  // The storm starts servers of its own; the other scenarios need each server's schema.
+  const kinds = scenarios.some((s) => s !== 'storm') ? runKinds(entry) : [];
   if (params.mode === 'quick') {
     // One server per kind, migrated at boot, history rows added while it runs (SQLite WAL allows it).
-    // The storm starts servers of its own.
-    const shared = {} as Record<ServerKind, RunningServer>;
-    for (const kind of scenarios.some((s) => s !== 'storm') ? SERVERS : []) {
+    const shared: Partial<Record<RunKind, RunningServer>> = {};
+    for (const kind of kinds) {
       const options = { dbPath: ctx.historyDbs[kind], heartbeatMs: params.idle.heartbeatMs, logFile: join(workDir, `shared-${kind}.log`), nodeArgs: ['--inspect'] };
       shared[kind] = await startServer(kind, entry, options);
       if (scenarios.includes('history')) seedMessages(ctx.historyDbs[kind], params.history.rows);
     }
     return { ...ctx, shared };
   }
-  for (const kind of scenarios.some((s) => s !== 'storm') ? SERVERS : []) {
+  // Each server makes its own schema (the earlier build from its own migrations) and gets its own history rows.
+  for (const kind of kinds) {
     await makeTemplate(kind, entry, ctx.templates[kind], join(workDir, `template-${kind}.log`));
     if (!scenarios.includes('history')) continue;
     freshCopy(ctx.templates[kind], ctx.historyDbs[kind]);
@@ -137,26 +145,30 @@ function headline(scenario: ScenarioName, result: unknown): string {
   }
 }
 
-/** Per scenario: both servers started once and kept for its rounds, which alternate product, baseline, product, … */
+/**
+ * Per scenario: its servers started once and kept for its rounds, which run them in turn (product,
+ * previous build if given, baseline, product, …), each with a load generator of its own where the
+ * clients stay connected across rounds.
+ */
 async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
-  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], baseline: [], previous: [] }])) as unknown as Results;
+  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], previous: [], baseline: [] }])) as unknown as Results;
+  const kinds = runKinds(ctx.entry);
   for (const scenario of scenarios) {
     if (scenario === 'storm') {
       await runStorm(ctx, results);
       continue;
     }
-    // An earlier build, when given, also serves history (in full mode, where each scenario starts its servers).
-    const kinds: RunKind[] = scenario === 'history' && ctx.entry.previous && !ctx.shared ? [...SERVERS, 'previous'] : [...SERVERS];
     const shared = ctx.shared ?? (await startServers(ctx, scenario, kinds));
     // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
-    const generators = scenario === 'idle' || scenario === 'history' ? undefined : { product: new LoadGen(ctx.wsLoadScript), baseline: new LoadGen(ctx.wsLoadScript) };
+    const keeps = scenario !== 'idle' && scenario !== 'history';
+    const generators = keeps ? Object.fromEntries(kinds.map((kind) => [kind, new LoadGen(ctx.wsLoadScript)])) : undefined;
     try {
       for (let round = 1; round <= ctx.params.rounds; round++) {
         for (const kind of kinds) {
           const t = performance.now();
           const run = SCENARIOS[scenario] as (ctx: Context, kind: RunKind, label: string) => Promise<unknown>;
           const result = await run({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
-          (results[scenario] as Partial<Record<RunKind, unknown[]>>)[kind]?.push(result);
+          (results[scenario] as Record<RunKind, unknown[]>)[kind].push(result);
           console.log(`[${scenario} r${round} ${kind}] ${headline(scenario, result)} (${fmt((performance.now() - t) / 1000)} s)`);
         }
       }
@@ -180,10 +192,10 @@ async function runStorm(ctx: Context, results: Results): Promise<void> {
   }
 }
 
-async function startServers(ctx: Context, scenario: ScenarioName, kinds: RunKind[]): Promise<NonNullable<Context['shared']>> {
+async function startServers(ctx: Context, scenario: ScenarioName, kinds: RunKind[]): Promise<Partial<Record<RunKind, RunningServer>>> {
   const servers: Partial<Record<RunKind, RunningServer>> = {};
   for (const kind of kinds) servers[kind] = await startServer(kind, ctx.entry, serverOptions(ctx, scenario, kind, scenario));
-  return servers as NonNullable<Context['shared']>;
+  return servers;
 }
 
 /** One shorter run of each scenario on a product started with --cpu-prof, while the time budget allows. */
@@ -226,22 +238,36 @@ async function main(): Promise<void> {
   const results = await runAll(ctx, scenarios);
   for (const server of Object.values(ctx.shared ?? {})) await stopServer(server, false);
   ctx.shared = undefined;
-  const figs = figures(results, params.ramp.p99LimitMs).filter((f) => scenarios.includes(f.scenario));
+  const figs = figures(results, params.ramp).filter((f) => scenarios.includes(f.scenario));
   const problems = harnessProblems(results);
   const toProfile = option('profile')?.split(',') ?? (params.mode === 'full' && !process.argv.includes('--no-profile') ? missed(figs) : []);
-  const profiles = await profileProduct(ctx, toProfile.filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)), join(workDir, 'profiles'), t0 + BUDGET_MS);
-  const curves = { product: rampCurve(results.ramp.product, params.ramp.rates), baseline: rampCurve(results.ramp.baseline, params.ramp.rates) };
+  const budget = ctx.entry.previous ? BUDGET_WITH_PREVIOUS_MS : BUDGET_MS;
+  const profiles = await profileProduct(ctx, toProfile.filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)), join(workDir, 'profiles'), t0 + budget);
+  const curves: Curves = Object.fromEntries(runKinds(ctx.entry).map((kind) => [kind, rampCurve(results.ramp[kind], params.ramp.rates)]));
   const jsonFile = 'benchmarks.json';
   const title = `Fan-out ramp, ${params.ramp.clients} clients in one room: p99 delivery latency (median of ${params.rounds} round(s))`;
   const chartFile = await writeChart(chartSvg(curves, params.ramp.p99LimitMs, title), outDir);
   const seconds = (performance.now() - t0) / 1000;
-  const input = { params, figures: figs, results, curves, profiles, machine: machineLines, background: backgroundLoad(results), product: productVersion(), startedAt: started, seconds, chartFile, jsonFile };
+  const previous = ctx.entry.previous && `${ctx.entry.previous} (${buildVersion(dirname(dirname(ctx.entry.previous)), ctx.entry.previous)})`;
+  const product = buildVersion(ROOT, join(ROOT, 'dist', 'main.js'));
+  const input = { params, figures: figs, results, curves, profiles, machine: machineLines, background: backgroundLoad(results), product, previous, startedAt: started, seconds, chartFile, jsonFile };
   writeFileSync(join(outDir, jsonFile), `${JSON.stringify(input, null, 1)}\n`);
   writeReport(join(outDir, 'benchmarks.md'), generatedBlock(input));
-  for (const f of figs) console.log(`${f.scenario.padEnd(9)} ${f.label.padEnd(55)} ${fmt(f.product).padStart(10)} ${fmt(f.baseline).padStart(10)} ${f.unit.padEnd(6)} ${f.pass === null ? '' : f.pass ? 'pass' : 'MISS'}`);
+  printFigures(figs, ctx.entry.previous !== undefined);
   console.log(`wrote ${join(outDir, 'benchmarks.md')} in ${fmt(seconds)} s`);
   if (problems.length > 0) throw new Error(`the harness looks broken:\n  ${problems.join('\n  ')}`);
   if (!process.argv.includes('--keep')) rmSync(workDir, { recursive: true, force: true });
+}
+
+/** The figures on the console: product, previous build and its verdict (if given), baseline and the target's verdict. */
+function printFigures(figs: Figure[], withPrevious: boolean): void {
+  const head = ['scenario'.padEnd(9), 'figure'.padEnd(55), 'product'.padStart(10), ...(withPrevious ? ['previous'.padStart(10), 'prod/prev'.padStart(9)] : []), 'baseline'.padStart(10), 'unit'.padEnd(6), 'target', ...(withPrevious ? ['against previous'] : [])];
+  console.log(head.join(' '));
+  for (const f of figs) {
+    const previous = withPrevious ? [fmt(f.previous).padStart(10), (f.previousRatio === null ? '–' : `${f.previousRatio.toFixed(2)}x`).padStart(9)] : [];
+    const verdict = (f.pass === null ? '' : f.pass ? 'pass' : 'MISS').padEnd(6);
+    console.log([f.scenario.padEnd(9), f.label.padEnd(55), fmt(f.product).padStart(10), ...previous, fmt(f.baseline).padStart(10), f.unit.padEnd(6), verdict, ...(withPrevious ? [previousVerdict(f).replace(/\*\*/g, '')] : [])].join(' '));
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
-// p99 latency against offered load for both servers: an SVG drawn here, screenshotted to PNG by Chromium.
+// p99 latency against offered load for each server: an SVG drawn here, screenshotted to PNG by Chromium.
 import { chromium } from 'playwright-core';
 import { median } from './summary';
 import type { RampResult } from './scenarios';
-import type { ServerKind } from './servers';
+import type { RunKind } from './servers';
 
 export interface Point {
   offered: number;
@@ -22,8 +22,13 @@ export function rampCurve(runs: RampResult[], rates: number[]): Point[] {
 const W = 960;
 const H = 560;
 const M = { left: 80, right: 30, top: 60, bottom: 70 };
-const COLORS: Record<ServerKind, string> = { product: '#d9480f', baseline: '#1c7ed6' };
-const LABELS: Record<ServerKind, string> = { product: 'product (NestJS)', baseline: 'baseline (raw ws)' };
+const COLORS: Record<RunKind, string> = { product: '#d9480f', previous: '#868e96', baseline: '#1c7ed6' };
+const LABELS: Record<RunKind, string> = { product: 'product (NestJS)', previous: 'previous build (--previous)', baseline: 'baseline (raw ws)' };
+/** Drawn in this order, so the product's curve is on top; a server that did not run has no curve. */
+const DRAW_ORDER: readonly RunKind[] = ['baseline', 'previous', 'product'];
+
+/** Each server's curve; `previous` only when an earlier build ran. */
+export type Curves = Partial<Record<RunKind, Point[]>>;
 
 function axes(maxX: number, yMin: number, yMax: number) {
   const x = (v: number) => M.left + (v / maxX) * (W - M.left - M.right);
@@ -31,8 +36,9 @@ function axes(maxX: number, yMin: number, yMax: number) {
   return { x, y };
 }
 
-export function chartSvg(curves: Record<ServerKind, Point[]>, limitMs: number, title: string): string {
-  const all = [...curves.product, ...curves.baseline];
+export function chartSvg(curves: Curves, limitMs: number, title: string): string {
+  const kinds = DRAW_ORDER.filter((kind) => (curves[kind]?.length ?? 0) > 0);
+  const all = kinds.flatMap((kind) => curves[kind] ?? []);
   const maxX = Math.max(10_000, ...all.map((p) => p.offered)) * 1.05;
   const yMin = 0.5;
   const yMax = 10 ** Math.ceil(Math.log10(Math.max(limitMs * 2, ...all.map((p) => p.p99))));
@@ -50,14 +56,14 @@ export function chartSvg(curves: Record<ServerKind, Point[]>, limitMs: number, t
     }
   }
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(limitMs)}" y2="${y(limitMs)}" class="limit"/>`, `<text x="${M.left + 8}" y="${y(limitMs) - 6}" class="limit-label">p99 limit ${limitMs} ms</text>`);
-  (['baseline', 'product'] as const).forEach((kind, i) => {
-    const points = curves[kind];
+  kinds.forEach((kind, i) => {
+    const points = curves[kind] ?? [];
     const color = COLORS[kind];
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${points.map((p) => `${x(p.offered)},${y(p.p99)}`).join(' ')}"/>`);
     for (const p of points) parts.push(`<circle cx="${x(p.offered)}" cy="${y(p.p99)}" r="5" stroke="${color}" stroke-width="2" fill="${p.pass ? color : 'white'}"/>`);
     parts.push(`<rect x="${M.left + 20}" y="${M.top + 14 + i * 22}" width="18" height="4" fill="${color}"/>`, `<text x="${M.left + 46}" y="${M.top + 20 + i * 22}">${LABELS[kind]}</text>`);
   });
-  parts.push(`<text x="${M.left + 20}" y="${M.top + 64}" class="note">filled: step passed (p99 within limit, nothing lost); hollow: missed</text>`);
+  parts.push(`<text x="${M.left + 20}" y="${M.top + 20 + kinds.length * 22}" class="note">filled: step passed (p99 within limit, nothing lost); hollow: missed</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
 <style>text{font:13px sans-serif;fill:#333}.grid{stroke:#e5e5e5}.limit{stroke:#c92a2a;stroke-dasharray:6 4}.limit-label{fill:#c92a2a}.title{font-size:16px;font-weight:bold}.note{fill:#666;font-size:12px}</style>
 <rect width="${W}" height="${H}" fill="white"/>

@@ -1,4 +1,5 @@
-// The scenarios. Each run gets a fresh load generator process and returns raw figures (the storm's are in storm.ts).
+// The scenarios. Each run returns raw figures (the storm's are in storm.ts); a load generator is kept
+// across rounds per server where the clients stay connected, a fresh one otherwise.
 import { join } from 'node:path';
 import type { BroadcastReport, ConnectCommand, ConnectReport, SendPathReport, StatusReport } from '../loadgen/commands';
 import type { HttpLoadReport } from '../loadgen/http-load';
@@ -7,7 +8,7 @@ import type { Params } from './params';
 import { measure, sample, waitQuiet, type Usage } from './proc-stats';
 import { countMessages, freshCopy } from './seed';
 import { storm } from './storm';
-import { collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerKind, type ServerOptions } from './servers';
+import { collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerOptions } from './servers';
 
 export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm';
 
@@ -23,14 +24,15 @@ export interface Context {
   wsLoadScript: string;
   httpLoadScript: string;
   workDir: string;
-  templates: Record<ServerKind, string>;
-  historyDbs: Record<ServerKind, string>;
+  /** Per server kind: an empty database with its own schema, and the history scenario's seeded one. */
+  templates: Record<RunKind, string>;
+  historyDbs: Record<RunKind, string>;
   /** Set for a profiled run: the product gets --cpu-prof and a graceful stop, so the profile is written. */
   profile?: { dir: string; name: string };
   /** The servers the runs use: started once per scenario (once in all for quick mode) and kept across rounds. */
-  shared?: Record<ServerKind, RunningServer> & { previous?: RunningServer };
-  /** Load generators kept across rounds, with their clients connected (fan-out, ramp, send path). */
-  generators?: Record<ServerKind, LoadGen>;
+  shared?: Partial<Record<RunKind, RunningServer>>;
+  /** Load generators kept across rounds, one per server, with their clients connected (fan-out, ramp, send path). */
+  generators?: Partial<Record<RunKind, LoadGen>>;
 }
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -42,11 +44,9 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKin
   const heartbeatMs = scenario === 'history' ? 30_000 : ctx.params[scenario].heartbeatMs;
   const logFile = join(ctx.workDir, `${label}-${kind}.log`);
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
-  // An earlier build of the product reads the product's database (its schema is the same).
-  const dbKind = kind === 'previous' ? 'product' : kind;
-  if (scenario === 'history') return { dbPath: ctx.historyDbs[dbKind], heartbeatMs, logFile, nodeArgs };
+  if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
   const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
-  freshCopy(ctx.templates[dbKind], dbPath);
+  freshCopy(ctx.templates[kind], dbPath);
   return { dbPath, heartbeatMs, logFile, nodeArgs };
 }
 
@@ -60,7 +60,7 @@ async function session<T>(ctx: Context, scenario: ScenarioName, kind: RunKind, l
     throw new Error(`the ${kind} server exited during ${scenario}; see ${shared.logFile}`);
   }
   const server = shared ?? (await startServer(kind, ctx.entry, profiled(serverOptions(ctx, scenario, kind, label), ctx.profile)));
-  const kept = kind === 'previous' ? undefined : ctx.generators?.[kind];
+  const kept = ctx.generators?.[kind];
   const gen = kept ?? new LoadGen(ctx.wsLoadScript);
   try {
     return await body(server, gen);
@@ -77,7 +77,6 @@ async function connectOnce(gen: LoadGen, command: ConnectCommand): Promise<Conne
   return gen.connected;
 }
 
-
 function connectCommand(server: RunningServer, count: number, layout: ConnectCommand['layout'], extra: Partial<ConnectCommand> = {}): ConnectCommand {
   return { kind: 'connect', url: server.wsUrl, count, layout, receivers: 0, roomSize: 100, inFlight: 128, sourceAddresses: 4, timeoutMs: 60_000, ...extra };
 }
@@ -91,7 +90,7 @@ export interface FanoutResult {
   window: Window;
 }
 
-export function fanout(ctx: Context, kind: ServerKind, label: string): Promise<FanoutResult> {
+export function fanout(ctx: Context, kind: RunKind, label: string): Promise<FanoutResult> {
   const p = ctx.params.fanout;
   return session(ctx, 'fanout', kind, label, async (server, gen) => {
     const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
@@ -122,7 +121,7 @@ export interface RampResult {
   window: Window;
 }
 
-export function ramp(ctx: Context, kind: ServerKind, label: string): Promise<RampResult> {
+export function ramp(ctx: Context, kind: RunKind, label: string): Promise<RampResult> {
   const p = ctx.params.ramp;
   return session(ctx, 'ramp', kind, label, async (server, gen) => {
     const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
@@ -148,13 +147,15 @@ export interface SendPathResult {
   connect: ConnectReport;
   report: SendPathReport;
   usage: Usage;
+  /** Server CPU seconds per 1,000 messages acked during the measured command (its drain included, as is the CPU). */
+  cpuPer1kAcked: number;
   /** Rows the run added to the store, against every message it had acked (warm-up included). */
   storedRows: number;
   ackedTotal: number;
   window: Window;
 }
 
-export function sendPath(ctx: Context, kind: ServerKind, label: string): Promise<SendPathResult> {
+export function sendPath(ctx: Context, kind: RunKind, label: string): Promise<SendPathResult> {
   const p = ctx.params.sendpath;
   return session(ctx, 'sendpath', kind, label, async (server, gen) => {
     const count = p.senders + p.receivers;
@@ -167,7 +168,8 @@ export function sendPath(ctx: Context, kind: ServerKind, label: string): Promise
     const report = await gen.request<SendPathReport>(load(p.durationMs), p.durationMs + p.drainMs + 10_000);
     const usage = done();
     const storedRows = countMessages(server.dbPath) - rowsBefore;
-    return { connect, report, usage, storedRows, ackedTotal: warm.acked + report.acked, window: { startUs: start, endUs: nowUs() } };
+    const cpuPer1kAcked = report.acked > 0 ? (usage.serverCpuSeconds / report.acked) * 1000 : 0;
+    return { connect, report, usage, cpuPer1kAcked, storedRows, ackedTotal: warm.acked + report.acked, window: { startUs: start, endUs: nowUs() } };
   });
 }
 
@@ -189,7 +191,7 @@ export interface IdleResult {
   window: Window;
 }
 
-export function idle(ctx: Context, kind: ServerKind, label: string): Promise<IdleResult> {
+export function idle(ctx: Context, kind: RunKind, label: string): Promise<IdleResult> {
   const p = ctx.params.idle;
   return session(ctx, 'idle', kind, label, async (server, gen) => {
     await sleep(500);

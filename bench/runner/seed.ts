@@ -2,10 +2,10 @@
 // then the history scenario's rows are bulk-inserted with better-sqlite3 in big transactions.
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
-import { startServer, stopServer, type Entrypoints, type ServerKind } from './servers';
+import { startServer, stopServer, type Entrypoints, type RunKind } from './servers';
 
 /** An empty database with the server's schema, made by starting the server on it once. */
-export async function makeTemplate(kind: ServerKind, entry: Entrypoints, dbPath: string, logFile: string): Promise<void> {
+export async function makeTemplate(kind: RunKind, entry: Entrypoints, dbPath: string, logFile: string): Promise<void> {
   const server = await startServer(kind, entry, { dbPath, heartbeatMs: 30_000, logFile });
   await stopServer(server, true);
   const db = new Database(dbPath);

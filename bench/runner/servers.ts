@@ -1,4 +1,4 @@
-// Starting, probing and stopping the two servers under test, each its own process on a free port.
+// Starting, probing and stopping the servers under test, each its own process on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,8 +7,13 @@ import WebSocket from 'ws';
 
 export type ServerKind = 'product' | 'baseline';
 export const SERVERS: readonly ServerKind[] = ['product', 'baseline'];
-/** An earlier build of the product, when one is given (`--previous=…/main.js`), runs the history and storm scenarios too. */
+/** An earlier build of the product, when one is given (`--previous=…/main.js`), runs every scenario too. */
 export type RunKind = ServerKind | 'previous';
+
+/** The servers of a run, in the order each round runs them: product, the earlier build if given, baseline. */
+export function runKinds(entry: Entrypoints): RunKind[] {
+  return entry.previous ? ['product', 'previous', 'baseline'] : ['product', 'baseline'];
+}
 
 export interface ServerOptions {
   dbPath: string;
