@@ -1,22 +1,25 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { DEFAULT_PAGE_SIZE } from '../src/protocol/dto/page-query.dto';
 import { MAX_DIFF_NAMES, MAX_LISTED_USERS } from '../src/protocol/frames';
 import {
+  ChatTabs,
+  DESKTOP,
   dmEntry,
   joinRoom,
-  launchChromium,
   messageIds,
   messageTexts,
   openRoom,
   pendingTexts,
+  PHONE,
   roomEntry,
   roomTitles,
   setNick,
   storedMessages,
+  TestLink,
   textOf,
   typeAndEnter,
   unreadOf,
@@ -37,90 +40,19 @@ const LARGE_ROOM_THRESHOLD = 1;
 const DIFF_INTERVAL_MS = 1500;
 /** The client fetches a room's list again at most once in this window (members.js). */
 const REFRESH_WAIT_MS = 3000;
-const DESKTOP = { width: 960, height: 600 };
-const PHONE = { width: 375, height: 667 };
 const XSS = '<img src=x onerror=alert(1)>';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** One open chat tab, with what it reported that a test must not ignore, and every frame it received and sent. */
-interface ChatPage {
-  page: Page;
-  dialogs: string[];
-  pageErrors: string[];
-  received: string[];
-  sent: Array<{ payload: string; at: number }>;
-}
-
-/**
- * Routes a page's WebSocket through the test (pass `route` to openChat): `drop()` cuts the live
- * connection (closing the server side closes the page side too), and while `refuse` is set every
- * reconnect is turned away with close code 4000.
- */
-class TestLink {
-  refuse = false;
-  private upstream: WebSocketRoute | undefined;
-
-  readonly route = (page: Page): Promise<void> =>
-    page.routeWebSocket(/^ws:/, (ws) => {
-      if (this.refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-      this.upstream = ws.connectToServer();
-    });
-
-  async drop(): Promise<void> {
-    await this.upstream?.close();
-  }
-}
-
 describe('web client in a real browser (e2e)', () => {
-  let browser: Browser;
-  const tabs = new Map<Page, ChatPage>();
+  const chat = new ChatTabs();
+  const tabs = chat.tabs;
+  const closeTabs = (pages?: Page[]) => chat.closeTabs(pages);
+  const received = (page: Page, text: string) => chat.received(page, text);
+  const openChat = (origin: string, viewport = DESKTOP, beforeLoad?: (page: Page) => Promise<void>) =>
+    chat.open(origin, { viewport, beforeLoad });
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  /** Closes tabs (all by default) before their server goes away; fails if any page opened a dialog or threw. */
-  async function closeTabs(pages: Page[] = [...tabs.keys()]): Promise<void> {
-    const closing = pages.map((page) => tabs.get(page)).filter((tab) => tab !== undefined);
-    for (const { page } of closing) tabs.delete(page);
-    await Promise.all(closing.map(({ page }) => page.context().close()));
-    for (const { dialogs, pageErrors } of closing) {
-      expect(dialogs).toEqual([]);
-      expect(pageErrors).toEqual([]);
-    }
-  }
-
-  /** Whether any frame the tab's socket received mentions `text` (frames are JSON, so quotes are escaped). */
-  function received(page: Page, text: string): boolean {
-    const needle = JSON.stringify(text).slice(1, -1);
-    return tabs.get(page)!.received.some((payload) => payload.includes(needle));
-  }
-
-  async function openChat(origin: string, viewport = DESKTOP, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    await beforeLoad?.(page);
-    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [], sent: [] };
-    page.on('websocket', (ws) => {
-      ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString()));
-      ws.on('framesent', ({ payload }) => tab.sent.push({ payload: payload.toString(), at: Date.now() }));
-    });
-    page.on('dialog', (dialog) => {
-      tab.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => tab.pageErrors.push(error.message));
-    tabs.set(page, tab);
-    const response = await page.goto(origin);
-    expect(response?.status()).toBe(200);
-    await waitForStatus(page, 'Connected');
-    return page;
-  }
+  beforeAll(() => chat.launch());
+  afterAll(() => chat.close());
 
   describe('against the in-process server', () => {
     let server: TestServer;
