@@ -20,8 +20,14 @@ function avatar(name) {
   return node;
 }
 
+// One formatter each: toLocale*String builds a new one per call, which made up most of drawing a page.
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const FULL = new Intl.DateTimeFormat([], { dateStyle: 'full', timeStyle: 'short' });
+const DAY = new Intl.DateTimeFormat([], { weekday: 'long', month: 'long', day: 'numeric' });
+const DAY_YEAR = new Intl.DateTimeFormat([], { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
+
 function timeOf(time) {
-  return new Date(time).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return TIME.format(time);
 }
 
 /**
@@ -42,7 +48,7 @@ export function messageItem(message, me) {
   const meta = el('div', 'meta');
   const time = el('time', 'time', timeOf(message.time));
   time.dateTime = new Date(message.time).toISOString();
-  time.title = new Date(message.time).toLocaleString();
+  time.title = FULL.format(message.time);
   meta.append(el('span', 'author', message.author), time);
   const content = el('div', 'content');
   content.append(meta, body);
@@ -96,9 +102,7 @@ export function dayLabel(time, now = Date.now()) {
   const days = Math.round((startOfDay(today) - startOfDay(date)) / 86400000);
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
-  const options = { weekday: 'long', month: 'long', day: 'numeric' };
-  if (date.getFullYear() !== today.getFullYear()) options.year = 'numeric';
-  return date.toLocaleDateString([], options);
+  return (date.getFullYear() === today.getFullYear() ? DAY : DAY_YEAR).format(date);
 }
 
 function startOfDay(date) {
@@ -113,10 +117,10 @@ export function dayDivider(label) {
   return item;
 }
 
-/** The line at the top of a log: where the conversation starts, or that older messages are loading. */
-export function logEdge(kind) {
-  const item = el('li', `log-edge log-edge-${kind}`);
-  item.dataset.testid = kind === 'loading' ? 'log-loading' : 'log-start';
+/** The line at the top of a log that goes back to the conversation's first message. */
+export function logEdge() {
+  const item = el('li', 'log-edge');
+  item.dataset.testid = 'log-start';
   return item;
 }
 

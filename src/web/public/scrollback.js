@@ -1,7 +1,7 @@
 // Older messages of a room, fetched with the `history` event (`before` = the oldest id loaded)
 // when the reader scrolls to the top of what is loaded (scroller.js decides when).
 import { send } from './connection.js';
-import { markDirty } from './scroller.js';
+import { markDirty, showLoading } from './scroller.js';
 import { awaitingHistory, rooms } from './state.js';
 import { oldestId } from './timeline.js';
 
@@ -15,14 +15,15 @@ export function requestOlder(conv) {
   const before = oldestId(conv);
   if (before === 0 || !send('history', { room: conv.name, before, limit: OLDER_PAGE })) return;
   conv.olderPending = before;
-  markDirty(conv);
+  showLoading();
 }
 
 /** A history frame that answers requestOlder: older messages exist beyond it if it says so. */
 export function olderPageCame(room, frame) {
   room.olderPending = 0;
   room.hasOlder = frame.hasMore === true;
-  markDirty(room);
+  markDirty(room); // its messages, or the line that says where the room starts
+  showLoading();
 }
 
 /** The requests on their way will not be answered (an error, or the connection dropped). */
@@ -31,6 +32,6 @@ export function olderPagesFailed(blockMs = RETRY_MS) {
     if (!room.olderPending) continue;
     room.olderPending = 0;
     room.olderBlockedUntil = Date.now() + blockMs;
-    markDirty(room);
   }
+  showLoading();
 }

@@ -55,6 +55,7 @@ export function saveScroll(conv) {
 export function drawShown(conv) {
   dirty.delete(conv);
   draw(conv, true);
+  showLoading();
 }
 
 /** Back to the newest messages (the reader asked, or sent a message). */
@@ -132,8 +133,7 @@ function layout(conv) {
   const { entries, win } = conv;
   const nodes = [];
   const drawn = new Set();
-  const edge = win.start > 0 ? null : edgeKind(conv);
-  if (edge) nodes.push(edgeNode(conv, edge));
+  if (win.start === 0 && edgeKind(conv)) nodes.push(edgeNode(conv));
   let previous = entries[win.start - 1];
   let lastDay = dayAbove(entries, win.start);
   const now = Date.now();
@@ -188,17 +188,21 @@ function divider(entry, now) {
 }
 
 function edgeKind(conv) {
-  if (conv.olderPending) return 'loading';
-  if (conv.kind === 'room' && conv.hasOlder === false && conv.messageCount > 0) return 'start';
-  return null;
+  return conv.kind === 'room' && conv.hasOlder === false && conv.messageCount > 0 ? 'start' : null;
 }
 
-function edgeNode(conv, kind) {
-  conv.edges ??= {};
-  const text = kind === 'loading' ? 'Loading earlier messages…' : `This is the start of ${title(conv)}.`;
-  const node = (conv.edges[kind] ??= logEdge(kind));
-  node.textContent = text;
-  return node;
+function edgeNode(conv) {
+  conv.edge ??= logEdge();
+  conv.edge.textContent = `This is the start of ${title(conv)}.`;
+  return conv.edge;
+}
+
+/**
+ * "Loading earlier messages…" floats over the top of the log rather than going into it: a line
+ * inserted there would move everything below it, and cost a layout, for a moment's notice.
+ */
+export function showLoading() {
+  ui.loading.hidden = !(session.visible && session.visible.olderPending);
 }
 
 /** Makes the log's children exactly `nodes`: removes the others first, then inserts what is missing. */

@@ -36,6 +36,7 @@ export const ui = {
   me: byTestId('me'),
   server: byTestId('server'),
   jump: byTestId('jump-latest'),
+  loading: byTestId('log-loading'),
   online: byTestId('online'),
   onlineUsers: byTestId('online-users'),
   onlineCount: byTestId('online-count'),
