@@ -1,22 +1,26 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { DEFAULT_PAGE_SIZE } from '../src/protocol/dto/page-query.dto';
 import { MAX_DIFF_NAMES, MAX_LISTED_USERS } from '../src/protocol/frames';
 import {
+  ChatTabs,
+  DESKTOP,
   dmEntry,
   joinRoom,
-  launchChromium,
   messageIds,
   messageTexts,
   openRoom,
   pendingTexts,
+  PHONE,
   roomEntry,
   roomTitles,
+  seedMessages,
   setNick,
   storedMessages,
+  TestLink,
   textOf,
   typeAndEnter,
   unreadOf,
@@ -37,90 +41,20 @@ const LARGE_ROOM_THRESHOLD = 1;
 const DIFF_INTERVAL_MS = 1500;
 /** The client fetches a room's list again at most once in this window (members.js). */
 const REFRESH_WAIT_MS = 3000;
-const DESKTOP = { width: 960, height: 600 };
-const PHONE = { width: 375, height: 667 };
 const XSS = '<img src=x onerror=alert(1)>';
+const SCREENSHOT = { width: 1200, height: 840 };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** One open chat tab, with what it reported that a test must not ignore, and every frame it received and sent. */
-interface ChatPage {
-  page: Page;
-  dialogs: string[];
-  pageErrors: string[];
-  received: string[];
-  sent: Array<{ payload: string; at: number }>;
-}
-
-/**
- * Routes a page's WebSocket through the test (pass `route` to openChat): `drop()` cuts the live
- * connection (closing the server side closes the page side too), and while `refuse` is set every
- * reconnect is turned away with close code 4000.
- */
-class TestLink {
-  refuse = false;
-  private upstream: WebSocketRoute | undefined;
-
-  readonly route = (page: Page): Promise<void> =>
-    page.routeWebSocket(/^ws:/, (ws) => {
-      if (this.refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
-      this.upstream = ws.connectToServer();
-    });
-
-  async drop(): Promise<void> {
-    await this.upstream?.close();
-  }
-}
-
 describe('web client in a real browser (e2e)', () => {
-  let browser: Browser;
-  const tabs = new Map<Page, ChatPage>();
+  const chat = new ChatTabs();
+  const tabs = chat.tabs;
+  const closeTabs = (pages?: Page[]) => chat.closeTabs(pages);
+  const received = (page: Page, text: string) => chat.received(page, text);
+  const openChat = (origin: string, viewport = DESKTOP, beforeLoad?: (page: Page) => Promise<void>) =>
+    chat.open(origin, { viewport, beforeLoad });
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  /** Closes tabs (all by default) before their server goes away; fails if any page opened a dialog or threw. */
-  async function closeTabs(pages: Page[] = [...tabs.keys()]): Promise<void> {
-    const closing = pages.map((page) => tabs.get(page)).filter((tab) => tab !== undefined);
-    for (const { page } of closing) tabs.delete(page);
-    await Promise.all(closing.map(({ page }) => page.context().close()));
-    for (const { dialogs, pageErrors } of closing) {
-      expect(dialogs).toEqual([]);
-      expect(pageErrors).toEqual([]);
-    }
-  }
-
-  /** Whether any frame the tab's socket received mentions `text` (frames are JSON, so quotes are escaped). */
-  function received(page: Page, text: string): boolean {
-    const needle = JSON.stringify(text).slice(1, -1);
-    return tabs.get(page)!.received.some((payload) => payload.includes(needle));
-  }
-
-  async function openChat(origin: string, viewport = DESKTOP, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    await beforeLoad?.(page);
-    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [], sent: [] };
-    page.on('websocket', (ws) => {
-      ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString()));
-      ws.on('framesent', ({ payload }) => tab.sent.push({ payload: payload.toString(), at: Date.now() }));
-    });
-    page.on('dialog', (dialog) => {
-      tab.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => tab.pageErrors.push(error.message));
-    tabs.set(page, tab);
-    const response = await page.goto(origin);
-    expect(response?.status()).toBe(200);
-    await waitForStatus(page, 'Connected');
-    return page;
-  }
+  beforeAll(() => chat.launch());
+  afterAll(() => chat.close());
 
   describe('against the in-process server', () => {
     let server: TestServer;
@@ -711,12 +645,32 @@ describe('web client in a real browser (e2e)', () => {
       expect(await messageTexts(page)).toEqual(['general before', 'general missed']);
     });
 
-    it('takes a screenshot of two users chatting (into docs/screenshot.png with UPDATE_SCREENSHOT=1)', async () => {
-      const alice = await openChat(server.httpUrl);
-      const bob = await openChat(server.httpUrl, PHONE);
-      await setNick(alice, 'alice');
-      await setNick(bob, 'bob');
-      await waitForUsers(alice, ['alice', 'bob']);
+    it('takes a screenshot of a conversation (into docs/screenshot.png with UPDATE_SCREENSHOT=1)', async () => {
+      // Yesterday's messages, straight into the store; today's are typed below.
+      const yesterday = Date.now() - 24 * 60 * 60 * 1000;
+      const at = (minutes: number) => new Date(yesterday + minutes * 60 * 1000);
+      await seedMessages(server, [
+        { nickname: 'carol', body: 'Release 0.4 is tagged. Notes: https://example.com/nest-chat/releases/0.4', sentAt: at(0) },
+        { nickname: 'carol', body: 'Please try the **new web client** before Monday.', sentAt: at(1) },
+        { nickname: 'dave', body: 'Will do. Is `npm start` still the way to run it?', sentAt: at(7) },
+        { nickname: 'carol', body: 'Yes, from a fresh clone:\n```\nnpm ci && npm start\n```', sentAt: at(9) },
+      ]);
+      // Both tabs had chosen their nickname before (kept per tab): they take it back without a notice.
+      const named = (nickname: string) => async (page: Page) => {
+        await page.addInitScript(`sessionStorage.setItem('chat.nickname', '${nickname}')`);
+      };
+      const alice = await chat.open(server.httpUrl, { viewport: SCREENSHOT, beforeLoad: named('alice') });
+      const bob = await chat.open(server.httpUrl, { viewport: PHONE, beforeLoad: named('bob') });
+      await waitForText(alice, 'me', 'alice');
+      await waitForText(bob, 'me', 'bob');
+      const others: ChatClient[] = [];
+      for (const nickname of ['carol', 'dave', 'erin']) {
+        const { client } = await ChatClient.join(server.wsUrl);
+        client.send('nick', { nickname });
+        await client.next((f) => f.type === 'nick_update' && f.nickname === nickname);
+        others.push(client);
+      }
+      await alice.getByTestId('notice').filter({ hasText: 'bob, carol and 2 others joined' }).waitFor();
       await joinRoom(alice, 'design');
       await joinRoom(alice, 'eng');
       await joinRoom(bob, 'eng');
@@ -724,16 +678,17 @@ describe('web client in a real browser (e2e)', () => {
       await openRoom(bob, 'general');
 
       const lines: Array<[Page, string]> = [
-        [alice, 'Hi Bob! The web client has rooms now: see #eng and #design on the left.'],
-        [bob, 'Nice. And rooms I am not looking at show how many messages I missed?'],
-        [alice, 'Yes. Click a name on the right for a direct message.'],
-        [bob, `Markup still stays text: ${XSS}`],
-        [alice, 'After a reconnect it re-joins every room:\n• missed messages caught up\n• nothing shown twice'],
+        [alice, 'Morning! Scrollback works now: scroll up and older messages load, *however long the room is*.'],
+        [alice, 'Join and leave notices fold into one line, like the one above.'],
+        [bob, 'Nice. Links work too: https://example.com/docs'],
+        [alice, '> Is `npm start` still the way to run it?\nStill is, and the README fits on one screen now.'],
+        [bob, '@alice could you look at the docs PR after lunch?'],
       ];
-      for (const [page, text] of lines) {
+      for (const [i, [page, text]] of lines.entries()) {
         await typeAndEnter(page, text);
-        await waitForMessage(alice, text);
-        await waitForMessage(bob, text);
+        for (const tab of [alice, bob]) {
+          await waitUntil(`message ${i + 1} of today`, async () => (await messageIds(tab)).length === 4 + i + 1);
+        }
       }
       await openRoom(bob, 'eng');
       await typeAndEnter(bob, 'Standup notes are up.');
@@ -755,12 +710,13 @@ describe('web client in a real browser (e2e)', () => {
       try {
         const png = readFileSync(target);
         expect(png.subarray(0, 8)).toEqual(PNG_SIGNATURE);
-        expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([DESKTOP.width, DESKTOP.height]); // IHDR
+        expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([SCREENSHOT.width, SCREENSHOT.height]); // IHDR
         expect(png.length).toBeGreaterThan(20_000);
         expect(png.length).toBeLessThan(2_000_000);
       } finally {
         if (!update) rmSync(target, { force: true });
       }
+      await Promise.all(others.map((client) => client.close()));
     });
   });
 

@@ -1,4 +1,6 @@
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import type { TestServer } from './test-app';
 
 /** Debian's chromium (`apt-get install chromium`); Playwright's own browser download does not work here. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -18,6 +20,129 @@ export const WAIT_MS = 5000;
 /** Each launch runs on a fresh temporary user-data dir; give each page its own context on top. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15000 });
+}
+
+export const DESKTOP = { width: 960, height: 600 };
+export const PHONE = { width: 375, height: 667 };
+
+/** One open chat tab, with what it reported that a test must not ignore, and every frame it received and sent. */
+export interface ChatPage {
+  page: Page;
+  dialogs: string[];
+  pageErrors: string[];
+  received: string[];
+  sent: Array<{ payload: string; at: number }>;
+}
+
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  /** Runs on the new page before it loads (to route its WebSocket, install a clock ...). */
+  beforeLoad?: (page: Page) => Promise<void>;
+  /** More options for the page's browser context (colorScheme, timezoneId, locale ...). */
+  context?: BrowserContextOptions;
+}
+
+/**
+ * The browser of a suite and the chat tabs it opened: each tab in a context of its own, recording
+ * its frames, dialogs and page errors. Call launch() in beforeAll, closeTabs() in afterEach (before
+ * the server goes) and close() in afterAll.
+ */
+export class ChatTabs {
+  readonly tabs = new Map<Page, ChatPage>();
+  private browser: Browser | undefined;
+
+  async launch(): Promise<void> {
+    this.browser = await launchChromium();
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close();
+  }
+
+  async open(origin: string, { viewport = DESKTOP, beforeLoad, context }: OpenOptions = {}): Promise<Page> {
+    const browserContext = await this.browser!.newContext({ viewport, ...context });
+    const page = await browserContext.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    await beforeLoad?.(page);
+    const tab: ChatPage = { page, dialogs: [], pageErrors: [], received: [], sent: [] };
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', ({ payload }) => tab.received.push(payload.toString()));
+      ws.on('framesent', ({ payload }) => tab.sent.push({ payload: payload.toString(), at: Date.now() }));
+    });
+    page.on('dialog', (dialog) => {
+      tab.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => tab.pageErrors.push(error.message));
+    this.tabs.set(page, tab);
+    const response = await page.goto(origin);
+    expect(response?.status()).toBe(200);
+    await waitForStatus(page, 'Connected');
+    return page;
+  }
+
+  /** Closes tabs (all by default) before their server goes away; fails if any page opened a dialog or threw. */
+  async closeTabs(pages: Page[] = [...this.tabs.keys()]): Promise<void> {
+    const closing = pages.map((page) => this.tabs.get(page)).filter((tab) => tab !== undefined);
+    for (const { page } of closing) this.tabs.delete(page);
+    await Promise.all(closing.map(({ page }) => page.context().close()));
+    for (const { dialogs, pageErrors } of closing) {
+      expect(dialogs).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    }
+  }
+
+  /** Whether any frame the tab's socket received mentions `text` (frames are JSON, so quotes are escaped). */
+  received(page: Page, text: string): boolean {
+    const needle = JSON.stringify(text).slice(1, -1);
+    return this.tabs.get(page)!.received.some((payload) => payload.includes(needle));
+  }
+}
+
+/**
+ * Routes a page's WebSocket through the test (pass `route` as beforeLoad): `drop()` cuts the live
+ * connection (closing the server side closes the page side too), and while `refuse` is set every
+ * reconnect is turned away with close code 4000.
+ */
+export class TestLink {
+  refuse = false;
+  private upstream: WebSocketRoute | undefined;
+
+  readonly route = (page: Page): Promise<void> =>
+    page.routeWebSocket(/^ws:/, (ws) => {
+      if (this.refuse) return ws.close({ code: 4000, reason: 'refused by the test' });
+      this.upstream = ws.connectToServer();
+    });
+
+  async drop(): Promise<void> {
+    await this.upstream?.close();
+  }
+}
+
+export interface SeedMessage {
+  room?: string;
+  nickname: string;
+  body: string;
+  sentAt: Date;
+}
+
+/** Writes messages straight into the server's database (oldest first), with the times given. */
+export async function seedMessages(server: TestServer, messages: SeedMessage[]): Promise<void> {
+  const db = server.app.get(DataSource);
+  const ROWS = 200; // 4 parameters each, well under SQLite's limit per statement
+  await db.transaction(async (manager) => {
+    for (let at = 0; at < messages.length; at += ROWS) {
+      const batch = messages.slice(at, at + ROWS);
+      await manager.query(
+        `INSERT INTO messages (room, nickname, body, sent_at) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        batch.flatMap((m) => [m.room ?? 'general', m.nickname, m.body, m.sentAt.toISOString()]),
+      );
+    }
+    await manager.query(
+      'INSERT INTO rooms (name, last_message_id) SELECT room, MAX(id) FROM messages GROUP BY room ' +
+        'ON CONFLICT (name) DO UPDATE SET last_message_id = excluded.last_message_id',
+    );
+  });
 }
 
 /** Polls `check` every 50 ms until it holds; fails naming `what` after `timeout` ms. */

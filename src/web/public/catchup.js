@@ -4,6 +4,7 @@ import { fetchPage, fetchRooms } from './api.js';
 import { addNotice, addRoomMessage, clearMessages } from './conversations.js';
 import { gapFills, rooms, session } from './state.js';
 import { saveState } from './storage.js';
+import { notePage, settleEarlyNotices } from './timeline.js';
 import { showError } from './ui.js';
 
 const GAP_FILL_LIMIT = 200; // the most GET /api/messages hands out per page
@@ -79,8 +80,11 @@ export async function loadRecent(room, before) {
     return;
   }
   if (rooms.get(room.name) !== room) return;
+  const hadMessages = room.messageCount > 0;
+  notePage(room, page.messages, page.hasMore);
   for (const message of page.messages) addRoomMessage(room, message, false);
-  if (room.recentLoad === load && room.order.length === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
+  settleEarlyNotices(room, hadMessages);
+  if (room.recentLoad === load && room.messageCount === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
 }
 
 /**

@@ -3,11 +3,13 @@
 import { send } from './connection.js';
 import { closeVisible, joinRoom, openDm, show } from './conversations.js';
 import { loadMore } from './members.js';
+import { loadMoreOnline } from './online.js';
 import { dropPending, queueMessage, transmit } from './outbox.js';
 import { loadDirectory } from './render.js';
+import { jumpToNewest } from './scroller.js';
 import { dms, isRoomName, pending, ROOM_NAME_RULE, rooms, session } from './state.js';
 import { noteTyping } from './typing.js';
-import { fitInput, hideError, showError, ui } from './ui.js';
+import { beginAction, fitInput, hideError, showError, ui } from './ui.js';
 
 export function wireControls() {
   wireComposer();
@@ -57,6 +59,14 @@ function wireLists() {
     if (button) openDm(button.dataset.nickname);
     if (event.target.closest('button[data-action="more"]')) loadMore(session.peopleRoom, true);
   });
+  ui.onlineUsers.addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-nickname]');
+    if (button) openDm(button.dataset.nickname);
+    if (event.target.closest('button[data-action="more"]')) void loadMoreOnline();
+  });
+  ui.jump.addEventListener('click', () => {
+    if (session.visible) jumpToNewest(session.visible);
+  });
 }
 
 function submitMessage() {
@@ -74,13 +84,15 @@ function onPendingAction(event) {
   if (!entry || entry.state !== 'failed') return;
   if (button.dataset.action === 'discard') return dropPending(entry);
   hideError();
+  entry.action = beginAction();
   transmit(entry);
 }
 
 function submitNick() {
   const nickname = ui.nickInput.value.trim();
   if (!nickname) return;
-  if (!send('nick', { nickname })) showError('Not connected. Try again once reconnected.');
+  if (send('nick', { nickname })) session.nickAction = beginAction();
+  else showError('Not connected. Try again once reconnected.');
 }
 
 function submitJoin() {

@@ -2,18 +2,21 @@
 // which one is on screen.
 import { send } from './connection.js';
 import { createMembers, refreshIfStale } from './members.js';
+import { noticeItem } from './message-view.js';
 import { dropPendingOf, settle } from './outbox.js';
-import { renderDirectory, renderPeople, renderTyping, updateUnreadTitle } from './render.js';
+import { renderDirectory, renderPeople, renderTyping, updateTitle } from './render.js';
+import { drawShown, onScroll, saveScroll } from './scroller.js';
 import { awaitingHistory, dms, GENERAL, gapFills, rooms, session, title } from './state.js';
 import { saveState } from './storage.js';
+import { addMessageEntry, addNoticeEntry, clearMessageEntries, createTimeline } from './timeline.js';
 import { clearTypers } from './typing.js';
-import { showError, ui } from './ui.js';
+import { actionSucceeded, beginAction, showError, ui } from './ui.js';
 import * as view from './view.js';
 
 function createConversation(kind, name) {
-  // order: the ids shown, ascending; nodes: id -> its list item.
-  const conv = { kind, name, order: [], nodes: new Map(), lastId: 0, unread: 0, pinned: true, scrollTop: 0 };
+  const conv = { kind, name, ...createTimeline(), unread: 0, pinned: true, scrollTop: 0 };
   conv.log = view.createLog('');
+  conv.log.addEventListener('scroll', () => onScroll(conv), { passive: true });
   conv.refs = view.conversationEntry(kind === 'room' ? 'room-item' : 'dm-item', name, kind === 'room' ? 'room' : 'peer');
   if (kind === 'room') Object.assign(conv, createMembers(), { typers: new Map(), loaded: false, typingSentAt: 0 });
   relabel(conv);
@@ -53,10 +56,7 @@ export function ensureDm(peer) {
 /** Puts a conversation on screen, restoring where its list was scrolled to. */
 export function show(conv) {
   const previous = session.visible;
-  if (previous) {
-    previous.pinned = view.isPinned(previous.log);
-    previous.scrollTop = previous.log.scrollTop;
-  }
+  if (previous && previous.log.isConnected) saveScroll(previous);
   session.visible = conv;
   conv.unread = 0;
   if (conv.kind === 'room') {
@@ -64,13 +64,13 @@ export function show(conv) {
     refreshIfStale(conv);
   }
   ui.logHost.replaceChildren(conv.log);
-  conv.log.scrollTop = conv.pinned ? conv.log.scrollHeight : conv.scrollTop;
+  drawShown(conv);
   if (previous && previous !== conv) relabel(previous);
   relabel(conv);
   showHeader(conv);
   renderPeople();
   renderTyping();
-  updateUnreadTitle();
+  updateTitle();
 }
 
 /** The title, the composer's placeholder and the Leave (room) or Close (DM) button of the visible conversation. */
@@ -88,7 +88,9 @@ export function joinRoom(name) {
   if (existing) return show(existing);
   if (!send('join', { room: name })) return showError('Not connected. Try again once reconnected.');
   awaitingHistory.add(name);
-  show(ensureRoom(name));
+  const room = ensureRoom(name);
+  room.joinSeq = beginAction();
+  show(room);
   renderDirectory();
 }
 
@@ -108,6 +110,7 @@ export function closeVisible() {
   }
   conv.refs.item.remove();
   dropPendingOf(conv);
+  actionSucceeded(beginAction()); // leaving needs no answer: it is done
   const { peopleRoom } = session;
   show(peopleRoom && peopleRoom !== conv ? peopleRoom : ensureRoom(GENERAL));
   renderDirectory();
@@ -134,37 +137,12 @@ export function forgetRoom(room) {
  * not on screen.
  */
 export function addMessage(conv, message, countUnread) {
-  if (conv.nodes.has(message.id)) return;
-  const item = view.messageItem(message, message.author === session.me);
-  const { order } = conv;
-  if (order.length === 0 || message.id > order[order.length - 1]) {
-    order.push(message.id);
-    view.append(conv.log, item);
-  } else {
-    // A catch-up page goes back in its place: before the first message with a larger id.
-    const at = firstLarger(order, message.id);
-    conv.log.insertBefore(item, conv.nodes.get(order[at]));
-    order.splice(at, 0, message.id);
-  }
-  conv.nodes.set(message.id, item);
-  conv.lastId = order[order.length - 1];
+  if (!addMessageEntry(conv, message)) return;
   if (countUnread && conv !== session.visible && message.author !== session.me) {
     conv.unread += 1;
     relabel(conv);
-    updateUnreadTitle();
+    updateTitle();
   }
-}
-
-/** The index of the first id in ascending `order` larger than `id` (one exists). */
-function firstLarger(order, id) {
-  let lo = 0;
-  let hi = order.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (order[mid] > id) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /** A stored room message (a frame or a REST page entry): it settles its pending send, if any, and is shown. */
@@ -175,12 +153,9 @@ export function addRoomMessage(room, message, countUnread) {
 
 /** Removes every message of a conversation (the server lost them). */
 export function clearMessages(conv) {
-  for (const item of conv.nodes.values()) item.remove();
-  conv.nodes.clear();
-  conv.order = [];
-  conv.lastId = 0;
+  clearMessageEntries(conv);
 }
 
 export function addNotice(conv, text, kind) {
-  view.append(conv.log, view.noticeItem(text, kind));
+  addNoticeEntry(conv, { type: 'notice', build: () => noticeItem(text, kind) });
 }

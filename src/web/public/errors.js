@@ -2,6 +2,7 @@
 import { send } from './connection.js';
 import { closeVisible, forgetRoom } from './conversations.js';
 import { dropPending, setPendingState } from './outbox.js';
+import { olderPagesFailed } from './scrollback.js';
 import { awaitingHistory, GENERAL, isOpen, pending, ROOM_NAME_RULE, rooms, session, title } from './state.js';
 import { saveState } from './storage.js';
 import { fitInput, showError, ui } from './ui.js';
@@ -11,6 +12,8 @@ export function onError(frame) {
   const entry = frame.clientMsgId === undefined ? undefined : pending.get(frame.clientMsgId);
   const kept = entry ? keepUnsent(entry) : undefined;
   if (frame.event === 'join') dropUnconfirmedRooms();
+  if (frame.event === 'history') olderPagesFailed();
+  if (frame.event === 'nick') session.reclaiming = '';
   if (frame.code === 'NOT_IN_ROOM' && entry && entry.conv.kind === 'room' && isOpen(entry.conv)) {
     rejoin(entry.conv);
   }

@@ -4,13 +4,18 @@ import { fillGap, onWiped } from './catchup.js';
 import { addMessage, addNotice, addRoomMessage, ensureDm, relabel, show } from './conversations.js';
 import { onError } from './errors.js';
 import { applyDiff, applyJoin, applyLeave, applyPresence, renameMember } from './members.js';
+import { addEvent } from './notices.js';
+import { noteOnline, refreshOnlineSoon, renameOnline } from './online.js';
 import { settle } from './outbox.js';
-import { renderPeople } from './render.js';
+import { renderMe, renderPeople } from './render.js';
 import { onGap, onResumed, onResumeFailed, onWelcome } from './resume.js';
+import { olderPageCame } from './scrollback.js';
+import { redrawAll } from './scroller.js';
 import { awaitingHistory, dms, GENERAL, isOpen, rooms, session } from './state.js';
 import { saveNick, saveState } from './storage.js';
+import { notePage, settleEarlyNotices } from './timeline.js';
 import { showTyping, stopTyping } from './typing.js';
-import { ui } from './ui.js';
+import { actionSucceeded, ui } from './ui.js';
 
 export function handleFrame(frame) {
   switch (frame.type) {
@@ -47,6 +52,13 @@ function onHistory(frame) {
   const room = rooms.get(frame.room || GENERAL);
   if (!room) return;
   const messages = Array.isArray(frame.messages) ? frame.messages : [];
+  if (!awaitingHistory.has(room.name) && room.olderPending) {
+    // The answer to a scroll back (scrollback.js): older messages, none of them news.
+    olderPageCame(room, frame);
+    for (const message of messages) receiveRoomMessage(room, message, false);
+    return;
+  }
+  const hadMessages = room.messageCount > 0;
   if (awaitingHistory.delete(room.name)) {
     // After a long disconnect the first page may start past what we saw: page through the gap.
     const first = messages[0];
@@ -54,8 +66,11 @@ function onHistory(frame) {
       fillGap(room, room.lastId, first.id, room.loaded);
     }
     if (!room.loaded && messages.length === 0) addNotice(room, `No messages in #${room.name} yet.`, 'info');
+    notePage(room, messages, frame.hasMore);
+    actionSucceeded(room.joinSeq);
   }
   for (const message of messages) receiveRoomMessage(room, message, room.loaded);
+  settleEarlyNotices(room, hadMessages);
   room.loaded = true;
 }
 
@@ -97,12 +112,19 @@ function onDirect(frame) {
 function onNotification(frame) {
   const room = rooms.get(frame.room || GENERAL);
   if (!room) return;
-  if (frame.event === 'join') applyJoin(room, frame.nickname);
-  if (frame.event === 'leave') {
-    applyLeave(room, frame.nickname);
-    stopTyping(room, frame.nickname);
+  const { nickname } = frame;
+  if (frame.event === 'join') {
+    applyJoin(room, nickname);
+    noteOnline(nickname);
   }
-  addNotice(room, frame.message, frame.event);
+  if (frame.event === 'leave') {
+    applyLeave(room, nickname);
+    stopTyping(room, nickname);
+    refreshOnlineSoon(); // gone from this room; maybe from the server
+  }
+  // Your own join is not news (and after a reconnect it would only repeat what is on screen).
+  const own = frame.event === 'join' && nickname === session.me;
+  if ((frame.event === 'join' || frame.event === 'leave') && !own) addEvent(room, { kind: frame.event, nickname });
   if (room === session.peopleRoom) renderPeople();
 }
 
@@ -110,6 +132,7 @@ function onPresence(frame) {
   const room = rooms.get(frame.room);
   if (!room) return;
   applyPresence(room, frame.users, frame.usersTotal, frame.offset);
+  if (Array.isArray(frame.users)) for (const name of frame.users) noteOnline(name);
   if (room === session.peopleRoom) renderPeople();
 }
 
@@ -118,40 +141,50 @@ function onPresenceDiff(frame) {
   const room = rooms.get(frame.room);
   if (!room) return;
   applyDiff(room, frame);
-  if (Array.isArray(frame.leaves)) for (const name of frame.leaves) stopTyping(room, name);
+  if (Array.isArray(frame.joins)) for (const name of frame.joins) noteOnline(name);
+  if (Array.isArray(frame.leaves) && frame.leaves.length > 0) {
+    for (const name of frame.leaves) stopTyping(room, name);
+    refreshOnlineSoon();
+  }
   if (room === session.peopleRoom) renderPeople();
 }
 
 function onNickUpdate(frame) {
   const { previous, nickname } = frame;
+  // Taking the chosen name back after a reconnect is not news either.
+  const reclaimed = previous === session.me && nickname === session.reclaiming;
   if (previous === session.me) adoptNick(nickname);
   if (previous === nickname) return; // a no-op rename, confirmed to us only
+  renameOnline(previous, nickname);
   for (const room of rooms.values()) {
     if (!renameMember(room, previous, nickname)) continue;
     stopTyping(room, previous);
-    addNotice(room, frame.message, 'nick');
+    if (!reclaimed) addEvent(room, { kind: 'nick', nickname, previous });
   }
-  renameDm(previous, nickname, frame.message);
+  renameDm(previous, nickname);
   renderPeople();
 }
 
 /** Our own rename: kept for this tab, and re-applied after a reconnect. */
 function adoptNick(nickname) {
+  if (session.reclaiming !== nickname) actionSucceeded(session.nickAction);
+  session.reclaiming = '';
   session.me = nickname;
   session.chosenNick = nickname;
   saveNick(nickname);
   ui.nickInput.value = '';
-  ui.nickInput.placeholder = nickname;
+  renderMe();
+  redrawAll(); // mentions are highlighted by name
 }
 
 /** A direct conversation follows its peer's rename, unless one with the new name is already open. */
-function renameDm(previous, nickname, message) {
+function renameDm(previous, nickname) {
   const conv = dms.get(previous);
   if (!conv || dms.has(nickname)) return;
   dms.delete(previous);
   conv.name = nickname;
   dms.set(nickname, conv);
-  addNotice(conv, message, 'nick');
+  addEvent(conv, { kind: 'nick', nickname, previous });
   relabel(conv);
   if (conv === session.visible) show(conv);
 }

@@ -1,8 +1,11 @@
 // Own messages the server has not acknowledged yet: shown at once as pending, sent now or once
 // reconnected, and sent again with the same clientMsgId after a drop so each is stored once.
 import { currentSocket, send } from './connection.js';
+import * as view from './message-view.js';
+import { jumpToNewest } from './scroller.js';
 import { pending } from './state.js';
-import * as view from './view.js';
+import { addPending, removePending } from './timeline.js';
+import { actionSucceeded, beginAction } from './ui.js';
 
 let msgCounter = 0;
 
@@ -14,10 +17,12 @@ function newClientMsgId() {
 /** Shows the message as sending at once; it is sent now, or as soon as the page is connected again. */
 export function queueMessage(conv, author, text) {
   const clientMsgId = newClientMsgId();
-  const entry = { clientMsgId, conv, text, item: view.pendingItem(clientMsgId, author, text), state: 'queued', sentOn: null };
+  const item = view.pendingItem(clientMsgId, author, text);
+  // action: when the user asked (a Retry asks again); its success clears an error shown since.
+  const entry = { clientMsgId, conv, text, item, state: 'queued', sentOn: null, action: beginAction() };
   pending.set(clientMsgId, entry);
-  view.append(conv.log, entry.item);
-  conv.log.scrollTop = conv.log.scrollHeight; // your own message: always bring it into view
+  addPending(conv, entry.item);
+  jumpToNewest(conv); // your own message: always bring it into view
   transmit(entry);
 }
 
@@ -53,13 +58,16 @@ export function requeueSending() {
 /** The message is in the store (acknowledged, or seen with its clientMsgId): it is not pending any more. */
 export function settle(clientMsgId) {
   const entry = clientMsgId === undefined ? undefined : pending.get(clientMsgId);
-  if (entry) dropPending(entry);
+  if (entry) {
+    actionSucceeded(entry.action);
+    dropPending(entry);
+  }
   return entry;
 }
 
 export function dropPending(entry) {
   pending.delete(entry.clientMsgId);
-  entry.item.remove();
+  removePending(entry.conv, entry.item);
 }
 
 /** Forgets the unsent messages of a conversation that was left or closed. */

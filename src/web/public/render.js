@@ -1,5 +1,5 @@
-// The parts of the page drawn from state: the people list, the typing line, the room directory
-// and the unread count in the tab title.
+// The parts of the page drawn from state: the people list, the typing line, the room directory,
+// your nickname and the tab's title.
 import { fetchRooms } from './api.js';
 import { loadMore, unlisted } from './members.js';
 import { dms, rooms, session, title } from './state.js';
@@ -52,8 +52,22 @@ export async function loadDirectory() {
   }
 }
 
-export function updateUnreadTitle() {
+/** The tab's title: unread count, the conversation on screen, and which server this is. */
+export function updateTitle() {
   let unread = 0;
   for (const conv of [...rooms.values(), ...dms.values()]) unread += conv.unread;
-  document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+  const { visible } = session;
+  document.title = `${unread > 0 ? `(${unread}) ` : ''}${visible ? `${title(visible)} · ` : ''}nest-chat — ${location.host}`;
+}
+
+/** The server this page talks to, in the header. */
+export function renderTitle() {
+  ui.server.textContent = location.host;
+  updateTitle();
+}
+
+/** Your nickname, as text (the box below it is for a new one). */
+export function renderMe() {
+  ui.me.textContent = session.me;
+  ui.me.title = session.me;
 }

@@ -4,10 +4,10 @@ import { markWelcomed, send } from './connection.js';
 import { addNotice, ensureRoom, show } from './conversations.js';
 import { applyPresence, resetMembers } from './members.js';
 import { resendPending } from './outbox.js';
-import { renderPeople } from './render.js';
+import { refreshOnline } from './online.js';
+import { renderMe, renderPeople } from './render.js';
 import { awaitingHistory, gapFills, GENERAL, rooms, session } from './state.js';
 import { saveState } from './storage.js';
-import { ui } from './ui.js';
 
 /**
  * A resumed connection is in the rooms it asked for and gets everything after `since` replayed;
@@ -16,9 +16,13 @@ import { ui } from './ui.js';
 export function onWelcome(frame) {
   const reconnected = markWelcomed();
   session.me = frame.nickname;
-  ui.nickInput.placeholder = session.me;
+  session.reclaiming = '';
   // The rename goes first, so the re-joins below are announced under the chosen name.
-  if (session.chosenNick && session.chosenNick !== session.me) send('nick', { nickname: session.chosenNick });
+  if (session.chosenNick && session.chosenNick !== session.me && send('nick', { nickname: session.chosenNick })) {
+    session.reclaiming = session.chosenNick;
+  }
+  renderMe();
+  refreshOnline();
   const general = ensureRoom(GENERAL);
   const joined = new Set(Array.isArray(frame.rooms) ? frame.rooms : [GENERAL]);
   for (const name of joined) ensureRoom(name);
@@ -27,7 +31,9 @@ export function onWelcome(frame) {
   applyPresence(general, frame.users, frame.usersTotal, 0);
   // Presence: the welcome lists everyone online, who may not all be in general; a resume sends none.
   for (const name of joined) send('who', { room: name });
-  addNotice(general, reconnected ? `Reconnected. ${frame.message}` : frame.message, 'welcome');
+  // Not the guest name of a connection that is about to take its chosen name back.
+  const greeting = session.reclaiming ? `Welcome back, ${session.reclaiming}.` : frame.message;
+  addNotice(general, reconnected ? 'Reconnected.' : greeting, 'welcome');
   if (!session.visible) show(general);
   renderPeople();
   if (!session.resume) resendPending();

@@ -33,15 +33,38 @@ export const ui = {
   users: byTestId('users'),
   userCount: byTestId('user-count'),
   peopleRoom: byTestId('people-room'),
+  me: byTestId('me'),
+  server: byTestId('server'),
+  jump: byTestId('jump-latest'),
+  loading: byTestId('log-loading'),
+  online: byTestId('online'),
+  onlineUsers: byTestId('online-users'),
+  onlineCount: byTestId('online-count'),
 };
 
 let errorTimer = null;
+// Every request the user makes gets the next number; an error remembers the last one made before
+// it, so a success of anything asked for after the error clears it (and one asked before does not).
+let actions = 0;
+let errorAfter = 0;
 
 export function showError(text) {
   ui.errorText.textContent = text;
   ui.error.hidden = false;
+  errorAfter = actions;
   clearTimeout(errorTimer);
   errorTimer = setTimeout(hideError, ERROR_SHOW_MS);
+}
+
+/** The user asked for something the server will answer; returns its number for actionSucceeded. */
+export function beginAction() {
+  actions += 1;
+  return actions;
+}
+
+/** What the user asked for (see beginAction) succeeded: an error shown before it was asked for is over. */
+export function actionSucceeded(action) {
+  if (action > errorAfter) hideError();
 }
 
 export function hideError() {

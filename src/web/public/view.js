@@ -1,8 +1,6 @@
 // DOM building blocks for the chat client (the other modules hold the state and the protocol).
 // Every string that came from the server is inserted with textContent, never as HTML.
 
-const PINNED_SLACK_PX = 40;
-
 export function byTestId(id) {
   return document.querySelector(`[data-testid="${id}"]`);
 }
@@ -22,83 +20,6 @@ export function createLog(label) {
   log.setAttribute('aria-live', 'polite');
   log.setAttribute('aria-label', label);
   return log;
-}
-
-/** `message` is {id, author, text, sentAt}. */
-export function messageItem(message, own) {
-  const item = el('li', own ? 'message own' : 'message');
-  item.dataset.testid = 'message';
-  item.dataset.id = String(message.id);
-  const meta = el('div', 'meta');
-  meta.append(el('span', 'author', message.author));
-  const sentAt = new Date(message.sentAt);
-  const time = el('time', 'time', sentAt.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
-  time.dateTime = message.sentAt;
-  time.title = sentAt.toLocaleString();
-  meta.append(time);
-  item.append(meta, el('p', 'body', message.text));
-  return item;
-}
-
-export function noticeItem(text, kind) {
-  const item = el('li', `notice notice-${kind}`, text);
-  item.dataset.testid = 'notice';
-  return item;
-}
-
-export function isPinned(log) {
-  return log.scrollHeight - log.scrollTop - log.clientHeight < PINNED_SLACK_PX;
-}
-
-/** Appends, keeping the list scrolled to the bottom if it was there; messages still being sent stay last. */
-export function append(log, item) {
-  const pinned = isPinned(log);
-  log.append(item);
-  if (!item.classList.contains('pending')) {
-    for (const waiting of log.querySelectorAll(':scope > li.pending')) log.append(waiting);
-  }
-  if (pinned) log.scrollTop = log.scrollHeight;
-}
-
-const PENDING_STATES = {
-  sending: 'Sending…',
-  queued: 'Sending once reconnected…',
-  failed: 'Not sent',
-};
-
-/**
- * An own message the server has not acknowledged yet. It is not a `message` (it has no id):
- * the acknowledged message replaces it. Failed ones offer Retry and Discard.
- */
-export function pendingItem(clientMsgId, author, text) {
-  const item = el('li', 'message own pending');
-  item.dataset.testid = 'pending-message';
-  item.dataset.clientMsgId = clientMsgId;
-  const meta = el('div', 'meta');
-  const state = el('span', 'pending-state');
-  state.dataset.testid = 'pending-state';
-  meta.append(el('span', 'author', author), state);
-  const actions = el('div', 'pending-actions');
-  actions.hidden = true;
-  for (const [action, label] of [
-    ['retry', 'Retry'],
-    ['discard', 'Discard'],
-  ]) {
-    const button = el('button', 'secondary', label);
-    button.type = 'button';
-    button.dataset.action = action;
-    button.dataset.testid = `pending-${action}`;
-    actions.append(button);
-  }
-  item.append(meta, el('p', 'body', text), actions);
-  return item;
-}
-
-export function setPendingState(item, state) {
-  item.dataset.state = state;
-  item.querySelector('.pending-state').textContent = PENDING_STATES[state];
-  item.querySelector('.pending-actions').hidden = state !== 'failed';
-  item.setAttribute('aria-busy', String(state !== 'failed'));
 }
 
 /** A room or DM entry for the conversation list; `refs` keeps the nodes that change. */
@@ -127,10 +48,10 @@ export function updateEntry(refs, title, unread, current) {
   else refs.button.removeAttribute('aria-current');
 }
 
-/** The people list: others are buttons that open a direct conversation. */
-export function personItem(name, isMe) {
-  const item = el('li', isMe ? 'user me' : 'user');
-  item.dataset.testid = 'user';
+/** A people list (`user`, or `online-user`): others are buttons that open a direct conversation. */
+export function personItem(name, isMe, kind = 'user') {
+  const item = el('li', isMe ? `${kind} me` : kind);
+  item.dataset.testid = kind;
   if (isMe) {
     item.append(document.createTextNode(name), el('span', 'you', ' (you)'));
     return item;
@@ -144,9 +65,9 @@ export function personItem(name, isMe) {
 }
 
 /** The end of a partial people list: how many are not listed, and a button to list more. */
-export function moreItem(count) {
+export function moreItem(count, testId = 'users-more') {
   const item = el('li', 'users-more');
-  item.dataset.testid = 'users-more';
+  item.dataset.testid = testId;
   const button = el('button', 'secondary', 'Show more');
   button.type = 'button';
   button.dataset.action = 'more';
