@@ -237,7 +237,7 @@ describe(Hub.name, () => {
       expect(sut.heldNicknames).toBe(0);
     });
 
-    it('announces no departures once quietened (shutdown)', () => {
+    it('announces no departures and holds no nicknames once quietened (shutdown)', () => {
       const alice = open('alice');
       const bob = open('bob');
       clearAll();
@@ -247,6 +247,7 @@ describe(Hub.name, () => {
 
       expect(bob.transport.written).toEqual([]);
       expect(sut.size).toBe(1);
+      expect(sut.heldNicknames).toBe(0);
     });
   });
 

@@ -158,7 +158,8 @@ export class Hub implements OnModuleDestroy {
     const announced = rooms.filter((room) => wasLive && !session.isJoining(room));
     session.markClosed();
     for (const room of rooms) this.members.remove(session, room);
-    this.nicknames.release(session, holdNickname);
+    // A shutting-down server holds nothing: holds live in memory and would end with the process.
+    this.nicknames.release(session, holdNickname && !this.quiet);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.announceLeave(session, room);
