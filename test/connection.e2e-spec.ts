@@ -28,6 +28,7 @@ describe('connection lifecycle (e2e)', () => {
       usersTotal: 1,
       room: 'general',
       rooms: ['general'],
+      reconnectToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     await expect(client.next()).resolves.toEqual({ type: 'history', room: 'general', messages: [], hasMore: false });
     await expect(client.next()).resolves.toEqual({

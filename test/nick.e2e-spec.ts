@@ -53,14 +53,20 @@ describe('nicknames (e2e)', () => {
     await expect(bob.nextOfType('error')).resolves.toMatchObject({ code: 'NICK_TAKEN', event: 'nick' });
   });
 
-  it('frees a nickname when its holder disconnects', async () => {
+  // When it is free again, and how the holder gets it back: test/nick-hold.e2e-spec.ts.
+  it('holds a nickname for a reconnect when its holder disconnects', async () => {
     alice.send('nick', { nickname: 'alice' });
     await bob.nextOfType('nick_update');
     await alice.close();
 
     bob.send('nick', { nickname: 'alice' });
 
-    await expect(bob.nextOfType('nick_update')).resolves.toMatchObject({ nickname: 'alice', previous: 'Guest2' });
+    await expect(bob.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'NICK_TAKEN',
+      message: 'Nickname "alice" is held for a reconnecting user',
+      event: 'nick',
+    });
   });
 
   it('lets a user change the case of its own nickname', async () => {
@@ -144,10 +150,15 @@ describe('nicknames (e2e)', () => {
       await expect(alice.next((f) => f.type === 'nick_update' && f.previous === 'Guest2')).resolves.toMatchObject({ nickname });
     });
 
-    it('frees every look-alike when alice disconnects', async () => {
+    it('holds every look-alike while the name is held after alice disconnects', async () => {
       await alice.close();
       bob.send('nick', { nickname: 'aIice' });
-      await expect(bob.nextOfType('nick_update')).resolves.toMatchObject({ nickname: 'aIice', previous: 'Guest2' });
+      await expect(bob.nextOfType('error')).resolves.toEqual({
+        type: 'error',
+        code: 'NICK_TAKEN',
+        message: 'Nickname "aIice" is held for a reconnecting user',
+        event: 'nick',
+      });
     });
 
     it('lets alice herself take a look-alike of her own name', async () => {

@@ -25,7 +25,7 @@ export interface FixtureSettings extends HubSettings {
   resumeMax: number;
 }
 
-const DEFAULTS: FixtureSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000, resumeMax: 1000 };
+const DEFAULTS: FixtureSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, resumeMax: 1000 };
 
 /**
  * The chat services for their unit specs, wired as ChatModule wires them: the real hub, broker,

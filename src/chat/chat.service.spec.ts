@@ -60,7 +60,16 @@ describe(ChatService.name, () => {
       const later = await fixture.post(alice, 'general', 'later');
 
       expect(guest.frames()).toEqual([
-        { type: 'welcome', nickname: 'Guest2', message: 'Welcome, Guest2', users: ['alice', 'Guest2'], usersTotal: 2, room: 'general', rooms: ['general'] },
+        {
+          type: 'welcome',
+          nickname: 'Guest2',
+          message: 'Welcome, Guest2',
+          users: ['alice', 'Guest2'],
+          usersTotal: 2,
+          room: 'general',
+          rooms: ['general'],
+          reconnectToken: guest.session.reconnectToken,
+        },
         { type: 'history', room: 'general', messages: [hello], hasMore: false },
         joinedNote('general', 'Guest2'),
         later,
@@ -118,7 +127,7 @@ describe(ChatService.name, () => {
   });
 
   describe('disconnect', () => {
-    it('leaves every room, telling their members, and frees the nickname', async () => {
+    it('leaves every room, telling their members, and holds the nickname for its token', async () => {
       const alice = await connect('alice', ['general', 'dev']);
       const bob = await connect('bob', ['general', 'dev']);
 
@@ -126,7 +135,72 @@ describe(ChatService.name, () => {
 
       expect(bob.frames()).toEqual([leftNote('general', 'alice'), leftNote('dev', 'alice')]);
       expect(fixture.hub.findUser('alice')).toBeUndefined();
+      expect(fixture.hub.heldNicknames).toBe(1);
       expect(alice.session.isClosed).toBe(true);
+    });
+  });
+
+  describe('connect with ?token=', () => {
+    let logged: jest.SpyInstance;
+
+    beforeEach(() => {
+      logged = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    });
+
+    it('gives back the nickname held for the token, alongside ?since=&rooms=, and never logs the token', async () => {
+      const alice = await connect('alice', ['general', 'dev']);
+      const token = alice.session.reconnectToken;
+      fixture.disconnect(alice);
+      const missed = await fixture.stored('dev');
+
+      const back = fixture.open(`/?since=0&token=${token}&rooms=dev`);
+      await back.session.whenLive();
+
+      const [welcome, ...rest] = back.frames();
+      expect(welcome).toMatchObject({ type: 'welcome', nickname: 'alice', message: 'Welcome, alice', rooms: ['dev'] });
+      expect(welcome).toHaveProperty('reconnectToken', back.session.reconnectToken);
+      expect(back.session.reconnectToken).not.toBe(token);
+      expect(rest).toEqual([missed, { type: 'resumed', lastId: missed.id }, joinedNote('dev', 'alice')]);
+      fixture.disconnect(back);
+      const logs = JSON.stringify(logged.mock.calls);
+      expect(logs).toContain('"msg":"connection open","remoteAddress":"127.0.0.1","nickname":"alice"');
+      expect(logs).not.toContain(token);
+      expect(logs).not.toContain(back.session.reconnectToken);
+    });
+
+    it.each([
+      ['with base64 padding', (token: string) => `${token}=`],
+      ['cut short', (token: string) => token.slice(0, 42)],
+      ['in plain base64', (token: string) => `${token.slice(0, 42)}+`],
+      ['empty', () => ''],
+    ])('treats a malformed token (%s) as unknown: a guest name and no error frame', async (_, malformed) => {
+      const alice = await connect('alice');
+      fixture.disconnect(alice);
+
+      const guest = fixture.open(`/?token=${encodeURIComponent(malformed(alice.session.reconnectToken))}`);
+      await guest.session.whenLive();
+
+      expect(guest.frames().map((f) => f.type)).toEqual(['welcome', 'history', 'notification']);
+      expect(guest.frames()[0]).toMatchObject({ nickname: 'Guest2' });
+    });
+
+    it('takes the nickname over from a connection still open, and its late frames do nothing', async () => {
+      const old = await connect('alice');
+      const bob = await connect('bob');
+      const appendDirect = jest.spyOn(store, 'appendDirect');
+      const append = jest.spyOn(store, 'append');
+
+      const back = fixture.open(`/?token=${old.session.reconnectToken}`);
+      await back.session.whenLive();
+
+      expect(old.transport.closes).toEqual([{ code: 4001, reason: 'Replaced by a new connection', graceMs: 3000 }]);
+      expect(back.frames()[0]).toMatchObject({ type: 'welcome', nickname: 'alice' });
+      bob.clear();
+      await expect(sut.postDirect(old.session, { to: 'bob', message: 'from the old socket' })).resolves.toBeUndefined();
+      await expect(sut.postMessage(old.session, { message: 'from the old socket' })).rejects.toMatchObject({ code: ErrorCode.NOT_IN_ROOM });
+      expect(appendDirect).not.toHaveBeenCalled();
+      expect(append).not.toHaveBeenCalled();
+      expect(bob.frames()).toEqual([]);
     });
   });
 

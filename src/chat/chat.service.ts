@@ -12,7 +12,7 @@ import { ResumeDto } from '../protocol/dto/resume.dto';
 import type { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
-import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, type HistoryFrame } from '../protocol/frames';
+import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_PATTERN, type HistoryFrame } from '../protocol/frames';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { ResumeService } from './resume.service';
@@ -37,15 +37,16 @@ export class ChatService implements BeforeApplicationShutdown {
 
   /**
    * A new connection: its session, or none when the server is shutting down (closed with 1001).
-   * Then welcome, history and the join notification; or, with `?since=&rooms=` on the URL,
-   * welcome and a replay of those rooms (see ResumeService). The sequence never rejects.
+   * Its nickname is the one `?token=` holds, else a fresh guest name (see Hub.open). Then welcome,
+   * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
+   * replay of those rooms (see ResumeService). The sequence never rejects.
    */
   connect(transport: Transport, remoteAddress: string, url = '/'): Session | undefined {
     if (this.shuttingDown) {
       void transport.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS);
       return undefined;
     }
-    const session = this.hub.open(transport, remoteAddress);
+    const session = this.hub.open(transport, remoteAddress, reconnectTokenFromUrl(url));
     this.start(session, url).catch((error: unknown) => {
       this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
       void session.close(INTERNAL_ERROR, 'Internal error', SHUTDOWN_GRACE_MS);
@@ -105,6 +106,7 @@ export class ChatService implements BeforeApplicationShutdown {
 
   /** Stores and delivers a direct message to the sender and every connection of the recipient. */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
+    if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
     const recipient = this.hub.findUser(dto.to);
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
@@ -140,6 +142,21 @@ export class ChatService implements BeforeApplicationShutdown {
     await Promise.all(Array.from(this.hub.sessions(), (session) => session.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS)));
     await this.store.close();
   }
+}
+
+/**
+ * `?token=` on the connection URL, when it has a token's form. A malformed token is treated as
+ * an unknown one (a fresh guest name, no error frame): either way the client learns from
+ * `welcome.nickname` that it did not get its name back.
+ */
+function reconnectTokenFromUrl(url: string): string | undefined {
+  let token: string | null;
+  try {
+    token = new URL(url, 'ws://localhost').searchParams.get('token');
+  } catch {
+    return undefined; // the resume parameters report an unparsable URL
+  }
+  return token !== null && RECONNECT_TOKEN_PATTERN.test(token) ? token : undefined;
 }
 
 /** `?since=12&rooms=general,eng` on the connection URL; undefined when neither is given. */

@@ -27,6 +27,13 @@ describe(validateEnvironment.name, () => {
     );
   });
 
+  it('holds nicknames for 30 s by default; NICK_HOLD_MS=0 turns holds off, a negative value is refused', () => {
+    expect(validateEnvironment({}).NICK_HOLD_MS).toBe(30000);
+    expect(validateEnvironment({ NICK_HOLD_MS: '0' }).NICK_HOLD_MS).toBe(0);
+    expect(() => validateEnvironment({ NICK_HOLD_MS: '-1' })).toThrow('NICK_HOLD_MS="-1": NICK_HOLD_MS must not be less than 0');
+    expect(() => validateEnvironment({ NICK_HOLD_MS: '3600001' })).toThrow('NICK_HOLD_MS must not be greater than 3600000');
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

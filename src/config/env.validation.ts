@@ -52,6 +52,13 @@ export class EnvironmentVariables {
   @Max(60_000)
   PRESENCE_BATCH_MS = 1000;
 
+  /** How long a closed connection's nickname stays reserved for its reconnect token; 0 frees it at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  NICK_HOLD_MS = 30_000;
+
   /** FULL fsyncs every group commit; NORMAL survives a process crash but not a power cut. */
   @IsOptional()
   @IsIn(['FULL', 'NORMAL'])

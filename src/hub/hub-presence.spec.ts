@@ -44,7 +44,7 @@ describe(`${Hub.name} presence`, () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    sut = new Hub(new LocalBroker(), metrics, { presenceBatchThreshold: THRESHOLD, presenceBatchMs: INTERVAL_MS });
+    sut = new Hub(new LocalBroker(), metrics, { presenceBatchThreshold: THRESHOLD, presenceBatchMs: INTERVAL_MS, nickHoldMs: 30_000 });
     clients = [];
   });
 

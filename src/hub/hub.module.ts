@@ -17,6 +17,7 @@ import { LocalBroker } from './local-broker';
       useFactory: (config: ConfigService<EnvironmentVariables, true>): HubSettings => ({
         presenceBatchThreshold: config.get('PRESENCE_BATCH_THRESHOLD', { infer: true }),
         presenceBatchMs: config.get('PRESENCE_BATCH_MS', { infer: true }),
+        nickHoldMs: config.get('NICK_HOLD_MS', { infer: true }),
       }),
     },
   ],

@@ -38,7 +38,7 @@ interface Client {
   transport: FakeTransport;
 }
 
-const SMALL_ROOMS: HubSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000 };
+const SMALL_ROOMS: HubSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000 };
 
 const message = (id: number, room = 'general'): MessageFrame => ({
   type: 'message',
@@ -81,9 +81,9 @@ describe(Hub.name, () => {
   });
 
   /** Opens a connection; it stays in its connect sequence (everything held) unless `live`. */
-  function open(nickname?: string, rooms: string[] = ['general'], live = true): Client {
+  function open(nickname?: string, rooms: string[] = ['general'], live = true, reconnectToken?: string): Client {
     const transport = new FakeTransport();
-    const session = sut.open(transport, '127.0.0.1');
+    const session = sut.open(transport, '127.0.0.1', reconnectToken);
     if (nickname) sut.rename(session, nickname);
     sut.enter(session, rooms);
     if (live) sut.goLive(session);
@@ -143,7 +143,9 @@ describe(Hub.name, () => {
         usersTotal: 2,
         room: 'general',
         rooms: ['dev', 'general'],
+        reconnectToken: guest.session.reconnectToken,
       });
+      expect(guest.session.reconnectToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     });
 
     it('does nothing on goLive for a session that closed while connecting', () => {
@@ -158,7 +160,7 @@ describe(Hub.name, () => {
       expect(guest.transport.written).toEqual([]);
     });
 
-    it('on close, leaves every room (one leave notification each), frees the nickname and counts down', async () => {
+    it('on close, leaves every room (one leave notification each), takes the nickname offline and counts down', async () => {
       const alice = open('alice', ['general', 'dev']);
       const bob = open('bob', ['general', 'dev']);
       const carol = open('carol', ['ops']);
@@ -209,7 +211,33 @@ describe(Hub.name, () => {
       expect(bob.transport.frames()).toEqual([left('general', 'joining')]);
     });
 
-    it('announces no departures once quietened (shutdown)', () => {
+    it('holds the nickname of a closed session for NICK_HOLD_MS, then frees it', () => {
+      jest.useFakeTimers();
+      const alice = open('alice');
+      const bob = open('bob');
+      sut.close(alice.session);
+
+      expect(() => sut.rename(bob.session, 'Alice')).toThrow(new ChatException(ErrorCode.NICK_TAKEN, 'Nickname "Alice" is held for a reconnecting user'));
+      expect(sut.heldNicknames).toBe(1);
+      jest.advanceTimersByTime(SMALL_ROOMS.nickHoldMs);
+      sut.rename(bob.session, 'Alice');
+      expect(sut.findUser('alice')).toBe(bob.session);
+    });
+
+    it('frees the nickname at once with NICK_HOLD_MS=0', () => {
+      sut.onModuleDestroy();
+      sut = new Hub(broker, metrics, { ...SMALL_ROOMS, nickHoldMs: 0 });
+      const alice = open('alice');
+      const bob = open('bob');
+      sut.close(alice.session);
+
+      sut.rename(bob.session, 'alice');
+
+      expect(sut.findUser('alice')).toBe(bob.session);
+      expect(sut.heldNicknames).toBe(0);
+    });
+
+    it('announces no departures and holds no nicknames once quietened (shutdown)', () => {
       const alice = open('alice');
       const bob = open('bob');
       clearAll();
@@ -219,6 +247,110 @@ describe(Hub.name, () => {
 
       expect(bob.transport.written).toEqual([]);
       expect(sut.size).toBe(1);
+      expect(sut.heldNicknames).toBe(0);
+    });
+  });
+
+  describe('reconnect tokens', () => {
+    it('give a new connection the nickname held for the token, with no nick_update, and a fresh token', () => {
+      const alice = open('alice');
+      const bob = open('bob');
+      const token = alice.session.reconnectToken;
+      sut.close(alice.session);
+      clearAll();
+
+      const back = open(undefined, ['general'], false, token);
+
+      expect(back.session.nickname).toBe('alice');
+      const welcome = sut.welcome(back.session);
+      expect(welcome).toMatchObject({ nickname: 'alice', message: 'Welcome, alice', users: ['bob', 'alice'] });
+      expect(welcome.reconnectToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(welcome.reconnectToken).not.toBe(token);
+      sut.goLive(back.session);
+      expect(bob.transport.frames()).toEqual([joined('general', 'alice')]);
+      expect(sut.findUser('alice')).toBe(back.session);
+      expect(sut.heldNicknames).toBe(0);
+    });
+
+    it('work once: the same token again gets a guest name', () => {
+      const alice = open('alice');
+      const token = alice.session.reconnectToken;
+      sut.close(alice.session);
+      const back = open(undefined, ['general'], true, token);
+      sut.close(back.session);
+
+      const again = open(undefined, ['general'], true, token);
+
+      expect(again.session.nickname).toBe('Guest2');
+      expect(() => sut.rename(again.session, 'alice')).toThrow('Nickname "alice" is held for a reconnecting user');
+      expect(open(undefined, ['general'], true, back.session.reconnectToken).session.nickname).toBe('alice');
+    });
+
+    it('are ignored when unknown or expired: a guest name, and the held name stays held until it ends', () => {
+      jest.useFakeTimers();
+      const alice = open('alice');
+      const token = alice.session.reconnectToken;
+      sut.close(alice.session);
+
+      const stranger = open(undefined, ['general'], true, 'B'.repeat(43));
+      expect(stranger.session.nickname).toBe('Guest2');
+      expect(() => sut.rename(stranger.session, 'alice')).toThrow('Nickname "alice" is held for a reconnecting user');
+
+      jest.advanceTimersByTime(SMALL_ROOMS.nickHoldMs);
+      expect(open(undefined, ['general'], true, token).session.nickname).toBe('Guest3');
+    });
+
+    it('take the nickname over from a session still online: it leaves its rooms, is closed with 4001, then the new one joins', async () => {
+      const old = open('alice', ['general', 'dev']);
+      const bob = open('bob', ['general', 'dev']);
+      clearAll();
+
+      const back = open(undefined, ['general', 'dev'], false, old.session.reconnectToken);
+
+      expect(old.session.isClosed).toBe(true);
+      expect(old.transport.closes).toEqual([{ code: 4001, reason: 'Replaced by a new connection', graceMs: 3000 }]);
+      expect(old.transport.written).toEqual([]);
+      expect(back.session.nickname).toBe('alice');
+      expect(sut.findUser('ALICE')).toBe(back.session);
+      expect([...sut.sessions()]).toEqual([bob.session, back.session]);
+      await expect(connectedGauge()).resolves.toBe(2);
+      sut.goLive(back.session);
+      expect(bob.transport.frames()).toEqual([left('general', 'alice'), left('dev', 'alice'), joined('general', 'alice'), joined('dev', 'alice')]);
+
+      // The old socket's close event comes later: nothing more happens, and the name is not held.
+      sut.close(old.session);
+      expect(bob.transport.frames()).toHaveLength(4);
+      await expect(connectedGauge()).resolves.toBe(2);
+      expect(sut.heldNicknames).toBe(0);
+      expect(sut.findUser('alice')).toBe(back.session);
+    });
+
+    it('leave a replaced session inert: its late frames change no name and join no room', async () => {
+      const old = open('alice');
+      const bob = open('bob');
+      open(undefined, ['general'], true, old.session.reconnectToken);
+      clearAll();
+
+      sut.rename(old.session, 'mallory');
+      await sut.join(old.session, 'dev', () => Promise.resolve({ frames: [], lastId: 0 }));
+      await sut.resume(old.session, ['ops'], () => Promise.resolve(new Map()), 0);
+
+      expect(sut.findUser('mallory')).toBeUndefined();
+      sut.rename(bob.session, 'mallory');
+      expect(sut.roomCounts()).toEqual(new Map([['general', 2]]));
+      expect(bob.transport.frames()).toEqual([nickUpdate('bob', 'mallory')]);
+    });
+
+    it('of a session still connecting take it over too, announcing no leave for it', () => {
+      const bob = open('bob');
+      const connecting = open(undefined, ['general'], false);
+      clearAll();
+
+      const back = open(undefined, ['general'], true, connecting.session.reconnectToken);
+
+      expect(back.session.nickname).toBe('Guest2');
+      expect(connecting.transport.closes).toHaveLength(1);
+      expect(bob.transport.frames()).toEqual([joined('general', 'Guest2')]);
     });
   });
 

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   MAX_LISTED_USERS,
   notification,
+  REPLACED_CLOSE,
   type PresenceFrame,
   type ServerFrame,
   type WelcomeFrame,
@@ -22,10 +23,15 @@ import type { Transport } from './transport';
 /** At most one typing indicator is relayed per user and room in this window; extras are dropped. */
 export const TYPING_THROTTLE_MS = 2000;
 
+/** How long a replaced connection is given to answer its close before it is dropped. */
+export const REPLACED_CLOSE_GRACE_MS = 3000;
+
 export interface HubSettings {
   /** Rooms with more members than this get their joins and leaves as one presence_diff per interval. */
   presenceBatchThreshold: number;
   presenceBatchMs: number;
+  /** How long a closed connection's nickname is held for its reconnect token; 0: not at all. */
+  nickHoldMs: number;
 }
 
 export const HUB_SETTINGS = Symbol('HubSettings');
@@ -50,7 +56,7 @@ export interface OnlineUser {
 export class Hub implements OnModuleDestroy {
   private nextId = 1;
   private readonly byId = new Map<number, Session>();
-  private readonly nicknames = new NicknameRegistry();
+  private readonly nicknames: NicknameRegistry;
   private readonly members = new RoomMembers();
   private readonly batcher: PresenceBatcher;
   /** Set during shutdown: departures are no longer announced. */
@@ -61,6 +67,7 @@ export class Hub implements OnModuleDestroy {
     private readonly metrics: ChatMetrics,
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
+    this.nicknames = new NicknameRegistry(settings.nickHoldMs);
     this.batcher = new PresenceBatcher(settings.presenceBatchMs, (room, diff) =>
       this.toRoom(room, { type: 'presence_diff', room, ...diff, usersTotal: this.members.of(room).size }),
     );
@@ -69,6 +76,7 @@ export class Hub implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.batcher.stop();
+    this.nicknames.stop();
   }
 
   get size(): number {
@@ -81,9 +89,18 @@ export class Hub implements OnModuleDestroy {
 
   // ---- connections
 
-  /** A new connection under a fresh Guest name; every frame to it is held until goLive(). */
-  open(transport: Transport, remoteAddress: string): Session {
-    const session = new Session(this.nextId++, transport, this.nicknames.nextGuestName(), remoteAddress, this.metrics.framesDelivered);
+  /**
+   * A new connection, under the nickname its reconnect token holds (the token is used up), else
+   * under a fresh Guest name; every frame to it is held until goLive(). If the token's connection
+   * is still online (a dead peer the heartbeat has not caught yet), that connection is ended here,
+   * its rooms told it left, and closed with 4001. The name passes from the hold or the old
+   * connection to the new one within this call, so nobody else can take it in between.
+   */
+  open(transport: Transport, remoteAddress: string, reconnectToken?: string): Session {
+    const reclaimed = reconnectToken === undefined ? undefined : this.nicknames.redeem(reconnectToken);
+    if (reclaimed?.replaced) this.replace(reclaimed.replaced);
+    const nickname = reclaimed?.nickname ?? this.nicknames.nextGuestName();
+    const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
     this.nicknames.register(session);
     this.byId.set(session.id, session);
     this.metrics.connectedClients.inc();
@@ -104,6 +121,7 @@ export class Hub implements OnModuleDestroy {
       usersTotal: this.nicknames.size,
       room: DEFAULT_ROOM,
       rooms: [...this.members.roomsOf(session)],
+      reconnectToken: session.reconnectToken,
     };
   }
 
@@ -114,15 +132,34 @@ export class Hub implements OnModuleDestroy {
     session.goLive(lastIds);
   }
 
-  /** The connection is gone: it leaves every room (announced, unless it never was) and its nickname is free. */
+  /**
+   * The connection is gone: it leaves every room (announced, unless it never was) and its
+   * nickname is held for its reconnect token (free at once without a hold time).
+   */
   close(session: Session): void {
+    this.end(session, true);
+  }
+
+  /** Nicknames held for a reconnect now. */
+  get heldNicknames(): number {
+    return this.nicknames.heldCount;
+  }
+
+  /** A connection whose token a new one presented: gone for the hub now, and told so with 4001. */
+  private replace(old: Session): void {
+    this.end(old, false);
+    void old.close(REPLACED_CLOSE.code, REPLACED_CLOSE.reason, REPLACED_CLOSE_GRACE_MS);
+  }
+
+  private end(session: Session, holdNickname: boolean): void {
     if (!this.byId.delete(session.id)) return;
     const wasLive = session.isLive;
     const rooms = [...this.members.roomsOf(session)];
     const announced = rooms.filter((room) => wasLive && !session.isJoining(room));
     session.markClosed();
     for (const room of rooms) this.members.remove(session, room);
-    this.nicknames.release(session);
+    // A shutting-down server holds nothing: holds live in memory and would end with the process.
+    this.nicknames.release(session, holdNickname && !this.quiet);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.announceLeave(session, room);
@@ -138,6 +175,7 @@ export class Hub implements OnModuleDestroy {
 
   /** Renames the session and tells everyone; a rename to the same name is confirmed to the sender only. */
   rename(session: Session, nickname: string): void {
+    if (session.isClosed) return; // a replaced connection's frames can still arrive while it closes
     const previous = this.nicknames.rename(session, nickname);
     if (previous !== session.nickname) this.batcher.renamed(previous, session.nickname);
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
@@ -189,7 +227,7 @@ export class Hub implements OnModuleDestroy {
    * a room twice does nothing. If `read` fails the session is not in the room.
    */
   async join(session: Session, room: string, read: () => Promise<Snapshot>): Promise<void> {
-    if (!this.members.add(session, room)) return;
+    if (session.isClosed || !this.members.add(session, room)) return;
     session.holdRoom(room);
     let snapshot: Snapshot;
     try {
@@ -214,6 +252,7 @@ export class Hub implements OnModuleDestroy {
    * Rooms already being joined or resumed are left to that operation.
    */
   async resume(session: Session, rooms: readonly string[], replay: (rooms: string[]) => Promise<ReadonlyMap<string, number>>, since: number): Promise<void> {
+    if (session.isClosed) return;
     const wanted = [...new Set(rooms)];
     const held = wanted.filter((room) => !session.isHeld(room));
     const joined = held.filter((room) => this.members.add(session, room));

@@ -292,4 +292,196 @@ describe(NicknameRegistry.name, () => {
       expect(sut.page(0, 10)).toEqual([]);
     });
   });
+
+  describe('holds for a reconnect', () => {
+    const HOLD_MS = 30_000;
+    const HELD = (nickname: string) => ({ code: ErrorCode.NICK_TAKEN, message: `Nickname "${nickname}" is held for a reconnecting user` });
+
+    beforeEach(() => {
+      jest.useFakeTimers();
+      sut = new NicknameRegistry(HOLD_MS);
+    });
+
+    afterEach(() => {
+      sut.stop();
+      jest.useRealTimers();
+      jest.restoreAllMocks();
+    });
+
+    /** A session named `nickname`, registered, then gone: its name is held. */
+    function departed(nickname: string): Session {
+      const s = session(nickname);
+      sut.register(s);
+      sut.release(s);
+      return s;
+    }
+
+    it('keeps a closed connection off the online list but its nickname from everyone, in every clashing form', () => {
+      departed('alice');
+      const bob = connectGuest();
+
+      expect(sut.size).toBe(1);
+      expect(sut.listed()).toEqual(['Guest1']);
+      expect(sut.find('alice')).toBeUndefined();
+      for (const form of ['alice', 'ALICE', 'Ａｌｉｃｅ', 'aIice', 'а1ісе']) {
+        expect(thrownBy(() => sut.rename(bob, form))).toEqual(new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${form}" is held for a reconnecting user`));
+        expect(thrownBy(() => sut.register(session(form)))).toMatchObject(HELD(form));
+      }
+      expect(bob.nickname).toBe('Guest1');
+      expect(sut.rename(bob, 'alicia')).toBe('Guest1');
+    });
+
+    it('says "already taken", not "held", when someone online clashes too', () => {
+      departed('alice');
+      const bob = connectGuest();
+      expect(thrownBy(() => sut.rename(bob, 'ALICE'))).toMatchObject(HELD('ALICE'));
+
+      sut.register(session('al1ce')); // no clash with alice; ALICE clashes with both
+
+      expect(thrownBy(() => sut.rename(bob, 'ALICE'))).toMatchObject({ code: ErrorCode.NICK_TAKEN, message: 'Nickname "ALICE" is already taken' });
+    });
+
+    it('frees the name once NICK_HOLD_MS has passed, by one timer', () => {
+      departed('alice');
+      const bob = connectGuest();
+      expect(jest.getTimerCount()).toBe(1);
+
+      jest.advanceTimersByTime(HOLD_MS - 1);
+      expect(thrownBy(() => sut.rename(bob, 'alice'))).toMatchObject(HELD('alice'));
+
+      jest.advanceTimersByTime(1);
+      expect(sut.heldCount).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(sut.rename(bob, 'alice')).toBe('Guest1');
+    });
+
+    it('frees a hold that is due even when its timer has not run yet (a busy event loop)', () => {
+      departed('alice');
+      const later = performance.now() + HOLD_MS;
+      jest.spyOn(performance, 'now').mockReturnValue(later);
+
+      expect(() => sut.register(session('alice'))).not.toThrow();
+      expect(sut.heldCount).toBe(0);
+    });
+
+    it('frees the name at once with a hold time of 0', () => {
+      sut = new NicknameRegistry(0);
+      const alice = departed('alice');
+
+      expect(sut.heldCount).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(sut.redeem(alice.reconnectToken)).toBeUndefined();
+      expect(() => sut.register(session('alice'))).not.toThrow();
+    });
+
+    it('holds the current nickname, not the one the connection started with', () => {
+      const s = connectGuest();
+      sut.rename(s, 'alice');
+      sut.release(s);
+
+      expect(() => sut.register(session('Guest1'))).not.toThrow();
+      expect(thrownBy(() => sut.register(session('alice')))).toMatchObject(HELD('alice'));
+    });
+
+    it('skips held guest names in the guest counter', () => {
+      departed('guest2');
+      departed('GUEST3');
+
+      expect([sut.nextGuestName(), sut.nextGuestName()]).toEqual(['Guest1', 'Guest4']);
+      jest.advanceTimersByTime(HOLD_MS);
+      expect(sut.heldCount).toBe(0);
+    });
+
+    describe('redeem', () => {
+      it("gives the token's held nickname once, ending the hold so that it can be registered at once", () => {
+        const alice = departed('alice');
+
+        expect(sut.redeem(alice.reconnectToken)).toEqual({ nickname: 'alice' });
+        expect(sut.heldCount).toBe(0);
+        const back = session('alice');
+        sut.register(back);
+        expect(sut.find('alice')).toBe(back);
+
+        expect(sut.redeem(alice.reconnectToken)).toBeUndefined();
+      });
+
+      it('ignores a token that is unknown or has expired', () => {
+        const alice = departed('alice');
+
+        expect(sut.redeem('A'.repeat(43))).toBeUndefined();
+        jest.advanceTimersByTime(HOLD_MS);
+        expect(sut.redeem(alice.reconnectToken)).toBeUndefined();
+      });
+
+      it('ignores an expired token even before the timer has run', () => {
+        const alice = departed('alice');
+        jest.spyOn(performance, 'now').mockReturnValue(performance.now() + HOLD_MS);
+
+        expect(sut.redeem(alice.reconnectToken)).toBeUndefined();
+        expect(sut.heldCount).toBe(0);
+      });
+
+      it('takes the nickname from the session still online under the token, released without a hold', () => {
+        const old = connectGuest();
+        sut.rename(old, 'alice');
+        const other = connectGuest();
+
+        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old });
+
+        expect(sut.listed()).toEqual(['Guest2']);
+        expect(sut.heldCount).toBe(0);
+        expect(sut.find('alice')).toBeUndefined();
+        const back = session('alice');
+        sut.register(back);
+        expect(sut.find('alice')).toBe(back);
+        expect(thrownBy(() => sut.rename(other, 'ALICE'))).toMatchObject({ message: 'Nickname "ALICE" is already taken' });
+        // The replaced session's own release, later, changes nothing.
+        sut.release(old);
+        expect(sut.find('alice')).toBe(back);
+        expect(sut.heldCount).toBe(0);
+        expect(sut.redeem(old.reconnectToken)).toBeUndefined();
+      });
+
+      it('takes over with a hold time of 0 too', () => {
+        sut = new NicknameRegistry(0);
+        const old = session('alice');
+        sut.register(old);
+
+        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old });
+      });
+
+      it('holds the name for the new connection\'s own token when that one closes, not for the used one', () => {
+        const first = departed('alice');
+        const back = session(sut.redeem(first.reconnectToken)!.nickname);
+        sut.register(back);
+
+        sut.release(back);
+
+        expect(thrownBy(() => sut.register(session('alice')))).toMatchObject(HELD('alice'));
+        expect(sut.redeem(first.reconnectToken)).toBeUndefined();
+        expect(sut.redeem(back.reconnectToken)).toEqual({ nickname: 'alice' });
+      });
+    });
+
+    // 10,000 disconnects, then a reconnect storm of 10,000 clients: every step is O(1) per client
+    // (one map entry per hold, one timer for them all), and nothing is left once the holds end.
+    it('holds 10,000 names with one timer and lets them all go, linear in time', () => {
+      const gone = Array.from({ length: 10_000 }, (_, i) => departed(`user${i}`));
+      expect(sut.heldCount).toBe(10_000);
+      expect(jest.getTimerCount()).toBe(1);
+
+      const realNow = jest.requireActual<typeof import('node:perf_hooks')>('node:perf_hooks').performance;
+      const t0 = realNow.now();
+      for (const s of gone.slice(0, 5_000)) sut.register(session(sut.redeem(s.reconnectToken)!.nickname));
+      const elapsed = realNow.now() - t0;
+      expect(sut.heldCount).toBe(5_000);
+      expect(sut.size).toBe(5_000);
+      expect(elapsed).toBeLessThan(2_000);
+
+      jest.advanceTimersByTime(HOLD_MS);
+      expect(sut.heldCount).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(() => sut.register(session('user9999'))).not.toThrow();
+    });
+  });
 });

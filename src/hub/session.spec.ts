@@ -41,6 +41,7 @@ const welcome: WelcomeFrame = {
   usersTotal: 1,
   room: 'general',
   rooms: ['general'],
+  reconnectToken: 'A'.repeat(43),
 };
 
 const nickUpdate: NickUpdateFrame = { type: 'nick_update', nickname: 'bobby', previous: 'bob', message: 'bob is now known as bobby' };

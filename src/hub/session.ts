@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
 import type { Transport } from './transport';
 
@@ -42,6 +43,11 @@ export interface FrameCounter {
 
 const NO_HISTORY: ReadonlyMap<string, number> = new Map();
 
+/** A fresh reconnect token: 256 random bits, base64url (RECONNECT_TOKEN_PATTERN). */
+export function newReconnectToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 interface RoomHold {
   frames: Held[];
   /** False while this is a join whose notification has not been sent yet. */
@@ -75,6 +81,8 @@ export class Session {
   private checkedTurn = -1;
   /** Bytes written to the transport, for telling whether a paced client reads at all. */
   private written = 0;
+  /** A true private field: a logged or serialized session never shows the secret. */
+  readonly #reconnectToken: string;
 
   constructor(
     /** Unique among this process's sessions. */
@@ -83,8 +91,15 @@ export class Session {
     nickname: string,
     readonly remoteAddress: string,
     private readonly frames: FrameCounter,
+    reconnectToken = newReconnectToken(),
   ) {
     this.nickname = nickname;
+    this.#reconnectToken = reconnectToken;
+  }
+
+  /** Sent in this connection's welcome only; a later connection presents it to keep the nickname. */
+  get reconnectToken(): string {
+    return this.#reconnectToken;
   }
 
   get isLive(): boolean {

@@ -24,6 +24,12 @@ export interface MessageFrame {
   clientMsgId?: string;
 }
 
+/** A reconnect token's form: 32 random bytes in base64url, without padding. */
+export const RECONNECT_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** The close sent to a connection whose reconnect token a new connection presented. */
+export const REPLACED_CLOSE = { code: 4001, reason: 'Replaced by a new connection' } as const;
+
 export interface WelcomeFrame {
   type: 'welcome';
   nickname: string;
@@ -33,6 +39,8 @@ export interface WelcomeFrame {
   usersTotal: number;
   room: string;
   rooms: string[];
+  /** This connection's secret: `?token=` on the next connection's URL gets its nickname back (once). */
+  reconnectToken: string;
 }
 
 export interface HistoryFrame {

@@ -20,6 +20,7 @@ const DEFAULT_ENV = {
   MAX_PAYLOAD_BYTES: '65536',
   SQLITE_SYNCHRONOUS: 'NORMAL',
   RESUME_MAX: '1000',
+  NICK_HOLD_MS: '30000',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
