@@ -603,6 +603,11 @@ describe('web client in a real browser (e2e)', () => {
       const saved = async () => JSON.parse(String(await page.evaluate("localStorage.getItem('chat.resume')"))) as unknown;
       await waitUntil('the last seen id to be kept', async () => JSON.stringify(await saved()) === JSON.stringify({ lastSeenId: lastId, rooms: ['general', 'eng'] }));
 
+      // The nickname comes back with the last welcome's token (kept per tab), no rename needed.
+      const tokenKept = async () => String(await page.evaluate("sessionStorage.getItem('chat.reconnectToken')"));
+      const token = await tokenKept();
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
       // Reloaded, and messages arrive before the new page gets through.
       refuse = true;
       await page.reload();
@@ -618,12 +623,15 @@ describe('web client in a real browser (e2e)', () => {
       refuse = false;
 
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
-      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?since=${lastId}&rooms=general,eng`);
+      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?token=${token}&since=${lastId}&rooms=general,eng`);
       await waitForMessage(page, 'general missed');
       await waitForMessage(page, 'general before'); // older than `since`: fetched over REST
       expect(await messageTexts(page)).toEqual(['general before', 'general missed']);
       expect(await messageIds(page)).toEqual((await storedMessages(server.httpUrl)).map((m) => m.id));
-      const types = frames.slice(framesBefore).map((frame) => (JSON.parse(frame) as { type: string }).type);
+      const received = frames.slice(framesBefore).map((frame) => JSON.parse(frame) as { type: string; nickname?: string });
+      expect(received.find((frame) => frame.type === 'welcome')?.nickname).toBe('alice');
+      expect(received.map((frame) => frame.type)).not.toContain('nick_update');
+      const types = received.map((frame) => frame.type);
       expect(types).not.toContain('history');
       expect(types.filter((type) => type === 'resumed')).toHaveLength(1);
       expect(types.filter((type) => type === 'message')).toHaveLength(2); // exactly what was missed
@@ -638,9 +646,12 @@ describe('web client in a real browser (e2e)', () => {
 
       // A second reload, straight through: still each message once.
       const newest = (await storedMessages(server.httpUrl)).at(-1)!.id;
+      const secondToken = await tokenKept();
+      expect(secondToken).not.toBe(token); // single use: every welcome brings a new one
       await page.reload();
       await waitForStatus(page, 'Connected', RECONNECT_WAIT_MS);
-      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?since=${newest}&rooms=general,eng`);
+      expect(urls.at(-1)).toBe(`ws://127.0.0.1:${server.port}/?token=${secondToken}&since=${newest}&rooms=general,eng`);
+      await page.locator('.user.me').filter({ hasText: 'alice' }).waitFor();
       await waitForMessage(page, 'general missed');
       expect(await messageTexts(page)).toEqual(['general before', 'general missed']);
     });

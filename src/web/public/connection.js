@@ -43,15 +43,23 @@ function connect() {
   });
 }
 
-/** With something seen before, a resume: the server replays every message after it. Sets `session.resume`. */
+/**
+ * With the last connection's token, the server gives this one its nickname back at once (it holds
+ * the name for a while after a disconnect). With something seen before, a resume: the server
+ * replays every message after it. Sets `session.resume`.
+ */
 function socketUrl() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
+  const query = [];
+  if (session.reconnectToken) query.push(`token=${encodeURIComponent(session.reconnectToken)}`);
   const since = resumePoint();
   session.resume = null;
-  if (!(since > 0)) return url;
-  const names = resumeRooms();
-  session.resume = { since, rooms: names, replayed: 0, gaps: new Set(), done: false, wiped: false };
-  return `${url}?since=${since}&rooms=${names.map(encodeURIComponent).join(',')}`;
+  if (since > 0) {
+    const names = resumeRooms();
+    session.resume = { since, rooms: names, replayed: 0, gaps: new Set(), done: false, wiped: false };
+    query.push(`since=${since}`, `rooms=${names.map(encodeURIComponent).join(',')}`);
+  }
+  return query.length > 0 ? `${url}?${query.join('&')}` : url;
 }
 
 /**

@@ -7,7 +7,7 @@ import { resendPending } from './outbox.js';
 import { refreshOnline } from './online.js';
 import { renderMe, renderPeople } from './render.js';
 import { awaitingHistory, gapFills, GENERAL, rooms, session } from './state.js';
-import { saveState } from './storage.js';
+import { saveState, saveToken } from './storage.js';
 
 /**
  * A resumed connection is in the rooms it asked for and gets everything after `since` replayed;
@@ -17,6 +17,8 @@ export function onWelcome(frame) {
   const reconnected = markWelcomed();
   session.me = frame.nickname;
   session.reclaiming = '';
+  // Single use: the next connect needs this connection's token.
+  if (typeof frame.reconnectToken === 'string') saveToken(frame.reconnectToken);
   // The rename goes first, so the re-joins below are announced under the chosen name.
   if (session.chosenNick && session.chosenNick !== session.me && send('nick', { nickname: session.chosenNick })) {
     session.reclaiming = session.chosenNick;

@@ -7,7 +7,8 @@ export const ROOM_NAME_RULE = 'Room names are 1 to 64 letters, digits, "_", "-" 
 
 export const session = {
   me: '',
-  chosenNick: '', // re-applied after a reconnect, since the server hands out a fresh guest name
+  chosenNick: '', // asked for again after a connect that did not get it back (no token, or it expired)
+  reconnectToken: '', // the last welcome's: the next connect gets this connection's nickname back
   reclaiming: '', // the chosen nickname asked for again after a (re)connect, until the answer comes
   nickAction: 0, // the user's last rename request (ui.js beginAction)
   // The highest room message id received over the socket (live, replayed or in a history frame).

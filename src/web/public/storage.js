@@ -1,9 +1,11 @@
 // What survives a reload: the last seen id and the rooms (per origin, in localStorage), and this
-// tab's chosen nickname (per tab, in sessionStorage, so two tabs do not fight over one name).
+// tab's chosen nickname and reconnect token (per tab, in sessionStorage, so two tabs do not fight
+// over one name).
 import { gapFills, isRoomName, rooms, session } from './state.js';
 
 const RESUME_KEY = 'chat.resume';
 const NICK_KEY = 'chat.nickname';
+const TOKEN_KEY = 'chat.reconnectToken';
 
 export function saveState() {
   try {
@@ -30,8 +32,10 @@ export function restoreState() {
   }
   try {
     session.chosenNick = sessionStorage.getItem(NICK_KEY) || '';
+    session.reconnectToken = sessionStorage.getItem(TOKEN_KEY) || '';
   } catch {
     session.chosenNick = '';
+    session.reconnectToken = '';
   }
   if (!saved || typeof saved !== 'object') return [];
   if (Number.isSafeInteger(saved.lastSeenId) && saved.lastSeenId > 0) session.lastSeenId = saved.lastSeenId;
@@ -43,5 +47,15 @@ export function saveNick(nickname) {
     sessionStorage.setItem(NICK_KEY, nickname);
   } catch {
     // not kept across a reload then
+  }
+}
+
+/** The server's single-use token for taking this connection's nickname back on the next connect. */
+export function saveToken(token) {
+  session.reconnectToken = token;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // kept for reconnects of this page, not across a reload
   }
 }
