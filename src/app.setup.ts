@@ -3,9 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
+import { AppLogger } from './config/app-logger';
 import type { EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
@@ -17,7 +17,7 @@ export async function createApp(): Promise<INestApplication> {
   // (docs/benchmarks.md). It sends no X-Powered-By and no ETag on API responses.
   const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true } });
   const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), adapter, { abortOnError: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in
   // production. One route per file, found at startup, so no request ever looks for a file on disk.
   app.useStaticAssets({ root: join(__dirname, 'web', 'public'), wildcard: false, index: 'index.html' });
@@ -40,7 +40,7 @@ export async function createApp(): Promise<INestApplication> {
 
 /** Closes the app once on SIGTERM or SIGINT (clients get 1001, writes flush), then exits 0. */
 export function exitOnSignals(app: INestApplication): void {
-  const logger = app.get(Logger);
+  const logger = app.get(AppLogger);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;

@@ -1,8 +1,8 @@
 import { ConfigService } from '@nestjs/config';
-import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, exitOnSignals } from './app.setup';
+import { AppLogger } from './config/app-logger';
 import type { EnvironmentVariables } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
@@ -12,7 +12,7 @@ async function bootstrap(): Promise<void> {
   // Every interface, as Node listens without a host ('::' also takes IPv4); Fastify's default is localhost only.
   await app.listen(port, '::');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
-  app.get(Logger).log({ msg: `listening on port ${address.port}`, port: address.port }, 'Bootstrap');
+  app.get(AppLogger).log({ msg: `listening on port ${address.port}`, port: address.port }, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {
