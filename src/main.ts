@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(port, '::').catch((error: unknown) => {
     throw listenFailure(error, port);
   });
-  const ready = readyInfo(app, 'anonymous');
+  const ready = readyInfo(app, 'anonymous'); // the only mode until issue 12 (JWT)
   app.get(AppLogger).log({ msg: readyBanner(ready), ready }, 'Bootstrap');
 }
 
