@@ -1,10 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import { ApiModule } from './api/api.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
-import { loggerOptions } from './config/logger.options';
+import { LoggingModule } from './config/logging.module';
 import { sqliteOptions } from './database/typeorm-options';
 import { DocsModule } from './docs/docs.module';
 import { GatewayModule } from './gateway/gateway.module';
@@ -23,10 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         config,
-        LoggerModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<EnvironmentVariables, true>) => loggerOptions(config.get('LOG_LEVEL', { infer: true })),
-        }),
+        LoggingModule.forRoot(),
         MetricsModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],

@@ -3,12 +3,15 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
-import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
+import { AppLogger } from './config/app-logger';
 import type { EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
+import { ChatMetrics } from './metrics/chat-metrics.service';
 
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
@@ -17,7 +20,7 @@ export async function createApp(): Promise<INestApplication> {
   // (docs/benchmarks.md). It sends no X-Powered-By and no ETag on API responses.
   const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true } });
   const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), adapter, { abortOnError: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in
   // production. One route per file, found at startup, so no request ever looks for a file on disk.
   app.useStaticAssets({ root: join(__dirname, 'web', 'public'), wildcard: false, index: 'index.html' });
@@ -38,16 +41,85 @@ export async function createApp(): Promise<INestApplication> {
   return app;
 }
 
-/** Closes the app once on SIGTERM or SIGINT (clients get 1001, writes flush), then exits 0. */
+/** How clients authenticate; issue 12 adds `jwt`. */
+export type AuthMode = 'anonymous' | 'jwt';
+
+/** What the ready banner says: where to point a browser, a WebSocket client and Swagger, and where the data is. */
+export interface ReadyInfo {
+  port: number;
+  webUrl: string;
+  wsUrl: string;
+  docsUrl: string;
+  database: string;
+  mode: AuthMode;
+}
+
+export function readyInfo(app: INestApplication, mode: AuthMode): ReadyInfo {
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  const sqlitePath = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('SQLITE_PATH', { infer: true });
+  // The server listens on every interface; localhost is the address that works on the machine itself.
+  return {
+    port,
+    webUrl: `http://localhost:${port}/`,
+    wsUrl: `ws://localhost:${port}/`,
+    docsUrl: `http://localhost:${port}/api/docs`,
+    database: sqlitePath === ':memory:' ? ':memory: (kept in memory, gone at exit)' : resolve(sqlitePath),
+    mode,
+  };
+}
+
+/** The one line that says the server is up, logged only once the port is bound. */
+export function readyBanner(info: ReadyInfo): string {
+  return `nest-chat ready on port ${info.port}: web client ${info.webUrl}, WebSocket ${info.wsUrl}, API docs ${info.docsUrl}, database ${info.database}, mode ${info.mode}`;
+}
+
+/** A listen failure as one line an operator can act on, naming the port and the PORT variable. */
+export function listenFailure(error: unknown, port: number): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new Error(`Port ${port} is already in use. Stop the program using it, or set PORT to another port (PORT=0 picks a free one).`);
+  }
+  if (code === 'EACCES') {
+    return new Error(`Port ${port} needs privileges this process does not have. Set PORT to a port above 1023.`);
+  }
+  return new Error(`Cannot listen on port ${port} (PORT): ${error instanceof Error ? error.message : String(error)}`);
+}
+
+export interface ShutdownSummary {
+  /** WebSocket clients connected when shutdown began, all closed with 1001. */
+  clientsClosed: number;
+  /** Message writes committed while shutting down: those pending at the start and any accepted during the close handshakes. */
+  writesFlushed: number;
+}
+
+/** Closes the app (clients get 1001, accepted writes flush, the database closes) and says what that took. */
+export async function closeApp(app: INestApplication): Promise<ShutdownSummary> {
+  const metrics = app.get(ChatMetrics);
+  const clientsClosed = (await metrics.connectedClients.get()).values[0]?.value ?? 0;
+  const committedBefore = await committedWrites(metrics);
+  await app.close();
+  return { clientsClosed, writesFlushed: (await committedWrites(metrics)) - committedBefore };
+}
+
+/** Every successful group commit adds its size to this histogram's sum: the writes committed so far. */
+async function committedWrites(metrics: ChatMetrics): Promise<number> {
+  const { values } = await metrics.storeBatchSize.get();
+  return values.find((v) => v.metricName === 'chat_store_batch_size_sum')?.value ?? 0;
+}
+
+/** Closes the app once on SIGTERM or SIGINT, logs what that took, then exits 0 (1 if closing failed). */
 export function exitOnSignals(app: INestApplication): void {
-  const logger = app.get(Logger);
+  const logger = app.get(AppLogger);
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
     logger.log({ msg: 'shutting down', signal }, 'Bootstrap');
-    app.close().then(
-      () => process.exit(0),
+    closeApp(app).then(
+      (summary) => {
+        logger.log({ msg: `shutdown complete: ${summary.clientsClosed} client(s) closed, ${summary.writesFlushed} pending write(s) flushed`, shutdown: summary }, 'Bootstrap');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ msg: 'shutdown failed', err: error }, 'Bootstrap');
         process.exit(1);

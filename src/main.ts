@@ -1,8 +1,6 @@
 import { ConfigService } from '@nestjs/config';
-import { Logger } from 'nestjs-pino';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp, exitOnSignals } from './app.setup';
+import { createApp, exitOnSignals, listenFailure, readyBanner, readyInfo } from './app.setup';
+import { AppLogger } from './config/app-logger';
 import type { EnvironmentVariables } from './config/env.validation';
 
 async function bootstrap(): Promise<void> {
@@ -10,9 +8,11 @@ async function bootstrap(): Promise<void> {
   exitOnSignals(app);
   const port = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('PORT', { infer: true });
   // Every interface, as Node listens without a host ('::' also takes IPv4); Fastify's default is localhost only.
-  await app.listen(port, '::');
-  const address = (app.getHttpServer() as Server).address() as AddressInfo;
-  app.get(Logger).log({ msg: `listening on port ${address.port}`, port: address.port }, 'Bootstrap');
+  await app.listen(port, '::').catch((error: unknown) => {
+    throw listenFailure(error, port);
+  });
+  const ready = readyInfo(app, 'anonymous'); // the only mode until issue 12 (JWT)
+  app.get(AppLogger).log({ msg: readyBanner(ready), ready }, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {

@@ -28,6 +28,14 @@ describe('process lifecycle (e2e)', () => {
     await expect(a.waitClosed()).resolves.toEqual({ code: 1001, reason: 'Server shutting down' });
     await expect(b.waitClosed()).resolves.toMatchObject({ code: 1001 });
     await expect(withTimeout(server.exited, 10000, 'exit')).resolves.toEqual({ code: 0, signal: null });
+    const done = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('shutdown complete'))
+      .map((l) => JSON.parse(l) as { shutdown: { clientsClosed: number; writesFlushed: number } });
+    expect(done).toEqual([expect.objectContaining({ shutdown: { clientsClosed: 2, writesFlushed: expect.any(Number) } })]);
+    // Those still queued or arriving during the close handshakes: at most the burst.
+    expect(done[0].shutdown.writesFlushed).toBeLessThanOrEqual(50);
     const db = new Database(dbPath, { readonly: true });
     const rows = db.prepare('SELECT body FROM messages ORDER BY id').all() as Array<{ body: string }>;
     db.close();

@@ -37,4 +37,10 @@ describe(validateEnvironment.name, () => {
   it('ignores unrelated environment variables', () => {
     expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });
+
+  it('leaves LOG_FORMAT unset by default and takes json or pretty only', () => {
+    expect(validateEnvironment({}).LOG_FORMAT).toBeUndefined();
+    expect(validateEnvironment({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' })).toMatchObject({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' });
+    expect(() => validateEnvironment({ LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT="text": LOG_FORMAT must be one of the following values: json, pretty/);
+  });
 });

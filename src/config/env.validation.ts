@@ -3,6 +3,8 @@ import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } 
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The whole configuration surface. Nothing else reads process.env. */
 export class EnvironmentVariables {
@@ -30,6 +32,16 @@ export class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /** Unset: pretty on a terminal outside production, JSON lines otherwise (see logger.options.ts). */
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: LogFormat | undefined = undefined;
+
+  /** Only `production` matters here: it keeps the logs JSON even on a terminal. */
+  @IsOptional()
+  @IsString()
+  NODE_ENV: string | undefined = undefined;
 
   /** Most messages replayed per room on resume; older ones are announced with a `gap` frame. */
   @Type(() => Number)

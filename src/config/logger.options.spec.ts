@@ -1,16 +1,70 @@
 import { RequestMethod } from '@nestjs/common';
-import { loggerOptions } from './logger.options';
+import type { IncomingMessage } from 'node:http';
+import type { AutoLoggingOptions } from 'pino-http';
+import { isSuppressed, loggerOptions, resolveLogFormat } from './logger.options';
+
+function ignores(format: 'json' | 'pretty', url: string): boolean {
+  const autoLogging = loggerOptions({ level: 'info', format }).http.autoLogging as AutoLoggingOptions;
+  return autoLogging.ignore!({ url: '/', originalUrl: url } as IncomingMessage & { originalUrl: string });
+}
 
 describe(loggerOptions.name, () => {
   it.each(['info', 'debug', 'trace'] as const)('mounts the request logger on every route at %s', (level) => {
-    const sut = loggerOptions(level);
+    const sut = loggerOptions({ level, format: 'json' });
     expect(sut.forRoutes).toEqual([{ path: '/{*splat}', method: RequestMethod.ALL }]);
-    expect(sut.pinoHttp).toMatchObject({ level });
+    expect(sut.http).toMatchObject({ level });
   });
 
   it.each(['warn', 'error', 'fatal', 'silent'] as const)('mounts it on no route at %s, where it would log nothing', (level) => {
-    const sut = loggerOptions(level);
+    const sut = loggerOptions({ level, format: 'json' });
     expect(sut.forRoutes).toEqual([]);
-    expect(sut.pinoHttp).toMatchObject({ level });
+    expect(sut.http).toMatchObject({ level });
+  });
+
+  it('writes JSON to stdout with level names, but pretty lines through a pino-pretty stream', () => {
+    const json = loggerOptions({ level: 'info', format: 'json' });
+    expect(json.stream).toBeUndefined();
+    expect(json.http.formatters?.level?.('warn', 40)).toEqual({ level: 'warn' });
+    const pretty = loggerOptions({ level: 'info', format: 'pretty' });
+    expect(pretty.stream).toBeDefined();
+    expect(pretty.http.formatters).toBeUndefined();
+  });
+
+  it('in JSON leaves out only probes and scrapes; in pretty logs only the REST API', () => {
+    const paths = ['/health/ready', '/metrics?x=1', '/main.js', '/', '/api/docs', '/api/docs/swagger-ui.css', '/api/messages?limit=1', '/api/users'];
+    expect(paths.filter((p) => !ignores('json', p))).toEqual(['/main.js', '/', '/api/docs', '/api/docs/swagger-ui.css', '/api/messages?limit=1', '/api/users']);
+    expect(paths.filter((p) => !ignores('pretty', p))).toEqual(['/api/messages?limit=1', '/api/users']);
+  });
+});
+
+describe(resolveLogFormat.name, () => {
+  it.each([
+    [undefined, undefined, true, 'pretty'],
+    [undefined, 'development', true, 'pretty'],
+    [undefined, 'production', true, 'json'],
+    [undefined, undefined, false, 'json'],
+    ['pretty', 'production', false, 'pretty'],
+    ['json', undefined, true, 'json'],
+  ] as const)('LOG_FORMAT=%s NODE_ENV=%s on a terminal: %s gives %s', (configured, nodeEnv, tty, expected) => {
+    expect(resolveLogFormat(configured, nodeEnv, tty)).toBe(expected);
+  });
+});
+
+describe(isSuppressed.name, () => {
+  it('always drops Nest\'s "successfully started" and its copy of a listen error, nothing else it says at error', () => {
+    for (const format of ['json', 'pretty'] as const) {
+      expect(isSuppressed(format, 'NestApplication', 'Nest application successfully started', 'info')).toBe(true);
+      expect(isSuppressed(format, 'NestApplication', 'Error: listen EADDRINUSE: address already in use :::8090', 'error')).toBe(true);
+      expect(isSuppressed(format, 'NestApplication', 'Error: something else', 'error')).toBe(false);
+      expect(isSuppressed(format, 'ExceptionsHandler', 'Error: listen to this', 'error')).toBe(false);
+    }
+  });
+
+  it('drops Nest start-up lines at info in pretty logs only, and never our own', () => {
+    expect(isSuppressed('pretty', 'RouterExplorer', 'Mapped {/api/users, GET} route', 'info')).toBe(true);
+    expect(isSuppressed('pretty', 'InstanceLoader', 'AppModule dependencies initialized', 'info')).toBe(true);
+    expect(isSuppressed('json', 'RouterExplorer', 'Mapped {/api/users, GET} route', 'info')).toBe(false);
+    expect(isSuppressed('pretty', 'RouterExplorer', 'a warning', 'warn')).toBe(false);
+    expect(isSuppressed('pretty', 'ChatService', { msg: 'connection open' }, 'info')).toBe(false);
   });
 });

@@ -1,33 +1,112 @@
 import { RequestMethod } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
-import { stdTimeFunctions } from 'pino';
-import type { LogLevel } from './env.validation';
+import type { IncomingMessage } from 'node:http';
+import { destination, stdTimeFunctions, type DestinationStream } from 'pino';
+import type { Options as HttpOptions } from 'pino-http';
+import { prettyFactory } from 'pino-pretty';
+import type { LogFormat, LogLevel } from './env.validation';
 
 const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metrics'];
 
 /** The levels at which `pino-http` writes its one line per request (it logs at `info`). */
 const REQUEST_LOG_LEVELS: readonly LogLevel[] = ['info', 'debug', 'trace'];
 
+/** Nest's own start-up chatter (modules loaded, each route and gateway event mapped), left out of pretty logs. */
+const BOOTSTRAP_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'WebSocketsController', 'NestApplication']);
+
+/** Said by the message already, or only noise on a terminal: `ready` and `shutdown` carry the banner's and the shutdown line's figures. */
+const PRETTY_HIDDEN_KEYS = 'pid,hostname,context,req,res,responseTime,ready,shutdown';
+
+export interface LoggerSettings {
+  level: LogLevel;
+  format: LogFormat;
+}
+
+/** A route for MiddlewareConsumer.forRoutes (Nest's RouteInfo, which its package index does not export). */
+export interface RequestRoute {
+  path: string;
+  method: RequestMethod;
+}
+
+export interface LoggerOptions {
+  /** pino-http's options; the logger it builds is also the application's. */
+  http: HttpOptions;
+  /** Where lines go: stdout as JSON when absent. */
+  stream?: DestinationStream;
+  /** Routes the request logger is mounted on. */
+  forRoutes: RequestRoute[];
+}
+
 /**
- * JSON lines on stdout: one per HTTP request at `info` and below (probes and scrapes excluded),
- * level names, ISO time.
+ * LOG_FORMAT when set; otherwise pretty for a person at a terminal (`npm start`), and JSON lines
+ * in production and wherever stdout is not a terminal (containers, log collectors, tests).
  */
-export function loggerOptions(level: LogLevel): Params {
+export function resolveLogFormat(configured: LogFormat | undefined, nodeEnv: string | undefined, stdoutIsTty: boolean): LogFormat {
+  if (configured) return configured;
+  return nodeEnv !== 'production' && stdoutIsTty ? 'pretty' : 'json';
+}
+
+/**
+ * JSON: one object per line with level names and ISO time, and one line per HTTP request at
+ * `info` and below (probes and scrapes excluded). Pretty: one short line each, with the request
+ * log limited to the REST API (no line per static file of the web client or Swagger UI).
+ */
+export function loggerOptions({ level, format }: LoggerSettings): LoggerOptions {
+  const pretty = format === 'pretty';
+  const quiet = pretty ? (path: string) => !isApiPath(path) : (path: string) => QUIET_PATHS.includes(path);
+  const http: HttpOptions = {
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    autoLogging: { ignore: (req) => quiet(pathOf(req)) },
+    ...(pretty
+      ? { customSuccessMessage: (req, res, ms) => `${req.method} ${originalUrl(req)} ${res.statusCode} ${ms} ms` }
+      : { timestamp: stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }),
+  };
   return {
-    pinoHttp: {
-      level,
-      timestamp: stdTimeFunctions.isoTime,
-      formatters: { level: (label: string) => ({ level: label }) },
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      // A middleware sees `url` without the part its route matched; Fastify's middleware engine keeps the whole in `originalUrl`.
-      autoLogging: { ignore: (req) => QUIET_PATHS.includes(((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').split('?')[0]) },
-    },
+    http,
+    ...(pretty ? { stream: prettyStdout() } : {}),
     // Above `info` no request line is written, yet the middleware would still build a child logger
     // with the serialized, redacted request and an AsyncLocalStorage scope for every request
     // (a sixth of a history request's CPU). Mounted on no route, it costs nothing; the price is that
     // the few lines logged while handling a request at those levels carry no `req`. At `info` and
-    // below, every path, spelled so that @fastify/middie matches it: it reads nestjs-pino's default
-    // route (`{/*splat}`) as `/{/*splat}`, which matches `/` alone.
+    // below, every path, spelled so that @fastify/middie matches it: it reads `{/*splat}` as
+    // `/{/*splat}`, which matches `/` alone.
     forRoutes: REQUEST_LOG_LEVELS.includes(level) ? [{ path: '/{*splat}', method: RequestMethod.ALL }] : [],
   };
+}
+
+/**
+ * pino-pretty's formatter, called as each line is written, straight to stdout. Not its stream
+ * (`build()`), which hands lines on through piped streams: a line logged just before
+ * process.exit(), such as "shutdown complete", could be lost on the way.
+ */
+function prettyStdout(): DestinationStream {
+  const format = prettyFactory({ translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: PRETTY_HIDDEN_KEYS });
+  const stdout = destination({ dest: 1, sync: true });
+  return { write: (line: string) => stdout.write(format(line)) };
+}
+
+/**
+ * Lines the application logger drops. Always Nest's "successfully started" (it comes before the
+ * port is bound; the ready banner replaces it) and its copy of a failed listen (main.ts says what
+ * to do about it); in pretty logs also Nest's start-up lines at `info`.
+ */
+export function isSuppressed(format: LogFormat, context: unknown, message: unknown, level: string): boolean {
+  if (context === 'NestApplication') {
+    if (message === 'Nest application successfully started') return true;
+    if (level === 'error' && typeof message === 'string' && message.startsWith('Error: listen ')) return true;
+  }
+  return format === 'pretty' && level === 'info' && typeof context === 'string' && BOOTSTRAP_CONTEXTS.has(context);
+}
+
+// A middleware sees `url` without the part its route matched; Fastify's middleware engine keeps the whole in `originalUrl`.
+function originalUrl(req: IncomingMessage): string {
+  return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+}
+
+function pathOf(req: IncomingMessage): string {
+  return originalUrl(req).split('?')[0];
+}
+
+function isApiPath(path: string): boolean {
+  return path.startsWith('/api/') && path !== '/api/docs' && !path.startsWith('/api/docs/') && !path.startsWith('/api/docs-');
 }

@@ -3,19 +3,27 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { withTimeout } from './chat-client';
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+const ROOT = join(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'main.js');
 
 export interface ServerProcess {
   child: ChildProcess;
   port: number;
   wsUrl: string;
+  /** stdout and stderr as they came. */
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built server (`node dist/main.js`, what `npm run start:prod` runs) as a child process. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+/**
+ * Runs the built server as a child process: `node dist/main.js`, or with `via: 'npm'` the
+ * documented production command `npm run start:prod` (then `child` is npm). Resolves once the
+ * ready banner names the port.
+ */
+export async function spawnServer(env: Record<string, string>, { via = 'node' }: { via?: 'node' | 'npm' } = {}): Promise<ServerProcess> {
+  const [command, args] = via === 'npm' ? ['npm', ['run', 'start:prod']] : [process.execPath, [MAIN]];
+  const child = spawn(command, args, {
+    cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -27,7 +35,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     new Promise<number>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /listening on port (\d+)/.exec(output);
+        const match = /nest-chat ready on port (\d+)/.exec(output);
         if (match) resolve(Number(match[1]));
       };
       child.stdout.on('data', onData);
@@ -43,14 +51,19 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return { child, port, wsUrl: `ws://127.0.0.1:${port}/`, output: () => output, exited };
 }
 
-/** Runs the built server expecting it to fail at startup; returns its exit code and output. */
-export async function runFailingServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/** Runs the built server expecting it to fail at startup; returns its exit code and output (both streams, and stderr alone). */
+export async function runFailingServer(env: Record<string, string>): Promise<{ code: number | null; output: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stderr = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), 15000, 'server to exit');
-  return { code, output };
+  child.stderr.on('data', (c: Buffer) => {
+    output += c.toString();
+    stderr += c.toString();
+  });
+  // 'close', not 'exit': both pipes are drained by then.
+  const code = await withTimeout(new Promise<number | null>((resolve) => child.once('close', resolve)), 15000, 'server to exit');
+  return { code, output, stderr };
 }
 
 /** A port that was free a moment ago, so both server processes can be started on the same one. */
