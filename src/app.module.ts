@@ -34,6 +34,7 @@ export class AppModule {
             sqliteOptions({
               path: config.get('SQLITE_PATH', { infer: true }),
               synchronous: config.get('SQLITE_SYNCHRONOUS', { infer: true }),
+              busyTimeoutMs: config.get('STORE_BUSY_TIMEOUT_MS', { infer: true }),
             }),
         }),
         GatewayModule,
