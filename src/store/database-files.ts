@@ -58,6 +58,16 @@ export class DatabaseFiles {
   }
 
   /**
+   * Grows the -shm back again if it was truncated once more after the files were lost: the
+   * connection still has it mapped, and closing it at shutdown touches the mapping.
+   */
+  keepShmMapped(): void {
+    const shm = this.files.find((f) => f.path.endsWith('-shm'));
+    const stat = shm && statSync(shm.path, { throwIfNoEntry: false });
+    if (shm && stat && stat.ino === shm.ino && stat.dev === shm.dev && stat.size < shm.size) this.growBack(shm, stat.size);
+  }
+
+  /**
    * What may explain a failed write, for the log: files that are not writable, and the space
    * left on the filesystem. Costs a few system calls; only called on the fault path.
    */

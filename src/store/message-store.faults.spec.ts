@@ -309,5 +309,17 @@ describe(`${MessageStore.name} under storage faults`, () => {
         { msg: 'message store unhealthy: database files lost, restart the server', reason: expect.stringMatching(/-shm was truncated/) },
       ]);
     });
+
+    it('keeps growing the -shm back while the files are lost, so that closing the connection stays safe', async () => {
+      await open({ checkIntervalMs: 20 });
+      const size = statSync(`${path}-shm`).size;
+      rmSync(`${path}-wal`);
+      await expect(sut.append(general('x'))).rejects.toBeInstanceOf(StoreUnavailableError);
+
+      truncateSync(`${path}-shm`, 0);
+
+      await eventually(() => statSync(`${path}-shm`).size === size, 2000);
+      await ds.destroy();
+    });
   });
 });

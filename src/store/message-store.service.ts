@@ -291,7 +291,10 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
 
   /** False once the database files were removed, replaced or truncated (then they stay lost). */
   private checkFiles(): boolean {
-    if (this.health.lostFiles !== null) return false;
+    if (this.health.lostFiles !== null) {
+      this.files?.keepShmMapped();
+      return false;
+    }
     const problem = this.files?.verify();
     if (!problem) return true;
     this.health.filesLost(problem.reason);
