@@ -12,7 +12,13 @@ describe(validateEnvironment.name, () => {
       SQLITE_SYNCHRONOUS: 'FULL',
       RESUME_MAX: 1000,
       STORE_BUSY_TIMEOUT_MS: 5000,
+      SQLITE_LOCKING_MODE: 'NORMAL',
     });
+  });
+
+  it('accepts SQLITE_LOCKING_MODE=EXCLUSIVE and rejects anything else', () => {
+    expect(validateEnvironment({ SQLITE_LOCKING_MODE: 'EXCLUSIVE' }).SQLITE_LOCKING_MODE).toBe('EXCLUSIVE');
+    expect(() => validateEnvironment({ SQLITE_LOCKING_MODE: 'exclusive' })).toThrow('SQLITE_LOCKING_MODE="exclusive"');
   });
 
   it.each([

@@ -58,6 +58,14 @@ export class EnvironmentVariables {
   SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
 
   /**
+   * NORMAL lets other processes open the database (online backups, inspection). EXCLUSIVE keeps it
+   * to this process: the WAL index lives in memory, with no -shm file for another process to break.
+   */
+  @IsOptional()
+  @IsIn(['NORMAL', 'EXCLUSIVE'])
+  SQLITE_LOCKING_MODE: 'NORMAL' | 'EXCLUSIVE' = 'NORMAL';
+
+  /**
    * How long a write (or read) waits for a lock held by another process before it fails with
    * UNAVAILABLE. The wait is asynchronous: the event loop keeps serving meanwhile.
    */

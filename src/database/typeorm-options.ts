@@ -16,6 +16,8 @@ export interface SqliteSettings {
    * connection to non-blocking waits once it serves (see MessageStore.onModuleInit).
    */
   busyTimeoutMs?: number;
+  /** EXCLUSIVE: no other process may open the database, and SQLite keeps no -shm file. */
+  lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
 export const ENTITIES = [MessageEntity, DirectMessageEntity, RoomEntity, StoreProbeEntity];
@@ -28,7 +30,7 @@ export const ENTITIES = [MessageEntity, DirectMessageEntity, RoomEntity, StorePr
 const STATEMENT_CACHE_SIZE = 200;
 
 /** SQLite file database in WAL mode; the schema comes from migrations run at startup. */
-export function sqliteOptions({ path, synchronous, busyTimeoutMs = 5000 }: SqliteSettings): DataSourceOptions {
+export function sqliteOptions({ path, synchronous, busyTimeoutMs = 5000, lockingMode = 'NORMAL' }: SqliteSettings): DataSourceOptions {
   const inMemory = path === ':memory:';
   if (!inMemory) {
     mkdirSync(dirname(path), { recursive: true });
@@ -43,7 +45,10 @@ export function sqliteOptions({ path, synchronous, busyTimeoutMs = 5000 }: Sqlit
     migrations: MIGRATIONS,
     migrationsRun: true,
     synchronize: false,
+    // Runs before TypeORM turns WAL on. The locking mode comes first, before any statement reads the
+    // file (PRAGMA synchronous does): only then does EXCLUSIVE keep the WAL index in heap memory.
     prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      db.pragma(`locking_mode = ${lockingMode}`);
       db.pragma(`synchronous = ${synchronous}`);
     },
   };
