@@ -27,6 +27,13 @@ async function until(port: number, path: string, status: number, timeoutMs = 500
   }
 }
 
+async function metric(port: number, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no ${series} in /metrics`);
+  return Number(line.slice(series.length + 1));
+}
+
 const logLines = (server: ServerProcess): Array<Record<string, unknown>> =>
   server
     .output()
@@ -112,6 +119,7 @@ describe('storage faults (e2e)', () => {
       await expect(alice.nextOfType('ack', 3000)).resolves.toEqual({ type: 'ack', clientMsgId: 'l-1', id: 1, room: 'general' });
       await expect(bob.nextOfType('message', 3000)).resolves.toMatchObject({ id: 1, message: 'sent while locked' });
       await expect(get(server.port, '/health/ready')).resolves.toMatchObject({ status: 200 });
+      await expect(metric(server.port, 'chat_store_lock_waits_total')).resolves.toBeGreaterThan(0);
     });
 
     it('answers the exact UNAVAILABLE frame and broadcasts nothing when the lock outlasts STORE_BUSY_TIMEOUT_MS, then recovers', async () => {
@@ -173,6 +181,7 @@ describe('storage faults (e2e)', () => {
       await new Promise((r) => setTimeout(r, 1500)); // probes keep failing while the disk is full
       await expect(get(server.port, '/health/ready')).resolves.toMatchObject({ status: 503 });
       await expect(get(server.port, '/health/live')).resolves.toMatchObject({ status: 200 });
+      await expect(metric(server.port, 'chat_store_writable')).resolves.toBe(0);
       expect(storeLines(server, 'message store unhealthy: writes fail')).toEqual([
         expect.objectContaining({ level: 'error', diagnosis: expect.stringContaining(`0 bytes free on the filesystem of ${tmpfs.dir}`) }),
       ]);
@@ -180,6 +189,7 @@ describe('storage faults (e2e)', () => {
       unlinkSync(filler);
 
       await until(server.port, '/health/ready', 200);
+      await expect(metric(server.port, 'chat_store_writable')).resolves.toBe(1);
       expect(storeLines(server, 'message store recovered: writes succeed again')).toHaveLength(1);
       alice.send('message', { message: 'after', clientMsgId: 'f-3' });
       await expect(alice.nextOfType('ack')).resolves.toMatchObject({ clientMsgId: 'f-3' });
