@@ -43,18 +43,32 @@ export class DatabaseFiles {
     }
   }
 
-  /** The first file that was removed, replaced or truncated since the snapshot, or null. */
-  verify(): FileProblem | null {
+  /**
+   * The first file that was removed, replaced or truncated since the snapshot, or null. With
+   * `shmOnly`, just the -shm: the one check that must come before SQLite touches the files.
+   */
+  verify(shmOnly = false): FileProblem | null {
+    if (shmOnly) {
+      const shm = this.files.find((f) => f.path.endsWith('-shm'));
+      // Something happened: look at every file, so that the report names the database first.
+      return shm === undefined || this.intact(shm) ? null : this.verify();
+    }
     for (const file of this.files) {
       const stat = statSync(file.path, { throwIfNoEntry: false });
       if (!stat) return { reason: `${file.path} was removed while the server had it open` };
       if (stat.ino !== file.ino || stat.dev !== file.dev) return { reason: `${file.path} was replaced while the server had it open` };
-      if (file.path.endsWith('-shm')) {
-        if (stat.size < file.size) return { reason: this.growBack(file, stat.size) };
-        file.size = stat.size;
-      }
+      if (stat.size < file.size && file.path.endsWith('-shm')) return { reason: this.growBack(file, stat.size) };
+      file.size = Math.max(file.size, stat.size);
     }
     return null;
+  }
+
+  /** Same file, and not shorter than it was (the -shm never shrinks while SQLite has it mapped). */
+  private intact(file: Identity): boolean {
+    const stat = statSync(file.path, { throwIfNoEntry: false });
+    if (stat === undefined || stat.ino !== file.ino || stat.dev !== file.dev || stat.size < file.size) return false;
+    file.size = stat.size;
+    return true;
   }
 
   /**

@@ -105,7 +105,8 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   private readonly options: StoreOptions;
   private readonly connection: StoreConnection;
   private readonly health: StoreHealth;
-  private readonly checks: TransactionChecks = { before: () => this.assertFiles(), after: () => this.assertFiles() };
+  // Before BEGIN only the -shm must be checked (SIGBUS); after COMMIT, before any ack, all the files.
+  private readonly checks: TransactionChecks = { before: () => this.assertFiles(true), after: () => this.assertFiles() };
   private files: DatabaseFiles | null = null;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
@@ -134,7 +135,7 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
     if (type === 'better-sqlite3' && database !== ':memory:') {
       this.files = new DatabaseFiles(database);
       this.files.snapshot();
-      this.files.watch(() => this.checkFiles());
+      this.files.watch(() => this.checkFiles(true));
     }
     try {
       await this.probe();
@@ -290,19 +291,19 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** False once the database files were removed, replaced or truncated (then they stay lost). */
-  private checkFiles(): boolean {
+  private checkFiles(shmOnly = false): boolean {
     if (this.health.lostFiles !== null) {
       this.files?.keepShmMapped();
       return false;
     }
-    const problem = this.files?.verify();
+    const problem = this.files?.verify(shmOnly);
     if (!problem) return true;
     this.health.filesLost(problem.reason);
     return false;
   }
 
-  private assertFiles(): void {
-    if (!this.checkFiles()) throw new Error(this.health.lostFiles ?? 'database files lost');
+  private assertFiles(shmOnly = false): void {
+    if (!this.checkFiles(shmOnly)) throw new Error(this.health.lostFiles ?? 'database files lost');
   }
 
   private stopChecks(): void {
