@@ -30,6 +30,8 @@ export class AppModule {
             sqliteOptions({
               path: config.get('SQLITE_PATH', { infer: true }),
               synchronous: config.get('SQLITE_SYNCHRONOUS', { infer: true }),
+              busyTimeoutMs: config.get('STORE_BUSY_TIMEOUT_MS', { infer: true }),
+              lockingMode: config.get('SQLITE_LOCKING_MODE', { infer: true }),
             }),
         }),
         GatewayModule,

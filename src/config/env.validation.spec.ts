@@ -11,7 +11,25 @@ describe(validateEnvironment.name, () => {
       LOG_LEVEL: 'info',
       SQLITE_SYNCHRONOUS: 'FULL',
       RESUME_MAX: 1000,
+      STORE_BUSY_TIMEOUT_MS: 5000,
+      SQLITE_LOCKING_MODE: 'NORMAL',
     });
+  });
+
+  it('accepts SQLITE_LOCKING_MODE=EXCLUSIVE and rejects anything else', () => {
+    expect(validateEnvironment({ SQLITE_LOCKING_MODE: 'EXCLUSIVE' }).SQLITE_LOCKING_MODE).toBe('EXCLUSIVE');
+    expect(() => validateEnvironment({ SQLITE_LOCKING_MODE: 'exclusive' })).toThrow('SQLITE_LOCKING_MODE="exclusive"');
+  });
+
+  it.each([
+    ['0', 0],
+    ['600000', 600000],
+  ])('accepts STORE_BUSY_TIMEOUT_MS=%s', (value, expected) => {
+    expect(validateEnvironment({ STORE_BUSY_TIMEOUT_MS: value }).STORE_BUSY_TIMEOUT_MS).toBe(expected);
+  });
+
+  it.each(['-1', '600001', '1.5', 'soon'])('rejects STORE_BUSY_TIMEOUT_MS=%s', (value) => {
+    expect(() => validateEnvironment({ STORE_BUSY_TIMEOUT_MS: value })).toThrow(`STORE_BUSY_TIMEOUT_MS=${JSON.stringify(value)}`);
   });
 
   it('converts numeric strings and treats empty strings as unset', () => {

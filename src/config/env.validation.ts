@@ -75,6 +75,24 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['FULL', 'NORMAL'])
   SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
+
+  /**
+   * NORMAL lets other processes open the database (online backups, inspection). EXCLUSIVE keeps it
+   * to this process: the WAL index lives in memory, with no -shm file for another process to break.
+   */
+  @IsOptional()
+  @IsIn(['NORMAL', 'EXCLUSIVE'])
+  SQLITE_LOCKING_MODE: 'NORMAL' | 'EXCLUSIVE' = 'NORMAL';
+
+  /**
+   * How long a write (or read) waits for a lock held by another process before it fails with
+   * UNAVAILABLE. The wait is asynchronous: the event loop keeps serving meanwhile.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  STORE_BUSY_TIMEOUT_MS = 5000;
 }
 
 /** ConfigModule's `validate` hook: throws one readable error listing every bad variable. */

@@ -7,4 +7,4 @@ import { sqliteOptions } from './typeorm-options';
 
 const env = validateEnvironment(process.env);
 
-export default new DataSource(sqliteOptions({ path: env.SQLITE_PATH, synchronous: env.SQLITE_SYNCHRONOUS }));
+export default new DataSource(sqliteOptions({ path: env.SQLITE_PATH, synchronous: env.SQLITE_SYNCHRONOUS, busyTimeoutMs: env.STORE_BUSY_TIMEOUT_MS, lockingMode: env.SQLITE_LOCKING_MODE }));

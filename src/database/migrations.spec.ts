@@ -6,6 +6,7 @@ import { MIGRATIONS } from './migrations';
 import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
 import { RoomsAndDirectMessages1763780400000 } from './migrations/1763780400000-rooms-and-direct-messages';
 import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-unique-client-msg-ids';
+import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
 import { sqliteOptions } from './typeorm-options';
 
 const tablesNamed = async (ds: DataSource, ...names: string[]): Promise<string[]> => {
@@ -50,6 +51,7 @@ describe('migrations', () => {
       'CreateMessages1763769600000',
       'RoomsAndDirectMessages1763780400000',
       'UniqueClientMsgIds1763791200000',
+      'StoreProbe1765065600000',
     ]);
   });
 
@@ -74,7 +76,27 @@ describe('migrations', () => {
     await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual(['uq_direct_messages_sender_client_msg_id']);
   });
 
+  it('create the store_probe table, empty', async () => {
+    await expect(tablesNamed(sut, 'store_probe')).resolves.toEqual(['store_probe']);
+    await expect(sut.query('SELECT * FROM store_probe')).resolves.toEqual([]);
+  });
+
   it('undo the last one cleanly and apply it again', async () => {
+    await sut.undoLastMigration();
+    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual(['direct_messages', 'messages', 'rooms']);
+    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
+    await expect(sut.showMigrations()).resolves.toBe(true);
+
+    await sut.runMigrations();
+
+    await expect(sut.showMigrations()).resolves.toBe(false);
+    await expect(tablesNamed(sut, 'store_probe')).resolves.toEqual(['store_probe']);
+    const diff = await sut.driver.createSchemaBuilder().log();
+    expect(diff.upQueries).toEqual([]);
+  });
+
+  it('undo the last two cleanly and apply them again', async () => {
+    await sut.undoLastMigration();
     await sut.undoLastMigration();
     await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([]);
     await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual([]);
@@ -89,23 +111,29 @@ describe('migrations', () => {
     expect(diff.upQueries).toEqual([]);
   });
 
-  it('undo the last two cleanly and apply them again', async () => {
+  it('undo the last three cleanly and apply them again', async () => {
     await sut.undoLastMigration();
     await sut.undoLastMigration();
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages')).resolves.toEqual(['messages']);
+    await sut.undoLastMigration();
+    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual(['messages']);
     await expect(sut.showMigrations()).resolves.toBe(true);
 
     await sut.runMigrations();
 
     await expect(sut.showMigrations()).resolves.toBe(false);
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages')).resolves.toEqual(['direct_messages', 'messages', 'rooms']);
+    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual([
+      'direct_messages',
+      'messages',
+      'rooms',
+      'store_probe',
+    ]);
     const diff = await sut.driver.createSchemaBuilder().log();
     expect(diff.upQueries).toEqual([]);
   });
 
   it('undo all the way down and apply again', async () => {
     for (const _ of MIGRATIONS) await sut.undoLastMigration();
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages')).resolves.toEqual([]);
+    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual([]);
 
     await sut.runMigrations();
 
@@ -189,9 +217,9 @@ describe('migrations', () => {
       const beforeUnique = MIGRATIONS.slice(0, 2);
       const at = '2026-11-21T23:44:19.123Z';
 
-      it('is the migration after the first two', () => {
+      it('is the migration after the first two, followed by StoreProbe', () => {
         expect(beforeUnique).toEqual([CreateMessages1763769600000, RoomsAndDirectMessages1763780400000]);
-        expect(MIGRATIONS).toEqual([...beforeUnique, UniqueClientMsgIds1763791200000]);
+        expect(MIGRATIONS).toEqual([...beforeUnique, UniqueClientMsgIds1763791200000, StoreProbe1765065600000]);
       });
 
       it('keeps the first of each repeated client_msg_id and clears it on the later rows, keeping their text', async () => {

@@ -1,6 +1,7 @@
 import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
 import { RoomsAndDirectMessages1763780400000 } from './migrations/1763780400000-rooms-and-direct-messages';
 import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-unique-client-msg-ids';
+import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
-export const MIGRATIONS = [CreateMessages1763769600000, RoomsAndDirectMessages1763780400000, UniqueClientMsgIds1763791200000];
+export const MIGRATIONS = [CreateMessages1763769600000, RoomsAndDirectMessages1763780400000, UniqueClientMsgIds1763791200000, StoreProbe1765065600000];

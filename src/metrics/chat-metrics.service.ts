@@ -54,6 +54,18 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
+  readonly storeWritable = new Gauge({
+    name: 'chat_store_writable',
+    help: '1 while the message store takes writes, 0 from a failed write until a write or probe succeeds',
+    registers: [this.registry],
+  });
+
+  readonly storeLockWaits = new Counter({
+    name: 'chat_store_lock_waits_total',
+    help: 'Times a store call found the database locked by another process and waited to try again',
+    registers: [this.registry],
+  });
+
   readonly framesDelivered = new Counter({
     name: 'chat_frames_delivered_total',
     help: 'Frames written to client sockets',

@@ -1,126 +1,116 @@
 import { Logger } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
-import { DataSource } from 'typeorm';
-import type { DirectFrame, MessageFrame } from '../chat/protocol';
-import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { sqliteOptions } from '../database/typeorm-options';
-import {
-  MessageStore,
-  StoreUnavailableError,
-  type NewDirectMessage,
-  type NewMessage,
-  type Stored,
-  type StoredRoom,
-} from './message-store.service';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
+import { MessageStore, StoreUnavailableError, type NewDirectMessage, type NewMessage, type StoredRoom } from './message-store.service';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const general = (body: string, extra: Partial<NewMessage> = {}): NewMessage => ({ room: 'general', nickname: 'alice', body, ...extra });
 const inRoom = (room: string, body: string): NewMessage => ({ room, nickname: 'bob', body });
 const dm = (body: string, extra: Partial<NewDirectMessage> = {}): NewDirectMessage => ({ from: 'alice', to: 'bob', body, ...extra });
-const frameOf = async <F>(stored: Promise<Stored<F>>): Promise<F> => (await stored).frame;
+const ids = (records: Array<{ id: number }>): number[] => records.map((r) => r.id);
+const byName = (rooms: StoredRoom[]): StoredRoom[] => [...rooms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 describe(MessageStore.name, () => {
   let ds: DataSource;
-  let db: Database;
   let sut: MessageStore;
+  let runner: QueryRunner;
   let logError: jest.SpyInstance;
-  let metrics: ChatMetrics;
-
-  beforeAll(() => {
-    metrics = new ChatMetrics();
-  });
+  let logOther: jest.SpyInstance[];
 
   beforeEach(async () => {
     ds = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
     await ds.initialize();
-    db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
-    sut = new MessageStore(ds, metrics);
+    sut = new MessageStore(ds, new ChatMetrics());
+    await sut.onModuleInit();
+    runner = ds.createQueryRunner();
     logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    logOther = (['log', 'debug'] as const).map((level) => jest.spyOn(Logger.prototype, level).mockImplementation(() => undefined));
   });
 
   afterEach(async () => {
+    sut.onApplicationShutdown();
     logError.mockRestore();
+    logOther.forEach((spy) => spy.mockRestore());
     if (ds.isInitialized) await ds.destroy();
   });
 
-  const rowCount = (): number => (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
-  const ids = (frames: MessageFrame[]): number[] => frames.map((m) => m.id);
-  const directRowCount = (): number => (db.prepare('SELECT count(*) AS n FROM direct_messages').get() as { n: number }).n;
-  const byName = (rooms: StoredRoom[]): StoredRoom[] => [...rooms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const query = <T = Array<Record<string, unknown>>>(sql: string, params: unknown[] = []): Promise<T> => ds.query<T>(sql, params);
+  const rowCount = async (table = 'messages'): Promise<number> => (await query<[{ n: number }]>(`SELECT count(*) AS n FROM ${table}`))[0].n;
+  /** Counts the store's write transactions from now on. */
+  const countTransactions = (): (() => number) => {
+    const spy = jest.spyOn(runner, 'query');
+    return () => spy.mock.calls.filter(([sql]) => sql === 'BEGIN IMMEDIATE').length;
+  };
+  const rejectBody = (table: string, body: string) =>
+    query(`CREATE TRIGGER reject_${body} BEFORE INSERT ON ${table} WHEN NEW.body = '${body}' BEGIN SELECT RAISE(ABORT, 'no ${body}'); END`);
 
   describe('append', () => {
-    it('stores the message and resolves with its frame', async () => {
+    it('stores the message and resolves with its row', async () => {
       const stored = await sut.append({ room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', clientMsgId: 'c-1' });
 
       expect(stored).toStrictEqual({
-        frame: {
-          type: 'message',
-          id: 1,
-          room: 'general',
-          nickname: 'alice',
-          message: '<b>hi</b> 张三 😀',
-          sentAt: expect.stringMatching(ISO_UTC),
-          clientMsgId: 'c-1',
-        },
+        record: { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-1' },
         duplicate: false,
       });
-      expect(db.prepare('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages').all()).toEqual([
-        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.frame.sentAt, client_msg_id: 'c-1' },
+      await expect(query('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages')).resolves.toEqual([
+        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.record.sentAt, client_msg_id: 'c-1' },
       ]);
     });
 
-    it('leaves clientMsgId out of the frame when none was given', async () => {
-      const { frame } = await sut.append(general('hi'));
-      expect(Object.keys(frame)).toEqual(['type', 'id', 'room', 'nickname', 'message', 'sentAt']);
+    it('resolves clientMsgId as null when none was given', async () => {
+      const { record } = await sut.append(general('hi'));
+      expect(record.clientMsgId).toBeNull();
     });
 
     it('commits appends made in the same tick in one transaction, resolving in call order', async () => {
-      const transaction = jest.spyOn(db, 'transaction');
+      const transactions = countTransactions();
       const resolved: number[] = [];
 
-      const frames = await Promise.all(
+      const records = await Promise.all(
         ['one', 'two', 'three'].map((body) =>
-          sut.append(general(body)).then(({ frame }) => {
-            resolved.push(frame.id);
-            return frame;
+          sut.append(general(body)).then(({ record }) => {
+            resolved.push(record.id);
+            return record;
           }),
         ),
       );
 
-      expect(transaction).toHaveBeenCalledTimes(1);
-      expect(ids(frames)).toEqual([1, 2, 3]);
+      expect(transactions()).toBe(1);
+      expect(ids(records)).toEqual([1, 2, 3]);
       expect(resolved).toEqual([1, 2, 3]);
-      expect(frames.map((f) => f.message)).toEqual(['one', 'two', 'three']);
-      expect(new Set(frames.map((f) => f.sentAt)).size).toBe(1);
-      expect(frames[0].sentAt).toMatch(ISO_UTC);
+      expect(records.map((r) => r.body)).toEqual(['one', 'two', 'three']);
+      expect(new Set(records.map((r) => r.sentAt)).size).toBe(1);
+      expect(records[0].sentAt).toMatch(ISO_UTC);
     });
 
     it('commits appends made in later ticks in later transactions, with increasing ids', async () => {
-      const transaction = jest.spyOn(db, 'transaction');
+      const transactions = countTransactions();
 
-      const { frame: first } = await sut.append(general('first'));
-      const { frame: second } = await sut.append(general('second'));
+      const { record: first } = await sut.append(general('first'));
+      const { record: second } = await sut.append(general('second'));
 
-      expect(transaction).toHaveBeenCalledTimes(2);
+      expect(transactions()).toBe(2);
       expect(second.id).toBeGreaterThan(first.id);
       expect(second.sentAt >= first.sentAt).toBe(true);
     });
 
     it('splits a burst larger than one batch (512) into several transactions, keeping order', async () => {
-      const transaction = jest.spyOn(db, 'transaction');
+      const transactions = countTransactions();
 
-      const frames = await Promise.all(Array.from({ length: 600 }, (_, i) => frameOf(sut.append(general(`m${i}`)))));
+      const records = await Promise.all(Array.from({ length: 600 }, async (_, i) => (await sut.append(general(`m${i}`))).record));
 
-      expect(transaction).toHaveBeenCalledTimes(2);
-      expect(ids(frames)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
-      expect(frames.map((f) => f.message)).toEqual(Array.from({ length: 600 }, (_, i) => `m${i}`));
-      expect(rowCount()).toBe(600);
+      expect(transactions()).toBe(2);
+      expect(ids(records)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      expect(records.map((r) => r.body)).toEqual(Array.from({ length: 600 }, (_, i) => `m${i}`));
+      await expect(rowCount()).resolves.toBe(600);
     });
 
     it('rejects every append of a failed batch with StoreUnavailableError and stores none of them', async () => {
       await sut.append(general('before the outage'));
-      db.pragma('query_only = 1');
+      await query('PRAGMA query_only = 1');
 
       const results = await Promise.allSettled([sut.append(general('a')), sut.append(general('b')), sut.append(general('c'))]);
 
@@ -128,15 +118,16 @@ describe(MessageStore.name, () => {
       for (const result of results) {
         const reason = (result as PromiseRejectedResult).reason as StoreUnavailableError;
         expect(reason).toBeInstanceOf(StoreUnavailableError);
-        expect(reason.message).toBe('message store unavailable');
-        expect(reason.cause).toMatchObject({ code: 'SQLITE_READONLY' });
+        expect(reason.message).toBe('The message store is unavailable; nothing was stored or sent, try again');
+        expect(reason.cause).toMatchObject({ driverError: { code: 'SQLITE_READONLY' } });
       }
       expect(logError).toHaveBeenCalledTimes(1);
-      expect(rowCount()).toBe(1);
+      await query('PRAGMA query_only = 0');
+      await expect(rowCount()).resolves.toBe(1);
     });
 
     it('rolls back the whole batch when a row in the middle fails', async () => {
-      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+      await rejectBody('messages', 'b');
 
       const results = await Promise.allSettled([sut.append(general('a')), sut.append(general('b')), sut.append(general('c'))]);
 
@@ -146,21 +137,21 @@ describe(MessageStore.name, () => {
         expect.any(StoreUnavailableError),
         expect.any(StoreUnavailableError),
       ]);
-      expect(rowCount()).toBe(0);
+      await expect(rowCount()).resolves.toBe(0);
 
-      db.exec('DROP TRIGGER reject_b');
-      await expect(sut.append(general('after'))).resolves.toMatchObject({ frame: { id: 1, message: 'after' }, duplicate: false });
+      await query('DROP TRIGGER reject_b');
+      await expect(sut.append(general('after'))).resolves.toMatchObject({ record: { id: 1, body: 'after' }, duplicate: false });
     });
 
     it('recovers once the database takes writes again', async () => {
-      db.pragma('query_only = 1');
+      await query('PRAGMA query_only = 1');
       await expect(sut.append(general('lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
 
-      db.pragma('query_only = 0');
-      const { frame: stored } = await sut.append(general('kept'));
+      await query('PRAGMA query_only = 0');
+      const { record } = await sut.append(general('kept'));
 
-      expect(stored).toMatchObject({ id: 1, message: 'kept' });
-      await expect(sut.page({ room: 'general', limit: 10 })).resolves.toEqual({ messages: [stored], hasMore: false });
+      expect(record).toMatchObject({ id: 1, body: 'kept' });
+      await expect(sut.page({ room: 'general', limit: 10 })).resolves.toEqual({ messages: [record], hasMore: false });
     });
 
     it('rejects with StoreUnavailableError when the data source is gone', async () => {
@@ -170,49 +161,36 @@ describe(MessageStore.name, () => {
   });
 
   describe('appendDirect', () => {
-    it('stores the message in direct_messages and resolves with its frame', async () => {
+    it('stores the message in direct_messages and resolves with its row', async () => {
       const stored = await sut.appendDirect(dm('<i>psst</i> 😀', { clientMsgId: 'd-1' }));
 
       expect(stored).toStrictEqual({
-        frame: {
-          type: 'direct',
-          id: 1,
-          from: 'alice',
-          to: 'bob',
-          message: '<i>psst</i> 😀',
-          sentAt: expect.stringMatching(ISO_UTC),
-          clientMsgId: 'd-1',
-        },
+        record: { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'd-1' },
         duplicate: false,
       });
-      expect(db.prepare('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages').all()).toEqual([
-        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.frame.sentAt, client_msg_id: 'd-1' },
+      await expect(query('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages')).resolves.toEqual([
+        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.record.sentAt, client_msg_id: 'd-1' },
       ]);
-    });
-
-    it('leaves clientMsgId out of the frame when none was given', async () => {
-      const { frame } = await sut.appendDirect(dm('hi'));
-      expect(Object.keys(frame)).toEqual(['type', 'id', 'from', 'to', 'message', 'sentAt']);
     });
 
     it('stores nothing in messages or rooms, and page() never returns it', async () => {
       await sut.append(general('public'));
       await sut.appendDirect(dm('private'));
 
-      expect(rowCount()).toBe(1);
-      expect(directRowCount()).toBe(1);
+      await expect(rowCount()).resolves.toBe(1);
+      await expect(rowCount('direct_messages')).resolves.toBe(1);
       const { messages } = await sut.page({ room: 'general', limit: 200 });
-      expect(messages.map((m) => m.message)).toEqual(['public']);
+      expect(messages.map((m) => m.body)).toEqual(['public']);
       await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
     });
 
     it('commits room and direct appends made in the same tick in one transaction, resolving in call order', async () => {
-      const transaction = jest.spyOn(db, 'transaction');
+      const transactions = countTransactions();
       const resolved: string[] = [];
-      const track = <T extends MessageFrame | DirectFrame>(promise: Promise<Stored<T>>): Promise<T> =>
-        promise.then(({ frame }) => {
-          resolved.push(frame.message);
-          return frame;
+      const track = <T extends MessageRecord | DirectMessageRecord>(p: Promise<{ record: T }>) =>
+        p.then(({ record }) => {
+          resolved.push(record.body);
+          return record;
         });
 
       const [first, second, third, fourth] = await Promise.all([
@@ -222,20 +200,19 @@ describe(MessageStore.name, () => {
         track(sut.appendDirect(dm('d2', { from: 'bob', to: 'alice' }))),
       ]);
 
-      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(transactions()).toBe(1);
       expect(resolved).toEqual(['r1', 'd1', 'r2', 'd2']);
-      expect([first.type, second.type, third.type, fourth.type]).toEqual(['message', 'direct', 'message', 'direct']);
-      expect(new Set([first, second, third, fourth].map((f) => f.sentAt)).size).toBe(1);
+      expect(new Set([first, second, third, fourth].map((r) => r.sentAt)).size).toBe(1);
       // each table numbers its own rows
       expect([first.id, third.id]).toEqual([1, 2]);
       expect([second.id, fourth.id]).toEqual([1, 2]);
-      expect(fourth).toMatchObject({ from: 'bob', to: 'alice' });
-      expect(rowCount()).toBe(2);
-      expect(directRowCount()).toBe(2);
+      expect(fourth).toMatchObject({ sender: 'bob', recipient: 'alice' });
+      await expect(rowCount()).resolves.toBe(2);
+      await expect(rowCount('direct_messages')).resolves.toBe(2);
     });
 
     it('rejects every append of a failed batch, room and direct alike, and stores none of them', async () => {
-      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON direct_messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+      await rejectBody('direct_messages', 'b');
 
       const results = await Promise.allSettled([sut.append(general('a')), sut.appendDirect(dm('b')), sut.appendDirect(dm('c'))]);
 
@@ -243,15 +220,15 @@ describe(MessageStore.name, () => {
       for (const result of results) {
         expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
       }
-      expect(rowCount()).toBe(0);
-      expect(directRowCount()).toBe(0);
+      await expect(rowCount()).resolves.toBe(0);
+      await expect(rowCount('direct_messages')).resolves.toBe(0);
       await expect(sut.rooms()).resolves.toEqual([]);
     });
 
     it('is refused after close', async () => {
       await sut.close();
       await expect(sut.appendDirect(dm('too late'))).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(directRowCount()).toBe(0);
+      await expect(rowCount('direct_messages')).resolves.toBe(0);
     });
   });
 
@@ -261,32 +238,29 @@ describe(MessageStore.name, () => {
 
     /** Each later batch gets a later sentAt, so a resend answered with the original is told apart. */
     beforeEach(() => {
-      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'], now: new Date(T1) });
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'setInterval', 'clearInterval'], now: new Date(T1) });
     });
 
     afterEach(() => {
       jest.useRealTimers();
     });
 
-    const messageRows = () => db.prepare('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages ORDER BY id').all();
-    const directRows = () =>
-      db.prepare('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages ORDER BY id').all();
+    const messageRows = () => query('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages ORDER BY id');
+    const directRows = () => query('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages ORDER BY id');
+    const original: MessageRecord = { id: 1, room: 'general', nickname: 'alice', body: 'original', sentAt: T1, clientMsgId: 'c-1' };
 
     it('stores a clientMsgId sent twice in one batch once; the second resolves as a duplicate of the first', async () => {
-      const transaction = jest.spyOn(db, 'transaction');
+      const transactions = countTransactions();
 
       const [first, second] = await Promise.all([
         sut.append(general('original', { clientMsgId: 'c-1' })),
         sut.append(general('resent text', { clientMsgId: 'c-1' })),
       ]);
 
-      expect(transaction).toHaveBeenCalledTimes(1);
-      expect(first).toStrictEqual({
-        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'original', sentAt: T1, clientMsgId: 'c-1' },
-        duplicate: false,
-      });
-      expect(second).toStrictEqual({ frame: first.frame, duplicate: true });
-      expect(messageRows()).toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'original', sent_at: T1, client_msg_id: 'c-1' }]);
+      expect(transactions()).toBe(1);
+      expect(first).toStrictEqual({ record: original, duplicate: false });
+      expect(second).toStrictEqual({ record: original, duplicate: true });
+      await expect(messageRows()).resolves.toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'original', sent_at: T1, client_msg_id: 'c-1' }]);
     });
 
     it('answers a resend in a later batch with the original id, text and sentAt, storing nothing new', async () => {
@@ -297,25 +271,22 @@ describe(MessageStore.name, () => {
       const resend = await sut.append(general('resent text', { clientMsgId: 'c-1', nickname: 'renamed' }));
 
       expect(first.duplicate).toBe(false);
-      expect(resend).toStrictEqual({
-        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'original', sentAt: T1, clientMsgId: 'c-1' },
-        duplicate: true,
-      });
-      expect(rowCount()).toBe(2);
+      expect(resend).toStrictEqual({ record: original, duplicate: true });
+      await expect(rowCount()).resolves.toBe(2);
       await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 2 }]);
       // ids stay strictly increasing; a resend may use up one (SQLite AUTOINCREMENT), never reuse it
       const next = await sut.append(general('new', { clientMsgId: 'c-2' }));
-      expect(next).toMatchObject({ frame: { sentAt: T2 }, duplicate: false });
-      expect(next.frame.id).toBeGreaterThan(2);
+      expect(next).toMatchObject({ record: { sentAt: T2 }, duplicate: false });
+      expect(next.record.id).toBeGreaterThan(2);
     });
 
     it('keeps resolving in call order when a batch mixes new messages and resends', async () => {
       await sut.append(general('original', { clientMsgId: 'c-1' }));
       const resolved: string[] = [];
-      const track = (p: Promise<Stored<MessageFrame>>) =>
-        p.then(({ frame, duplicate }) => {
-          resolved.push(`${frame.message}${duplicate ? ' (dup)' : ''}`);
-          return frame.id;
+      const track = (p: Promise<{ record: MessageRecord; duplicate: boolean }>) =>
+        p.then(({ record, duplicate }) => {
+          resolved.push(`${record.body}${duplicate ? ' (dup)' : ''}`);
+          return record.id;
         });
 
       const [a, again, b, bAgain] = await Promise.all([
@@ -329,28 +300,29 @@ describe(MessageStore.name, () => {
       expect(again).toBe(1);
       expect(b).toBeGreaterThan(a);
       expect(bAgain).toBe(b);
-      expect(rowCount()).toBe(3);
+      await expect(rowCount()).resolves.toBe(3);
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: b }]);
     });
 
     it('stores the same clientMsgId once per room', async () => {
       const inGeneral = await sut.append(general('hi general', { clientMsgId: 'c-1' }));
       const inDev = await sut.append(general('hi dev', { clientMsgId: 'c-1', room: 'dev' }));
 
-      expect(inGeneral).toMatchObject({ frame: { id: 1, room: 'general', message: 'hi general' }, duplicate: false });
-      expect(inDev).toMatchObject({ frame: { id: 2, room: 'dev', message: 'hi dev' }, duplicate: false });
-      expect(rowCount()).toBe(2);
+      expect(inGeneral).toMatchObject({ record: { id: 1, room: 'general', body: 'hi general' }, duplicate: false });
+      expect(inDev).toMatchObject({ record: { id: 2, room: 'dev', body: 'hi dev' }, duplicate: false });
+      await expect(rowCount()).resolves.toBe(2);
     });
 
     it('never deduplicates messages without a clientMsgId', async () => {
       const results = await Promise.all([sut.append(general('same')), sut.append(general('same'))]);
       const later = await sut.append(general('same'));
 
-      expect([...results, later].map(({ frame, duplicate }) => [frame.id, duplicate])).toEqual([
+      expect([...results, later].map(({ record, duplicate }) => [record.id, duplicate])).toEqual([
         [1, false],
         [2, false],
         [3, false],
       ]);
-      expect(rowCount()).toBe(3);
+      await expect(rowCount()).resolves.toBe(3);
     });
 
     it('deduplicates direct messages per sender, answering with the original', async () => {
@@ -362,11 +334,11 @@ describe(MessageStore.name, () => {
         sut.appendDirect(dm('resent elsewhere', { clientMsgId: 'd-1', to: 'carol' })),
       ]);
 
-      const original = { type: 'direct', id: 1, from: 'alice', to: 'bob', message: 'original', sentAt: T1, clientMsgId: 'd-1' };
-      expect(first).toStrictEqual({ frame: original, duplicate: false });
-      expect(sameRecipient).toStrictEqual({ frame: original, duplicate: true });
-      expect(otherRecipient).toStrictEqual({ frame: original, duplicate: true });
-      expect(directRowCount()).toBe(1);
+      const row: DirectMessageRecord = { id: 1, sender: 'alice', recipient: 'bob', body: 'original', sentAt: T1, clientMsgId: 'd-1' };
+      expect(first).toStrictEqual({ record: row, duplicate: false });
+      expect(sameRecipient).toStrictEqual({ record: row, duplicate: true });
+      expect(otherRecipient).toStrictEqual({ record: row, duplicate: true });
+      await expect(rowCount('direct_messages')).resolves.toBe(1);
     });
 
     it('stores a direct message from another sender with the same clientMsgId as a new row', async () => {
@@ -374,8 +346,8 @@ describe(MessageStore.name, () => {
 
       const fromBob = await sut.appendDirect(dm('from bob', { clientMsgId: 'd-1', from: 'bob', to: 'alice' }));
 
-      expect(fromBob).toMatchObject({ frame: { id: 2, from: 'bob', to: 'alice', message: 'from bob' }, duplicate: false });
-      expect(directRows()).toEqual([
+      expect(fromBob).toMatchObject({ record: { id: 2, sender: 'bob', recipient: 'alice', body: 'from bob' }, duplicate: false });
+      await expect(directRows()).resolves.toEqual([
         { id: 1, sender: 'alice', recipient: 'bob', body: 'from alice', sent_at: T1, client_msg_id: 'd-1' },
         { id: 2, sender: 'bob', recipient: 'alice', body: 'from bob', sent_at: T1, client_msg_id: 'd-1' },
       ]);
@@ -388,14 +360,14 @@ describe(MessageStore.name, () => {
       ]);
 
       expect([room.duplicate, direct.duplicate]).toEqual([false, false]);
-      expect([rowCount(), directRowCount()]).toEqual([1, 1]);
+      await expect(Promise.all([rowCount(), rowCount('direct_messages')])).resolves.toEqual([1, 1]);
     });
 
     it('stores a retry of a failed batch once, as a new message', async () => {
-      db.pragma('query_only = 1');
+      await query('PRAGMA query_only = 1');
       await expect(sut.append(general('first try', { clientMsgId: 'c-1' }))).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(sut.appendDirect(dm('first try', { clientMsgId: 'd-1' }))).rejects.toBeInstanceOf(StoreUnavailableError);
-      db.pragma('query_only = 0');
+      await query('PRAGMA query_only = 0');
       jest.setSystemTime(new Date(T2));
 
       const [retry, retryAgain] = await Promise.all([
@@ -404,25 +376,22 @@ describe(MessageStore.name, () => {
       ]);
       const directRetry = await sut.appendDirect(dm('retry', { clientMsgId: 'd-1' }));
 
-      expect(retry).toStrictEqual({
-        frame: { type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'retry', sentAt: T2, clientMsgId: 'c-1' },
-        duplicate: false,
-      });
-      expect(retryAgain).toStrictEqual({ frame: retry.frame, duplicate: true });
-      expect(directRetry).toMatchObject({ frame: { id: 1, message: 'retry', sentAt: T2 }, duplicate: false });
-      expect(messageRows()).toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'retry', sent_at: T2, client_msg_id: 'c-1' }]);
-      expect(directRowCount()).toBe(1);
+      expect(retry).toStrictEqual({ record: { ...original, body: 'retry', sentAt: T2 }, duplicate: false });
+      expect(retryAgain).toStrictEqual({ record: retry.record, duplicate: true });
+      expect(directRetry).toMatchObject({ record: { id: 1, body: 'retry', sentAt: T2 }, duplicate: false });
+      await expect(messageRows()).resolves.toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'retry', sent_at: T2, client_msg_id: 'c-1' }]);
+      await expect(rowCount('direct_messages')).resolves.toBe(1);
     });
 
     it('stores a resend once when the batch it was in rolled back for another row', async () => {
-      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+      await rejectBody('messages', 'b');
       const failed = await Promise.allSettled([sut.append(general('a', { clientMsgId: 'c-a' })), sut.append(general('b'))]);
       expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-      db.exec('DROP TRIGGER reject_b');
+      await query('DROP TRIGGER reject_b');
 
-      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ frame: { id: 1 }, duplicate: false });
-      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ frame: { id: 1 }, duplicate: true });
-      expect(rowCount()).toBe(1);
+      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ record: { id: 1 }, duplicate: false });
+      await expect(sut.append(general('a', { clientMsgId: 'c-a' }))).resolves.toMatchObject({ record: { id: 1 }, duplicate: true });
+      await expect(rowCount()).resolves.toBe(1);
     });
   });
 
@@ -449,17 +418,19 @@ describe(MessageStore.name, () => {
       ]);
     });
 
-    it('agrees with the messages table', async () => {
-      await Promise.all(Array.from({ length: 20 }, (_, i) => sut.append(inRoom(['a', 'b', 'c'][i % 3], `m${i}`))));
-      await sut.append(inRoom('b', 'late'));
+    it('agrees with the messages table after batches touching any number of rooms', async () => {
+      // 300 rooms in one batch: the upsert runs in chunks of 256, 32 and 8 rooms
+      await Promise.all(Array.from({ length: 600 }, (_, i) => sut.append(inRoom(`r${i % 300}`, `m${i}`))));
+      await Promise.all(Array.from({ length: 7 }, (_, i) => sut.append(inRoom(`r${i * 40}`, 'late'))));
 
-      const expected = db.prepare('SELECT room AS name, MAX(id) AS lastMessageId FROM messages GROUP BY room ORDER BY room').all();
+      const expected = await query('SELECT room AS name, MAX(id) AS lastMessageId FROM messages GROUP BY room ORDER BY room');
+      expect(expected).toHaveLength(300);
       expect(byName(await sut.rooms())).toEqual(expected);
     });
 
     it('is not touched by a failing batch', async () => {
       await sut.append(general('kept'));
-      db.exec(`CREATE TRIGGER reject_b BEFORE INSERT ON messages WHEN NEW.body = 'b' BEGIN SELECT RAISE(ABORT, 'no b'); END`);
+      await rejectBody('messages', 'b');
 
       const results = await Promise.allSettled([sut.append(general('a')), sut.append(inRoom('dev', 'x')), sut.append(general('b'))]);
 
@@ -469,7 +440,7 @@ describe(MessageStore.name, () => {
 
     it('is not touched when the database refuses writes', async () => {
       await sut.append(general('kept'));
-      db.pragma('query_only = 1');
+      await query('PRAGMA query_only = 1');
 
       await expect(sut.append(inRoom('dev', 'lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
 
@@ -489,12 +460,12 @@ describe(MessageStore.name, () => {
 
     it('waits until every pending append is committed', async () => {
       const settled: number[] = [];
-      const pending = [sut.append(general('a')), sut.append(general('b'))].map((p) => p.then(({ frame }) => settled.push(frame.id)));
-      expect(rowCount()).toBe(0);
+      const pending = [sut.append(general('a')), sut.append(general('b'))].map((p) => p.then(({ record }) => settled.push(record.id)));
+      await expect(rowCount()).resolves.toBe(0);
 
       await sut.drain();
 
-      expect(rowCount()).toBe(2);
+      await expect(rowCount()).resolves.toBe(2);
       expect(settled).toEqual([1, 2]);
       await Promise.all(pending);
     });
@@ -506,12 +477,12 @@ describe(MessageStore.name, () => {
 
       await sut.close();
 
-      await expect(accepted).resolves.toMatchObject({ frame: { id: 1, message: 'accepted' }, duplicate: false });
-      expect(rowCount()).toBe(1);
+      await expect(accepted).resolves.toMatchObject({ record: { id: 1, body: 'accepted' }, duplicate: false });
+      await expect(rowCount()).resolves.toBe(1);
       const refused = sut.append(general('too late'));
       await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(refused).rejects.toMatchObject({ cause: new Error('store is shut down') });
-      expect(rowCount()).toBe(1);
+      await expect(rowCount()).resolves.toBe(1);
     });
   });
 
@@ -523,19 +494,26 @@ describe(MessageStore.name, () => {
       await Promise.all(['g14', 'g15'].map((body) => sut.append(general(body, { clientMsgId: `c-${body}` }))));
     });
 
-    const page = async (query: { room?: string; limit: number; before?: number; after?: number }) => {
-      const result = await sut.page({ room: 'general', ...query });
+    const page = async (q: { room?: string; limit: number; before?: number; after?: number }) => {
+      const result = await sut.page({ room: 'general', ...q });
       return { ids: ids(result.messages), hasMore: result.hasMore };
     };
 
-    it('returns message frames as append resolved them', async () => {
-      const result = await sut.page({ room: 'general', limit: 2 });
-      expect(result.messages).toStrictEqual([
-        { type: 'message', id: 14, room: 'general', nickname: 'alice', message: 'g14', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-g14' },
-        { type: 'message', id: 15, room: 'general', nickname: 'alice', message: 'g15', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-g15' },
-      ]);
+    it('returns rows exactly as append resolved them', async () => {
+      const { record: g16 } = await sut.append(general('g16', { clientMsgId: 'c-g16' }));
+      await expect(sut.page({ room: 'general', limit: 1 })).resolves.toStrictEqual({ messages: [g16], hasMore: true });
       const [plain] = (await sut.page({ room: 'general', limit: 1, before: 2 })).messages;
-      expect(plain).toStrictEqual({ type: 'message', id: 1, room: 'general', nickname: 'alice', message: 'g1', sentAt: expect.stringMatching(ISO_UTC) });
+      expect(plain).toStrictEqual({ id: 1, room: 'general', nickname: 'alice', body: 'g1', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: null });
+    });
+
+    it('returns any text exactly as stored: quotes, backslashes, control characters, NUL, emoji, RTL', async () => {
+      const bodies = ['"quoted" \\ back\\slash', 'tab\tnew\nline\r\u0001\u001f', 'nul\u0000inside', '😀 张三 \u2028\u2029', 'مرحبا <b>&amp;</b>'];
+      const appended = await Promise.all(bodies.map((body, i) => sut.append({ room: 'text', nickname: 'ünï', body, clientMsgId: `"${i}"` })));
+
+      const { messages } = await sut.page({ room: 'text', limit: 50 });
+
+      expect(messages).toStrictEqual(appended.map((s) => s.record));
+      expect(messages.map((m) => m.body)).toEqual(bodies);
     });
 
     it('returns the newest `limit` messages, oldest first, with hasMore', async () => {
@@ -553,9 +531,10 @@ describe(MessageStore.name, () => {
       await expect(page({ limit: 3, before: 1 })).resolves.toEqual({ ids: [], hasMore: false });
     });
 
-    it('pages forwards with `after`, ascending from it', async () => {
+    it('pages forwards with `after`, ascending from it, from 0 included', async () => {
       await expect(page({ limit: 3, after: 8 })).resolves.toEqual({ ids: [9, 10, 14], hasMore: true });
       await expect(page({ limit: 3, after: 1 })).resolves.toEqual({ ids: [2, 3, 4], hasMore: true });
+      await expect(page({ limit: 3, after: 0 })).resolves.toEqual({ ids: [1, 2, 3], hasMore: true });
       await expect(page({ limit: 5, after: 10 })).resolves.toEqual({ ids: [14, 15], hasMore: false });
       await expect(page({ limit: 2, after: 10 })).resolves.toEqual({ ids: [14, 15], hasMore: false });
       await expect(page({ limit: 5, after: 15 })).resolves.toEqual({ ids: [], hasMore: false });
@@ -621,15 +600,14 @@ describe(MessageStore.name, () => {
       await expect(newest('other', 13, 5)).resolves.toEqual({ ids: [], hasMore: false });
     });
 
-    it('returns the same frames as page()', async () => {
+    it('returns the same rows as page()', async () => {
       const { messages } = await sut.newestSince('general', 9, 3);
       await expect(sut.page({ room: 'general', limit: 3, after: 9 })).resolves.toEqual({ messages, hasMore: false });
       expect(messages[2]).toStrictEqual({
-        type: 'message',
         id: 15,
         room: 'general',
         nickname: 'alice',
-        message: 'g15',
+        body: 'g15',
         sentAt: expect.stringMatching(ISO_UTC),
         clientMsgId: 'c-g15',
       });

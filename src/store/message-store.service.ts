@@ -1,12 +1,27 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Database, Statement } from 'better-sqlite3';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
 import { defaultErrorMessage, ErrorCode } from '../protocol/error-code';
 import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
-import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { RoomEntity } from './room.entity';
+import { DatabaseFiles } from './database-files';
+import {
+  MAX_BATCH,
+  NEWEST_SINCE,
+  PAGE_AFTER,
+  PAGE_BEFORE,
+  PAGE_BETWEEN,
+  PAGE_NEWEST,
+  pageRows,
+  PROBE,
+  ROOMS,
+  writeBatch,
+  type Append,
+  type WrittenBatch,
+} from './message-sql';
+import { isBusy, sqliteCode, StoreConnection, type TransactionChecks } from './store-connection';
+import { StoreHealth, type StoreStatus } from './store-health';
 
 export interface NewMessage {
   room: string;
@@ -46,6 +61,17 @@ export interface StoredRoom {
   lastMessageId: number;
 }
 
+export const STORE_OPTIONS = Symbol('STORE_OPTIONS');
+
+export interface StoreOptions {
+  /** How long a call waits for a lock held by another process (STORE_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs: number;
+  /** How often the files are checked and, while writes fail, a probe write is tried. */
+  checkIntervalMs: number;
+}
+
+const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000 };
+
 /** The database could not take or give messages; nothing was stored. Clients are told UNAVAILABLE. */
 export class StoreUnavailableError extends ChatException {
   constructor(cause: unknown) {
@@ -59,67 +85,83 @@ export class StoreUnavailableError extends ChatException {
   }
 }
 
-type Reject = (e: StoreUnavailableError) => void;
-type Pending =
-  | { kind: 'room'; message: NewMessage; resolve: (stored: Stored<MessageRecord>) => void; reject: Reject }
-  | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: Stored<DirectMessageRecord>) => void; reject: Reject };
+/** `at`: when the append was made; it waits for another process's lock at most busyTimeoutMs from then. */
+type Pending = Append & { at: number; reject: (e: StoreUnavailableError) => void };
 
 /**
- * A paging statement's row, in MESSAGE_COLUMNS order. Those statements are `raw`: building a named
- * object per row in better-sqlite3 was 40% of reading a 50-row page.
- */
-type MessageTuple = [id: number, room: string, nickname: string, body: string, sentAt: string, clientMsgId: string | null];
-
-interface Statements {
-  pageNewest: Statement;
-  pageBefore: Statement;
-  pageAfter: Statement;
-  pageBetween: Statement;
-  newestSince: Statement;
-  insertMessage: Statement;
-  findMessage: Statement;
-  insertDirect: Statement;
-  findDirect: Statement;
-  touchRoom: Statement;
-}
-
-/** What the write transaction produced for one pending append. */
-type Written = { id: number; sentAt: string; duplicate: false } | { row: Record<string, unknown>; duplicate: true };
-
-/** Most rows one transaction takes; a larger backlog is written in several. */
-const MAX_BATCH = 512;
-
-/**
- * The write path and paging over stored messages.
+ * The write path and paging over stored messages, on TypeORM's query runner.
  *
- * Writes use group commit: every append that arrives while the event loop is busy joins
- * the next transaction, so a burst costs one commit instead of one per message. Promises
- * resolve in commit order, after the commit, which is what lets callers broadcast in id order.
+ * Writes use group commit: every append that arrives while the event loop is busy joins the next
+ * transaction, so a burst costs one commit instead of one per message. Promises resolve in commit
+ * order, after the commit, which is what lets callers broadcast in id order.
+ *
+ * No call blocks the event loop waiting for a lock (see StoreConnection), and none acknowledges a
+ * commit that went into files removed or replaced meanwhile (see DatabaseFiles). status() says
+ * whether writes succeed, for readiness.
  */
 @Injectable()
-export class MessageStore {
+export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(MessageStore.name);
+  private readonly options: StoreOptions;
+  private readonly connection: StoreConnection;
+  private readonly health: StoreHealth;
+  // Before BEGIN only the -shm must be checked (SIGBUS); after COMMIT, before any ack, all the files.
+  private readonly checks: TransactionChecks = { before: () => this.assertFiles(true), after: () => this.assertFiles() };
+  private files: DatabaseFiles | null = null;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private statements: Statements | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: ChatMetrics,
-  ) {}
+    @Optional() @Inject(STORE_OPTIONS) options?: Partial<StoreOptions>,
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.connection = new StoreConnection(dataSource, this.options.busyTimeoutMs, () => metrics.storeLockWaits.inc());
+    this.health = new StoreHealth(this.logger, metrics.storeWritable);
+  }
+
+  /**
+   * Switches the connection to non-blocking lock waits, records the database files and proves with
+   * one write that the database takes writes: the server does not start when it cannot store.
+   */
+  async onModuleInit(): Promise<void> {
+    // SQLite's busy handler would sleep on the event loop; the store waits with timers instead.
+    await this.connection.read((runner) => runner.query('PRAGMA busy_timeout = 0'));
+    const { type, database } = this.dataSource.options;
+    if (type === 'better-sqlite3' && database !== ':memory:') {
+      this.files = new DatabaseFiles(database);
+      this.files.snapshot();
+      this.files.watch(() => this.checkFiles(true));
+    }
+    try {
+      await this.probe();
+    } catch (error) {
+      throw new Error(`the message store cannot write: ${this.describe(error)}${this.files ? `; ${this.files.diagnose()}` : ''}`, {
+        cause: error,
+      });
+    }
+    this.timer = setInterval(() => void this.tick(), this.options.checkIntervalMs).unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopChecks();
+  }
 
   /**
    * Stores a room message; resolves once it is committed, with its id. A message whose
    * (room, clientMsgId) is already stored is not stored again: the original comes back.
    */
   append(message: NewMessage): Promise<Stored<MessageRecord>> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'room', message, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'room', message, at: Date.now(), resolve, reject }));
   }
 
   /** Stores a direct message, idempotent per (sender, clientMsgId) like append(). */
   appendDirect(message: NewDirectMessage): Promise<Stored<DirectMessageRecord>> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'direct', message, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'direct', message, at: Date.now(), resolve, reject }));
   }
 
   /** Waits until every append made so far has been committed or rejected. */
@@ -133,30 +175,32 @@ export class MessageStore {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
+    this.stopChecks();
+  }
+
+  /** Whether the store takes writes: the last write or probe succeeded and its files are intact. */
+  status(): StoreStatus {
+    if (!this.dataSource.isInitialized) return { writable: false, reason: 'the database is closed' };
+    this.checkFiles();
+    return this.health.status;
   }
 
   /**
    * Keyset paging: newest first from `before` (or the end), or oldest first from `after`;
-   * with both, the oldest `limit` of the window. Returned oldest first. Each variant is one
-   * prepared statement over the (room, id) index: an index range scan, no entity hydration.
+   * with both, the oldest `limit` of the window. Returned oldest first.
    */
   async page({ room, limit, before, after }: PageQuery): Promise<MessagePage> {
-    const ascending = after !== undefined;
-    const rows = await this.readPage((s) =>
+    const result = await this.read<unknown>((runner) =>
       after !== undefined && before !== undefined
-        ? s.pageBetween.all(room, after, before, limit + 1)
+        ? runner.query(PAGE_BETWEEN, [room, after, before, limit + 1])
         : after !== undefined
-          ? s.pageAfter.all(room, after, limit + 1)
+          ? runner.query(PAGE_AFTER, [room, after, limit + 1])
           : before !== undefined
-            ? s.pageBefore.all(room, before, limit + 1)
-            : s.pageNewest.all(room, limit + 1),
+            ? runner.query(PAGE_BEFORE, [room, before, limit + 1])
+            : runner.query(PAGE_NEWEST, [room, limit + 1]),
     );
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit);
-    if (!ascending) {
-      page.reverse();
-    }
-    return { messages: page.map(fromTuple), hasMore };
+    const { rows, hasMore } = pageRows(result, room, limit, after === undefined);
+    return { messages: rows, hasMore };
   }
 
   /**
@@ -164,33 +208,29 @@ export class MessageStore {
    * when older ones above `after` were left out (a resume gap).
    */
   async newestSince(room: string, after: number, limit: number): Promise<MessagePage> {
-    const rows = await this.readPage((s) => s.newestSince.all(room, after, limit + 1));
-    const page = rows.slice(0, limit).reverse();
-    return { messages: page.map(fromTuple), hasMore: rows.length > limit };
+    const result = await this.read<unknown>((runner) => runner.query(NEWEST_SINCE, [room, after, limit + 1]));
+    const { rows, hasMore } = pageRows(result, room, limit, true);
+    return { messages: rows, hasMore };
   }
 
   /** Every room that has messages, with its newest message id. */
-  async rooms(): Promise<StoredRoom[]> {
-    const rows = await this.read(() => this.dataSource.getRepository(RoomEntity).find());
-    return rows.map(({ name, lastMessageId }) => ({ name, lastMessageId }));
+  rooms(): Promise<StoredRoom[]> {
+    return this.read<StoredRoom[]>((runner) => runner.query(ROOMS));
   }
 
-  private async read<T>(query: () => Promise<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (error) {
+  private read<T>(query: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const lost = this.health.lostFiles;
+    // Not even a read may touch a connection whose files were lost (a truncated -shm is a SIGBUS).
+    if (lost !== null) return Promise.reject(new StoreUnavailableError(new Error(lost)));
+    return this.connection.read(query).catch((error: unknown) => {
       throw new StoreUnavailableError(error);
-    }
-  }
-
-  /** A synchronous page read on the shared connection, mapped like every store failure. */
-  private readPage(query: (s: Statements) => unknown[]): Promise<MessageTuple[]> {
-    return this.read(() => Promise.resolve(query((this.statements ??= prepare(this.database()))) as MessageTuple[]));
+    });
   }
 
   private enqueue(pending: Pending): void {
-    if (this.closed) {
-      pending.reject(new StoreUnavailableError(new Error('store is shut down')));
+    const refused = this.closed ? 'store is shut down' : this.health.lostFiles;
+    if (refused !== null) {
+      pending.reject(new StoreUnavailableError(new Error(refused)));
       return;
     }
     this.queue.push(pending);
@@ -202,116 +242,81 @@ export class MessageStore {
       while (this.queue.length > 0) {
         // Yield once so that frames already waiting in the event loop join this batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        this.commit(this.queue.splice(0, MAX_BATCH));
+        await this.commit(this.queue.splice(0, MAX_BATCH));
       }
     } finally {
       this.flushing = null;
     }
   }
 
-  private commit(batch: Pending[]): void {
-    const sentAt = new Date().toISOString();
-    let written: Written[];
+  private async commit(batch: Pending[]): Promise<void> {
     const stopTimer = this.metrics.storeWriteSeconds.startTimer();
+    let written: WrittenBatch;
     try {
-      written = this.writeBatch(batch, sentAt);
-      stopTimer();
-      this.metrics.storeBatchSize.observe(batch.length);
-      this.metrics.messagesStored.inc(written.filter((w) => !w.duplicate).length);
+      written = await this.connection.transaction((runner) => writeBatch(runner, batch), this.checks, batch[0].at);
     } catch (error) {
-      this.statements = null;
-      this.logger.error(`group commit of ${batch.length} message(s) failed: ${String(error)}`);
+      this.health.writeFailed(`group commit of ${batch.length} message(s) failed: ${this.describe(error)}`, this.files?.diagnose());
       const failure = new StoreUnavailableError(error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    batch.forEach((pending, i) => {
-      const result = written[i];
-      const clientMsgId = pending.message.clientMsgId ?? null;
-      if (pending.kind === 'room') {
-        const { room, nickname, body } = pending.message;
-        pending.resolve(
-          result.duplicate
-            ? { record: result.row as unknown as MessageRecord, duplicate: true }
-            : { record: { id: result.id, room, nickname, body, sentAt, clientMsgId }, duplicate: false },
-        );
-      } else {
-        const { from, to, body } = pending.message;
-        pending.resolve(
-          result.duplicate
-            ? { record: result.row as unknown as DirectMessageRecord, duplicate: true }
-            : { record: { id: result.id, sender: from, recipient: to, body, sentAt, clientMsgId }, duplicate: false },
+    stopTimer();
+    this.metrics.storeBatchSize.observe(batch.length);
+    this.metrics.messagesStored.inc(written.stored);
+    this.health.writeSucceeded();
+    written.acknowledge();
+  }
+
+  /** One committed write to a row of its own, to learn whether the database takes writes. */
+  private probe(): Promise<void> {
+    return this.connection.transaction(async (runner) => {
+      await runner.query(PROBE, [new Date().toISOString()]);
+    }, this.checks);
+  }
+
+  /** Every checkIntervalMs: the files, and while writes fail (and no client writes), a probe. */
+  private async tick(): Promise<void> {
+    if (this.ticking || this.closed) return;
+    this.ticking = true;
+    try {
+      if (this.checkFiles() && this.health.failing) {
+        await this.probe().then(
+          () => this.health.writeSucceeded(),
+          (error: unknown) => this.health.writeFailed(`probe write failed: ${this.describe(error)}`),
         );
       }
-    });
-  }
-
-  /**
-   * One synchronous SQLite transaction: nothing else can run on the shared connection
-   * between BEGIN and COMMIT, so no reader ever sees a row that might still roll back.
-   */
-  private writeBatch(batch: Pending[], sentAt: string): Written[] {
-    const db = this.database();
-    const s = (this.statements ??= prepare(db));
-    return db.transaction(() => {
-      const lastIdByRoom = new Map<string, number>();
-      const written = batch.map((pending): Written => {
-        const clientMsgId = pending.message.clientMsgId ?? null;
-        if (pending.kind === 'direct') {
-          const { from, to, body } = pending.message;
-          const { changes, lastInsertRowid } = s.insertDirect.run(from, to, body, sentAt, clientMsgId);
-          if (changes === 0) return { row: s.findDirect.get(from, clientMsgId) as Record<string, unknown>, duplicate: true };
-          return { id: Number(lastInsertRowid), sentAt, duplicate: false };
-        }
-        const { room, nickname, body } = pending.message;
-        const { changes, lastInsertRowid } = s.insertMessage.run(room, nickname, body, sentAt, clientMsgId);
-        if (changes === 0) return { row: s.findMessage.get(room, clientMsgId) as Record<string, unknown>, duplicate: true };
-        lastIdByRoom.set(room, Number(lastInsertRowid));
-        return { id: Number(lastInsertRowid), sentAt, duplicate: false };
-      });
-      for (const [room, id] of lastIdByRoom) s.touchRoom.run(room, id);
-      return written;
-    })();
-  }
-
-  private database(): Database {
-    if (!this.dataSource.isInitialized) {
-      throw new Error('data source is not initialized');
+    } finally {
+      this.ticking = false;
     }
-    return (this.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
   }
-}
 
-const MESSAGE_COLUMNS = 'SELECT id, room, nickname, body, sent_at AS sentAt, client_msg_id AS clientMsgId FROM messages';
+  /** False once the database files were removed, replaced or truncated (then they stay lost). */
+  private checkFiles(shmOnly = false): boolean {
+    if (this.health.lostFiles !== null) {
+      this.files?.keepShmMapped();
+      return false;
+    }
+    const problem = this.files?.verify(shmOnly);
+    if (!problem) return true;
+    this.health.filesLost(problem.reason);
+    return false;
+  }
 
-function prepare(db: Database): Statements {
-  return {
-    pageNewest: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? ORDER BY id DESC LIMIT ?`).raw(),
-    pageBefore: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`).raw(),
-    pageAfter: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? ORDER BY id ASC LIMIT ?`).raw(),
-    pageBetween: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? AND id < ? ORDER BY id ASC LIMIT ?`).raw(),
-    newestSince: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?`).raw(),
-    // A resend (same clientMsgId) hits the unique index and inserts nothing: changes === 0.
-    insertMessage: db.prepare(
-      'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (room, client_msg_id) DO NOTHING',
-    ),
-    findMessage: db.prepare(`${MESSAGE_COLUMNS} WHERE room = ? AND client_msg_id = ?`),
-    insertDirect: db.prepare(
-      'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (sender, client_msg_id) DO NOTHING',
-    ),
-    findDirect: db.prepare(
-      'SELECT id, sender, recipient, body, sent_at AS sentAt, client_msg_id AS clientMsgId ' +
-        'FROM direct_messages WHERE sender = ? AND client_msg_id = ?',
-    ),
-    touchRoom: db.prepare(
-      'INSERT INTO rooms (name, last_message_id) VALUES (?, ?) ' +
-        'ON CONFLICT (name) DO UPDATE SET last_message_id = excluded.last_message_id',
-    ),
-  };
-}
+  private assertFiles(shmOnly = false): void {
+    if (!this.checkFiles(shmOnly)) throw new Error(this.health.lostFiles ?? 'database files lost');
+  }
 
-function fromTuple(row: MessageTuple): MessageRecord {
-  return { id: row[0], room: row[1], nickname: row[2], body: row[3], sentAt: row[4], clientMsgId: row[5] };
+  private stopChecks(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.files?.unwatch();
+  }
+
+  private describe(error: unknown): string {
+    if (isBusy(error)) return `the database stayed locked by another process for ${this.options.busyTimeoutMs} ms (${sqliteCode(error)})`;
+    const code = sqliteCode(error);
+    const driverMessage = (error as { driverError?: { message?: unknown } } | null)?.driverError?.message;
+    const message = typeof driverMessage === 'string' ? driverMessage : error instanceof Error ? error.message : String(error);
+    return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  }
 }

@@ -1,0 +1,154 @@
+import type { QueryResult, QueryRunner } from 'typeorm';
+import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
+import type { NewDirectMessage, NewMessage, Stored } from './message-store.service';
+
+// The store's statements, sent through TypeORM's query runner, which prepares each text once and
+// keeps it. Writes use ON CONFLICT, which PostgreSQL shares; the page reads use SQLite's JSON
+// aggregate (PostgreSQL's is json_agg).
+
+/** Most rows one transaction takes; a larger backlog is written in several. */
+export const MAX_BATCH = 512;
+
+const INSERT_MESSAGE =
+  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (room, client_msg_id) DO NOTHING';
+const FIND_MESSAGE =
+  'SELECT id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId" FROM messages WHERE room = ? AND client_msg_id = ?';
+const INSERT_DIRECT =
+  'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
+  'ON CONFLICT (sender, client_msg_id) DO NOTHING';
+const FIND_DIRECT =
+  'SELECT id, sender, recipient, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId" FROM direct_messages WHERE sender = ? AND client_msg_id = ?';
+export const ROOMS = 'SELECT name, last_message_id AS "lastMessageId" FROM rooms';
+export const PROBE =
+  'INSERT INTO store_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at';
+
+/** One append of a group commit and where its stored row goes once the commit is durable. */
+export type Append =
+  | { kind: 'room'; message: NewMessage; resolve: (stored: Stored<MessageRecord>) => void }
+  | { kind: 'direct'; message: NewDirectMessage; resolve: (stored: Stored<DirectMessageRecord>) => void };
+
+export interface WrittenBatch {
+  /** Resolves every append of the batch in order; call it only once the transaction committed. */
+  acknowledge(): void;
+  /** Rows written (resends write nothing). */
+  stored: number;
+}
+
+/**
+ * The statements of one group commit, to run inside a transaction: one INSERT per message (a
+ * multi-row INSERT makes SQLite keep a statement journal of every page it touches, which costs
+ * more than the per-statement overhead when a batch spans many rooms), then one upsert of the
+ * newest id of every room that got a row. Every row gets the same sentAt.
+ */
+export async function writeBatch(runner: QueryRunner, batch: readonly Append[]): Promise<WrittenBatch> {
+  const sentAt = new Date().toISOString();
+  const acknowledgements: Array<() => void> = [];
+  const newestByRoom = new Map<string, number>();
+  let stored = 0;
+  for (const append of batch) {
+    if (append.kind === 'room') {
+      const result = await insertMessage(runner, append.message, sentAt);
+      if (!result.duplicate) newestByRoom.set(result.record.room, result.record.id);
+      acknowledgements.push(() => append.resolve(result));
+      if (!result.duplicate) stored++;
+    } else {
+      const result = await insertDirect(runner, append.message, sentAt);
+      acknowledgements.push(() => append.resolve(result));
+      if (!result.duplicate) stored++;
+    }
+  }
+  await touchRooms(runner, newestByRoom);
+  return { acknowledge: () => acknowledgements.forEach((acknowledge) => acknowledge()), stored };
+}
+
+/** A resend (same room and clientMsgId) conflicts and writes nothing; the original row comes back. */
+async function insertMessage(runner: QueryRunner, m: NewMessage, sentAt: string): Promise<Stored<MessageRecord>> {
+  const clientMsgId = m.clientMsgId ?? null;
+  const result = await runner.query(INSERT_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId], true);
+  if (result.affected === 0) return { record: await original<MessageRecord>(runner, FIND_MESSAGE, m.room, clientMsgId), duplicate: true };
+  return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: m.body, sentAt, clientMsgId }, duplicate: false };
+}
+
+async function insertDirect(runner: QueryRunner, m: NewDirectMessage, sentAt: string): Promise<Stored<DirectMessageRecord>> {
+  const clientMsgId = m.clientMsgId ?? null;
+  const result = await runner.query(INSERT_DIRECT, [m.from, m.to, m.body, sentAt, clientMsgId], true);
+  if (result.affected === 0) return { record: await original<DirectMessageRecord>(runner, FIND_DIRECT, m.from, clientMsgId), duplicate: true };
+  return { record: { id: insertedId(result), sender: m.from, recipient: m.to, body: m.body, sentAt, clientMsgId }, duplicate: false };
+}
+
+/** The rowid of the row an INSERT wrote: what the better-sqlite3 query runner puts in `raw` for a write. */
+function insertedId(result: QueryResult): number {
+  const id: unknown = result.raw;
+  if (typeof id !== 'number') throw new Error(`an INSERT returned ${typeof id} as its row id`);
+  return id;
+}
+
+async function original<R>(runner: QueryRunner, sql: string, scope: string, clientMsgId: string | null): Promise<R> {
+  const rows = (await runner.query(sql, [scope, clientMsgId])) as R[];
+  if (rows.length !== 1) throw new Error(`no stored row holds clientMsgId ${clientMsgId} in ${scope}`);
+  return rows[0];
+}
+
+const roomsSql = new Map<number, string>();
+
+/**
+ * Upserts the newest id of each room, in power-of-two chunks (200 rooms = 128 + 64 + 8), so that any
+ * number of rooms needs at most ten statement texts, all of which stay prepared.
+ */
+async function touchRooms(runner: QueryRunner, newestByRoom: ReadonlyMap<string, number>): Promise<void> {
+  const params: unknown[] = [];
+  for (const [room, id] of newestByRoom) params.push(room, id);
+  let done = 0;
+  for (let size = MAX_BATCH; size >= 1; size >>= 1) {
+    if ((newestByRoom.size & size) === 0) continue;
+    let sql = roomsSql.get(size);
+    if (sql === undefined) {
+      const values = Array.from({ length: size }, () => '(?, ?)').join(', ');
+      sql = `INSERT INTO rooms (name, last_message_id) VALUES ${values} ON CONFLICT (name) DO UPDATE SET last_message_id = excluded.last_message_id`;
+      roomsSql.set(size, sql);
+    }
+    await runner.query(sql, params.slice(done * 2, (done + size) * 2));
+    done += size;
+  }
+}
+
+/** A row of a page as SQLite's JSON aggregate encodes it; the room is the one asked for. */
+type PageTuple = [id: number, nickname: string, body: string, sentAt: string, clientMsgId: string | null];
+
+/**
+ * A page read returns one row holding the whole page as a JSON array of arrays: building a named
+ * object per row in the driver costs more than SQLite encoding the page and V8 parsing it.
+ */
+const page = (where: string, order: 'ASC' | 'DESC') =>
+  'SELECT json_group_array(json_array(id, nickname, body, sent_at, client_msg_id)) AS page FROM ' +
+  `(SELECT id, nickname, body, sent_at, client_msg_id FROM messages WHERE ${where} ORDER BY id ${order} LIMIT ?)`;
+
+// Keyset paging over the (room, id) index.
+export const PAGE_NEWEST = page('room = ?', 'DESC');
+export const PAGE_BEFORE = page('room = ? AND id < ?', 'DESC');
+export const PAGE_AFTER = page('room = ? AND id > ?', 'ASC');
+export const PAGE_BETWEEN = page('room = ? AND id > ? AND id < ?', 'ASC');
+export const NEWEST_SINCE = page('room = ? AND id > ?', 'DESC');
+
+/**
+ * The first `limit` rows of a page read, returned oldest first, and whether the read found more.
+ * The aggregate keeps the order of its subquery; should it ever not, the rows are sorted.
+ */
+export function pageRows(result: unknown, room: string, limit: number, newestFirst: boolean): { rows: MessageRecord[]; hasMore: boolean } {
+  const tuples = JSON.parse((result as Array<{ page: string }>)[0].page) as PageTuple[];
+  if (!inOrder(tuples, newestFirst)) tuples.sort((a, b) => (newestFirst ? b[0] - a[0] : a[0] - b[0]));
+  const n = Math.min(tuples.length, limit);
+  const rows = new Array<MessageRecord>(n);
+  for (let i = 0; i < n; i++) {
+    const t = tuples[i];
+    rows[newestFirst ? n - 1 - i : i] = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4] };
+  }
+  return { rows, hasMore: tuples.length > limit };
+}
+
+function inOrder(tuples: readonly PageTuple[], newestFirst: boolean): boolean {
+  for (let i = 1; i < tuples.length; i++) {
+    if (newestFirst ? tuples[i][0] > tuples[i - 1][0] : tuples[i][0] < tuples[i - 1][0]) return false;
+  }
+  return true;
+}
