@@ -777,17 +777,34 @@ describe('web client in a real browser (e2e)', () => {
     }
 
     /** Bare sockets that only take up a place in general (they read nothing), BATCH at a time. */
+    /**
+     * `count` raw clients in general, returned once the presence_diff announcing the last of them
+     * has gone out: a page opened next then gets no partial diff of their joins (which would make it
+     * fetch the member list again).
+     */
     async function crowd(count: number): Promise<void> {
       const BATCH = 100;
+      let announced: Promise<unknown> | undefined;
       for (let done = 0; done < count; done += BATCH) {
         const batch = Array.from({ length: Math.min(BATCH, count - done) }, () => {
           const socket = new WebSocket(server.wsUrl, { perMessageDeflate: false });
           sockets.push(socket);
+          announced ??= new Promise<void>((resolve) => {
+            const onFrame = (data: Buffer): void => {
+              const frame = JSON.parse(data.toString('utf8')) as Frame;
+              if (frame.type === 'presence_diff' && frame.room === 'general' && Number(frame.usersTotal) >= count) {
+                socket.off('message', onFrame);
+                resolve();
+              }
+            };
+            socket.on('message', onFrame);
+          });
           // Live once the welcome came: the first frame.
           return withTimeout(new Promise((resolve, reject) => socket.once('message', resolve).once('error', reject)), WAIT_MS, 'welcome');
         });
         await Promise.all(batch);
       }
+      await withTimeout(announced!, DIFF_INTERVAL_MS + WAIT_MS, "the crowd's presence_diff");
     }
 
     function framesOf(page: Page, direction: 'received' | 'sent'): Frame[] {
