@@ -2,21 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
-import {
-  DEFAULT_ROOM,
-  encodeFrame,
-  MAX_LISTED_USERS,
-  notification,
-  REPLACED_CLOSE,
-  type PresenceFrame,
-  type ServerFrame,
-  type WelcomeFrame,
-} from '../protocol/frames';
+import { DEFAULT_ROOM, encodeFrame, MAX_LISTED_USERS, REPLACED_CLOSE, type PresenceFrame, type ServerFrame, type WelcomeFrame } from '../protocol/frames';
 import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
-import { PresenceBatcher } from './presence-batcher';
 import { RoomMembers } from './room-members';
+import { RoomPresence } from './room-presence';
 import { Session } from './session';
 import type { Transport } from './transport';
 
@@ -58,7 +49,7 @@ export class Hub implements OnModuleDestroy {
   private readonly byId = new Map<number, Session>();
   private readonly nicknames: NicknameRegistry;
   private readonly members = new RoomMembers();
-  private readonly batcher: PresenceBatcher;
+  private readonly presences: RoomPresence;
   /** Set during shutdown: departures are no longer announced. */
   private quiet = false;
 
@@ -68,14 +59,14 @@ export class Hub implements OnModuleDestroy {
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
     this.nicknames = new NicknameRegistry(settings.nickHoldMs);
-    this.batcher = new PresenceBatcher(settings.presenceBatchMs, (room, diff) =>
-      this.toRoom(room, { type: 'presence_diff', room, ...diff, usersTotal: this.members.of(room).size }),
+    this.presences = new RoomPresence(this.members, settings.presenceBatchThreshold, settings.presenceBatchMs, (room, frame, except) =>
+      this.publish({ kind: 'room', room }, frame, except),
     );
     broker.subscribe((delivery) => this.receive(delivery));
   }
 
   onModuleDestroy(): void {
-    this.batcher.stop();
+    this.presences.stop();
     this.nicknames.stop();
   }
 
@@ -128,7 +119,7 @@ export class Hub implements OnModuleDestroy {
   /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
   goLive(session: Session, lastIds?: ReadonlyMap<string, number>): void {
     if (session.isClosed) return;
-    for (const room of this.members.roomsOf(session)) this.announceJoin(session, room);
+    for (const room of this.members.roomsOf(session)) this.presences.joined(session, room);
     session.goLive(lastIds);
   }
 
@@ -162,13 +153,13 @@ export class Hub implements OnModuleDestroy {
     this.nicknames.release(session, holdNickname && !this.quiet);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
-    for (const room of announced) this.announceLeave(session, room);
+    for (const room of announced) this.presences.left(session, room);
   }
 
   /** From now on, departures are not announced (the server is shutting down). */
   quieten(): void {
     this.quiet = true;
-    this.batcher.stop();
+    this.presences.stop();
   }
 
   // ---- nicknames
@@ -177,7 +168,7 @@ export class Hub implements OnModuleDestroy {
   rename(session: Session, nickname: string): void {
     if (session.isClosed) return; // a replaced connection's frames can still arrive while it closes
     const previous = this.nicknames.rename(session, nickname);
-    if (previous !== session.nickname) this.batcher.renamed(previous, session.nickname);
+    if (previous !== session.nickname) this.presences.renamed(previous, session.nickname);
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
     if (previous === session.nickname) session.send(frame);
     else this.toAll(frame);
@@ -216,9 +207,7 @@ export class Hub implements OnModuleDestroy {
   }
 
   presence(room: string, offset = 0, limit = MAX_LISTED_USERS): PresenceFrame {
-    const members = this.members.of(room);
-    const users = pageOf(members, offset, limit).map((session) => session.nickname);
-    return { type: 'presence', room, users, usersTotal: members.size, offset };
+    return this.presences.page(room, offset, limit);
   }
 
   /**
@@ -242,7 +231,7 @@ export class Hub implements OnModuleDestroy {
     if (!session.isJoining(room)) return; // left, or disconnected, meanwhile
     for (const frame of snapshot.frames) session.send(frame);
     session.send(this.presence(room));
-    this.announceJoin(session, room);
+    this.presences.joined(session, room);
     session.releaseRoom(room, snapshot.lastId);
   }
 
@@ -270,7 +259,7 @@ export class Hub implements OnModuleDestroy {
     }
     if (session.isClosed) return;
     // A room left meanwhile is no longer held: nothing to announce or release for it.
-    for (const room of joined) if (session.isJoining(room)) this.announceJoin(session, room);
+    for (const room of joined) if (session.isJoining(room)) this.presences.joined(session, room);
     for (const room of held) session.releaseRoom(room, lastIds.get(room) ?? since);
   }
 
@@ -281,7 +270,7 @@ export class Hub implements OnModuleDestroy {
     if (!this.members.remove(session, room)) return;
     session.forgetTyping(room);
     session.releaseRoom(room, 0, true); // drop anything held for the room: the leaver gets none of it
-    if (announced) this.announceLeave(session, room);
+    if (announced) this.presences.left(session, room);
   }
 
   typing(session: Session, room: string): void {
@@ -333,38 +322,6 @@ export class Hub implements OnModuleDestroy {
         for (const session of this.byId.values()) if (session.id !== except) session.deliver(data, 0, undefined);
         return;
     }
-  }
-
-  /**
-   * The joiner gets its own join notification at once (the end of its join sequence). The other
-   * members get it too in a small room; in a large one, as part of the next presence_diff.
-   */
-  private announceJoin(session: Session, room: string): void {
-    const frame = notification('join', room, session.nickname);
-    if (this.batched(room, this.members.of(room).size)) {
-      session.send(frame);
-      this.batcher.joined(room, session.nickname);
-      return;
-    }
-    session.write(this.publish({ kind: 'room', room }, frame, session.id));
-  }
-
-  private announceLeave(session: Session, room: string): void {
-    // The room size with the leaver, as for the join: the same threshold for both.
-    if (this.batched(room, this.members.of(room).size + 1)) {
-      this.batcher.left(room, session.nickname);
-      return;
-    }
-    this.toRoom(room, notification('leave', room, session.nickname));
-  }
-
-  /**
-   * A room's joins and leaves are batched while it has more than the threshold's members, and
-   * also while it has a diff pending: a room that shrank meanwhile must not announce a leave
-   * before the diff that announces the same person's join.
-   */
-  private batched(room: string, size: number): boolean {
-    return size > this.settings.presenceBatchThreshold || this.batcher.isPending(room);
   }
 }
 
