@@ -40,21 +40,29 @@ function isWellFormed(value: string): boolean {
  */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]|[\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
 
+/** 1 to 4000 code points, at least one of them not whitespace, no lone surrogates. */
+function isChatTextShape(value: unknown): value is string {
+  if (typeof value !== 'string' || !isWellFormed(value) || !/\S/u.test(value)) return false;
+  let count = 0;
+  for (const _ of value) {
+    if (++count > MAX_MESSAGE_CHARS) return false;
+  }
+  return true;
+}
+
+/** The chat text rule: its shape, and at least one visible character. */
+export function isChatText(value: unknown): value is string {
+  return isChatTextShape(value) && VISIBLE.test(value);
+}
+
 /** 1 to 4000 code points, at least one of them not whitespace and one visible, no lone surrogates. */
 export function IsChatText(options?: ValidationOptions): PropertyDecorator {
-  const shape = (value: unknown): value is string => {
-    if (typeof value !== 'string' || !isWellFormed(value) || !/\S/u.test(value)) return false;
-    let count = 0;
-    for (const _ of value) {
-      if (++count > MAX_MESSAGE_CHARS) return false;
-    }
-    return true;
-  };
+  const shape = isChatTextShape;
   return ValidateBy(
     {
       name: 'isChatText',
       validator: {
-        validate: (value: unknown) => shape(value) && VISIBLE.test(value),
+        validate: isChatText,
         defaultMessage: (args) =>
           shape(args?.value)
             ? '$property must have at least one visible character'
@@ -80,12 +88,16 @@ export function IsNickname(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+export function isRoomName(value: unknown): value is string {
+  return typeof value === 'string' && isValidRoomName(value);
+}
+
 export function IsRoomName(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isRoomName',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && isValidRoomName(value),
+        validate: isRoomName,
         defaultMessage: () => `$property must be ${ROOM_NAME_RULE}`,
       },
     },
@@ -94,13 +106,16 @@ export function IsRoomName(options?: ValidationOptions): PropertyDecorator {
 }
 
 /** A client-chosen correlation id: 1 to 64 characters of well-formed text. */
+export function isClientMsgId(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && [...value].length <= 64 && isWellFormed(value);
+}
+
 export function IsClientMsgId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isClientMsgId',
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' && value.length >= 1 && [...value].length <= 64 && isWellFormed(value),
+        validate: isClientMsgId,
         defaultMessage: () => '$property must be a string of 1 to 64 characters',
       },
     },
