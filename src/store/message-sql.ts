@@ -39,7 +39,8 @@ export interface WrittenBatch {
  * The statements of one group commit, to run inside a transaction: one INSERT per message (a
  * multi-row INSERT makes SQLite keep a statement journal of every page it touches, which costs
  * more than the per-statement overhead when a batch spans many rooms), then one upsert of the
- * newest id of every room that got a row. Every row gets the same sentAt.
+ * newest id of every room that got a row, and, for the recipients of `delivered` DMs, one
+ * forward-only move of their delivery cursor each. Every row gets the same sentAt.
  */
 export async function writeBatch(runner: QueryRunner, batch: readonly Append[]): Promise<WrittenBatch> {
   const sentAt = new Date().toISOString();
