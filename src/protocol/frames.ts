@@ -186,16 +186,22 @@ export interface MessageRecord {
   body: string;
   sentAt: string;
   clientMsgId: string | null;
+  /** The sender's user id (jwt mode); null in anonymous mode. */
+  userId: string | null;
 }
 
 /** A stored direct message as the store returns it. */
 export interface DirectMessageRecord {
   id: number;
+  /** The sender's and recipient's nicknames when it was sent. */
   sender: string;
   recipient: string;
   body: string;
   sentAt: string;
   clientMsgId: string | null;
+  /** The sender's and recipient's user ids (jwt mode); null in anonymous mode. */
+  senderId: string | null;
+  recipientId: string | null;
 }
 
 export function messageFrame(row: MessageRecord): MessageFrame {
