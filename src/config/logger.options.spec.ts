@@ -56,7 +56,7 @@ describe(redactUrl.name, () => {
     const { http } = loggerOptions({ level: 'info', format: 'json' });
     const serialize = (http.serializers as { req: (req: object) => { url: string } }).req;
     expect(serialize({ method: 'GET', url: '/api/users?access_token=abc' })).toEqual({ method: 'GET', url: '/api/users?access_token=[Redacted]' });
-    expect(http.redact).toEqual(expect.arrayContaining(['req.headers.authorization', 'req.headers["sec-websocket-protocol"]']));
+    expect(http.redact).toEqual(expect.arrayContaining(['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token']));
   });
 });
 

@@ -55,7 +55,8 @@ export function loggerOptions({ level, format }: LoggerSettings): LoggerOptions 
   const quiet = pretty ? (path: string) => !isApiPath(path) : (path: string) => QUIET_PATHS.includes(path);
   const http: HttpOptions = {
     level,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'res.headers["set-cookie"]'],
+    // `query` is the parsed query string Fastify hands the request logger: its names are decoded.
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token', 'res.headers["set-cookie"]'],
     // pino-http hands this the request as pino-std-serializers made it: only its URL is changed.
     serializers: { req: (req: { url?: unknown }) => (typeof req.url === 'string' ? { ...req, url: redactUrl(req.url) } : req) },
     autoLogging: { ignore: (req) => quiet(pathOf(req)) },
