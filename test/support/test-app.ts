@@ -30,6 +30,8 @@ const DEFAULT_ENV = {
   AUTH_JWT_AUDIENCE: '',
   AUTH_ROLES_CLAIM: '',
   METRICS_TOKEN: '',
+  AUTH_LOGIN_URL: '',
+  AUTH_REFRESH_URL: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
