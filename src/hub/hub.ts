@@ -3,6 +3,7 @@ import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
 import { DEFAULT_ROOM, encodeFrame, MAX_LISTED_USERS, REPLACED_CLOSE, type PresenceFrame, type ServerFrame, type WelcomeFrame } from '../protocol/frames';
+import type { Identity } from '../protocol/identity';
 import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
@@ -84,15 +85,18 @@ export class Hub implements OnModuleDestroy {
    * A new connection, under the nickname its reconnect token holds (the token is used up), else
    * under a fresh Guest name; every frame to it is held until goLive(). If the token's connection
    * is still online (a dead peer the heartbeat has not caught yet), that connection is ended here,
-   * its rooms told it left, and closed with 4001. The name passes from the hold or the old
+   * its rooms told it left, and closed with 4002. The name passes from the hold or the old
    * connection to the new one within this call, so nobody else can take it in between.
+   * A signed-in connection (`identity`, jwt mode) is named by its claims instead: no token, no
+   * guest name, and a name it may share with others.
    */
-  open(transport: Transport, remoteAddress: string, reconnectToken?: string): Session {
-    const reclaimed = reconnectToken === undefined ? undefined : this.nicknames.redeem(reconnectToken);
+  open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity): Session {
+    const reclaimed = reconnectToken === undefined || identity ? undefined : this.nicknames.redeem(reconnectToken);
     if (reclaimed?.replaced) this.replace(reclaimed.replaced);
-    const nickname = reclaimed?.nickname ?? this.nicknames.nextGuestName();
+    const nickname = identity?.nickname ?? reclaimed?.nickname ?? this.nicknames.nextGuestName();
     const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
-    this.nicknames.register(session);
+    session.identity = identity;
+    this.nicknames.register(session, identity === undefined);
     this.byId.set(session.id, session);
     this.metrics.connectedClients.inc();
     return session;
@@ -136,7 +140,13 @@ export class Hub implements OnModuleDestroy {
     return this.nicknames.heldCount;
   }
 
-  /** A connection whose token a new one presented: gone for the hub now, and told so with 4001. */
+  /** A signed-in session's renewed token (an `auth` event): same user, later expiry, current roles. */
+  renewIdentity(session: Session, identity: Identity): void {
+    if (session.identity?.userId !== identity.userId) throw new Error('an identity is renewed for its own user only');
+    session.identity = { ...session.identity, roles: identity.roles, expiresAt: identity.expiresAt };
+  }
+
+  /** A connection whose token a new one presented: gone for the hub now, and told so with 4002. */
   private replace(old: Session): void {
     this.end(old, false);
     void old.close(REPLACED_CLOSE.code, REPLACED_CLOSE.reason, REPLACED_CLOSE_GRACE_MS);
@@ -150,7 +160,8 @@ export class Hub implements OnModuleDestroy {
     session.markClosed();
     for (const room of rooms) this.members.remove(session, room);
     // A shutting-down server holds nothing: holds live in memory and would end with the process.
-    this.nicknames.release(session, holdNickname && !this.quiet);
+    // A signed-in name is never held: it comes back with the next token, not with a reconnect token.
+    this.nicknames.release(session, holdNickname && !this.quiet && session.identity === undefined);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.presences.left(session, room);

@@ -9,6 +9,9 @@ export enum ErrorCode {
   NO_SUCH_USER = 'NO_SUCH_USER',
   UNAVAILABLE = 'UNAVAILABLE',
   INTERNAL = 'INTERNAL',
+  FORBIDDEN = 'FORBIDDEN',
+  ROOM_EXISTS = 'ROOM_EXISTS',
+  UNAUTHORIZED = 'UNAUTHORIZED',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -32,6 +35,12 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'The message store is unavailable; nothing was stored or sent, try again';
     case ErrorCode.INTERNAL:
       return 'Internal error';
+    case ErrorCode.FORBIDDEN:
+      return 'You are not allowed to do that';
+    case ErrorCode.ROOM_EXISTS:
+      return 'A room with that name exists already';
+    case ErrorCode.UNAUTHORIZED:
+      return 'The token was not accepted';
     default:
       return assertNever(code);
   }

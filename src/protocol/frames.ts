@@ -11,7 +11,7 @@ export const MAX_LISTED_USERS = 1000;
 export const MAX_DIFF_NAMES = 100;
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 export interface MessageFrame {
@@ -28,7 +28,10 @@ export interface MessageFrame {
 export const RECONNECT_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The close sent to a connection whose reconnect token a new connection presented. */
-export const REPLACED_CLOSE = { code: 4001, reason: 'Replaced by a new connection' } as const;
+export const REPLACED_CLOSE = { code: 4002, reason: 'Replaced by a new connection' } as const;
+
+/** The close sent at the `exp` of a connection's token (AUTH_MODE=jwt) unless an `auth` event renewed it. */
+export const TOKEN_EXPIRED_CLOSE = { code: 4001, reason: 'token expired' } as const;
 
 export interface WelcomeFrame {
   type: 'welcome';
@@ -129,6 +132,13 @@ export interface ResumedFrame {
   lastId: number;
 }
 
+/** The answer to an `auth` event whose token was accepted: the connection now lasts until `expiresAt`. */
+export interface AuthOkFrame {
+  type: 'auth_ok';
+  /** The new token's `exp`, ISO 8601. */
+  expiresAt: string;
+}
+
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -150,6 +160,7 @@ export type ServerFrame =
   | AckFrame
   | GapFrame
   | ResumedFrame
+  | AuthOkFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -167,6 +178,7 @@ export const SERVER_FRAME_TYPES = [
   'ack',
   'gap',
   'resumed',
+  'auth_ok',
   'error',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
