@@ -10,6 +10,7 @@ import { DocsModule } from './docs/docs.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         ApiModule,
         HealthModule,
         DocsModule,
+        WebModule,
       ],
     };
   }

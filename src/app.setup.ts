@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import type { AuthMode, EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
 import { ChatMetrics } from './metrics/chat-metrics.service';
+import { contentSecurityPolicy } from './web/client-config';
 
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
@@ -23,10 +25,17 @@ export async function createApp(): Promise<INestApplication> {
   const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true } });
   const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), adapter, { abortOnError: false, bufferLogs: true });
   app.useLogger(app.get(AppLogger));
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in
   // production. One route per file, found at startup, so no request ever looks for a file on disk.
-  app.useStaticAssets({ root: join(__dirname, 'web', 'public'), wildcard: false, index: 'index.html' });
-  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const csp = contentSecurityPolicy(config.get('AUTH_REFRESH_URL', { infer: true }));
+  app.useStaticAssets({
+    root: join(__dirname, 'web', 'public'),
+    wildcard: false,
+    index: 'index.html',
+    // @fastify/static 10 hands over the FastifyReply; Nest's type still names a raw response's setHeader.
+    setHeaders: (reply) => void (reply as unknown as FastifyReply).header('Content-Security-Policy', csp),
+  });
   const auth = app.get(AuthService);
   // Every /api/* route and /metrics, by the route matched, before any controller (auth/http-auth.ts).
   installHttpAuth(adapter.getInstance(), auth);
