@@ -40,6 +40,8 @@ export interface OpenOptions {
   beforeLoad?: (page: Page) => Promise<void>;
   /** More options for the page's browser context (colorScheme, timezoneId, locale ...). */
   context?: BrowserContextOptions;
+  /** The status open() waits for once the page has loaded: 'Connected' by default; null: none. */
+  status?: string | null;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ChatTabs {
     await this.browser?.close();
   }
 
-  async open(origin: string, { viewport = DESKTOP, beforeLoad, context }: OpenOptions = {}): Promise<Page> {
+  async open(origin: string, { viewport = DESKTOP, beforeLoad, context, status = 'Connected' }: OpenOptions = {}): Promise<Page> {
     const browserContext = await this.browser!.newContext({ viewport, ...context });
     const page = await browserContext.newPage();
     page.setDefaultTimeout(WAIT_MS);
@@ -77,7 +79,7 @@ export class ChatTabs {
     this.tabs.set(page, tab);
     const response = await page.goto(origin);
     expect(response?.status()).toBe(200);
-    await waitForStatus(page, 'Connected');
+    if (status !== null) await waitForStatus(page, status);
     return page;
   }
 

@@ -1,19 +1,25 @@
 // The REST endpoints the client reads: message pages (catch-up), the room list and who is online.
+// Signed in, each request carries the token (Authorization: Bearer); signed out, none is made.
+import { authHeaders, isSignedInMode, signIn } from './auth.js';
+import { noteUserId } from './state.js';
 
-const JSON_HEADERS = { accept: 'application/json' };
+function get(path) {
+  if (isSignedInMode() && !signIn.token) return Promise.reject(new Error('signed out'));
+  return fetch(path, { headers: { accept: 'application/json', ...authHeaders() } });
+}
 
 /** One page of GET /api/messages; throws when the request fails. */
 export async function fetchPage(params) {
   const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
-  const res = await fetch(`/api/messages?${query}`, { headers: JSON_HEADERS });
+  const res = await get(`/api/messages?${query}`);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const body = await res.json();
   return { messages: Array.isArray(body.messages) ? body.messages : [], hasMore: body.hasMore === true };
 }
 
-/** The rooms of GET /api/rooms ({name, members, lastMessageId}); throws when the request fails. */
+/** The rooms of GET /api/rooms ({name, members, lastMessageId}, signed in also visibility); throws when the request fails. */
 export async function fetchRooms() {
-  const res = await fetch('/api/rooms', { headers: JSON_HEADERS });
+  const res = await get('/api/rooms');
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const body = await res.json();
   return Array.isArray(body.rooms) ? body.rooms : [];
@@ -22,9 +28,10 @@ export async function fetchRooms() {
 /** One page of GET /api/users (everyone connected, in connection order): {users: names, total}. */
 export async function fetchUsers(params) {
   const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
-  const res = await fetch(`/api/users?${query}`, { headers: JSON_HEADERS });
+  const res = await get(`/api/users?${query}`);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const body = await res.json();
+  if (Array.isArray(body.users)) for (const user of body.users) noteUserId(user?.nickname, user?.userId);
   const users = Array.isArray(body.users) ? body.users.map((user) => user && user.nickname).filter((name) => typeof name === 'string') : [];
   return { users, total: Number.isSafeInteger(body.total) ? body.total : users.length };
 }

@@ -1,5 +1,8 @@
 // The WebSocket: connecting (with a resume when something was seen before), sending, and
 // reconnecting with backoff. What the frames mean is up to the handlers given to startConnection.
+// Signed in (jwt mode), it connects with the token, and a close that is about the token (4001, or a
+// handshake the server refused) renews the token once or ends the session instead of reconnecting.
+import { checkToken, dropToken, isSignedInMode, renewToken, signIn, startRenewals } from './auth.js';
 import { rooms, session } from './state.js';
 import { resumePoint } from './storage.js';
 import { setStatus } from './ui.js';
@@ -8,12 +11,14 @@ const RECONNECT_BASE_MS = 500;
 const RECONNECT_CAP_MS = 15000;
 const MAX_RESUME_ROOMS = 50; // the server's limit on `rooms` in a resume
 const MAX_RESUME_URL_ROOMS = 2000; // characters of room names on the resume URL
+const TOKEN_EXPIRED = 4001; // the server's close at the token's `exp`
 
 let socket = null;
 let attempt = 0;
 let reconnectTimer = null;
 let hasConnected = false;
-let handlers = null; // {onFrame(frame), onClose()}
+let handlers = null; // {onFrame(frame), onClose(), onSignedOut({reason, message})}
+let renewedSinceWelcome = false; // a refused token is renewed once; refused again, the session ends
 
 export function startConnection(frameHandlers) {
   handlers = frameHandlers;
@@ -23,8 +28,19 @@ export function startConnection(frameHandlers) {
 function connect() {
   reconnectTimer = null;
   setStatus('connecting', attempt === 0 ? 'Connecting…' : 'Disconnected — reconnecting…');
-  const ws = new WebSocket(socketUrl());
+  let ws;
+  try {
+    // A browser cannot set headers on a WebSocket: the token goes as the subprotocol after `bearer`.
+    ws = isSignedInMode() ? new WebSocket(socketUrl(), ['bearer', signIn.token]) : new WebSocket(socketUrl());
+  } catch {
+    // Not even a valid subprotocol token (a JWT always is one): nothing the server would take.
+    return endSession({ reason: 'malformed', message: '' });
+  }
   socket = ws;
+  let opened = false;
+  ws.addEventListener('open', () => {
+    opened = true;
+  });
   ws.addEventListener('message', (event) => {
     let frame;
     try {
@@ -34,13 +50,45 @@ function connect() {
     }
     handlers.onFrame(frame);
   });
-  ws.addEventListener('close', () => {
+  ws.addEventListener('close', (event) => {
     if (socket !== ws) return;
     socket = null;
     handlers.onClose();
     setStatus('offline', 'Disconnected — reconnecting…');
-    scheduleReconnect();
+    if (isSignedInMode()) void afterSignedInClose(event.code, opened);
+    else scheduleReconnect();
   });
+}
+
+/**
+ * 4001: the token expired. A close before the socket opened: the handshake failed, and only the
+ * API can say whether the token was refused (401) or the server was not there. Anything else is a
+ * lost connection like any other.
+ */
+async function afterSignedInClose(code, opened) {
+  if (code === TOKEN_EXPIRED) return renewOrEnd({ reason: 'expired', message: '' });
+  if (opened) return scheduleReconnect();
+  const verdict = await checkToken();
+  if (verdict.refused) return renewOrEnd(verdict);
+  scheduleReconnect();
+}
+
+/** A refused or expired token: a new one from AUTH_REFRESH_URL and a reconnect at once, else the end. */
+async function renewOrEnd(verdict) {
+  if (!renewedSinceWelcome && (await renewToken())) {
+    renewedSinceWelcome = true;
+    connect();
+    return;
+  }
+  endSession(verdict);
+}
+
+/** The token is refused and no new one came: no more reconnects; the page says so (main.js). */
+function endSession(verdict) {
+  dropToken();
+  session.resume = null;
+  setStatus('offline', 'Signed out');
+  handlers.onSignedOut(verdict);
 }
 
 /**
@@ -99,6 +147,11 @@ export function markWelcomed() {
   hasConnected = true;
   attempt = 0;
   setStatus('online', 'Connected');
+  if (isSignedInMode()) {
+    renewedSinceWelcome = false;
+    // A renewed token goes to the server in `auth`, which answers auth_ok (frames.js).
+    startRenewals((token) => send('auth', { token }));
+  }
   return reconnected;
 }
 

@@ -1,4 +1,5 @@
 // `error` frames: what happens to the request that failed, and plain words for the user.
+import { isSignedInMode } from './auth.js';
 import { send } from './connection.js';
 import { closeVisible, forgetRoom } from './conversations.js';
 import { dropPending, setPendingState } from './outbox.js';
@@ -9,6 +10,9 @@ import { fitInput, showError, ui } from './ui.js';
 
 export function onError(frame) {
   if (frame.event === 'typing') return; // an indicator raced a leave or a reconnect: nothing to tell the user
+  // A renewed token the server did not take: the connection keeps its deadline, and at its close
+  // (4001) the page renews once more or says the sign-in is over (connection.js).
+  if (frame.event === 'auth') return;
   const entry = frame.clientMsgId === undefined ? undefined : pending.get(frame.clientMsgId);
   const kept = entry ? keepUnsent(entry) : undefined;
   if (frame.event === 'join') dropUnconfirmedRooms();
@@ -75,7 +79,14 @@ function explainError(frame, sent) {
       if (frame.event === 'history') return 'Earlier messages could not be loaded because you are no longer in that room.';
       return `You are not in ${sent ? title(sent.conv) : 'that room'} right now, so your message was not sent. Joining it again; please send it once more in a moment.`;
     case 'NO_SUCH_USER':
+      if (isSignedInMode()) return `Your direct message to ${sent ? sent.conv.name : 'that user'} was not delivered: ${frame.message}.`;
       return `${sent ? sent.conv.name : 'That user'} is not online (or has changed nickname), so your direct message was not delivered.`;
+    case 'FORBIDDEN':
+      if (frame.event === 'join') return 'That room is private: only its members can join it. Ask its owner to invite you.';
+      if (frame.event === 'message' || frame.event === 'history') {
+        return `You are not a member of ${sent ? title(sent.conv) : 'that private room'}, so this was not allowed.`;
+      }
+      return `That is not allowed: ${frame.message}`;
     case 'VALIDATION':
       return explainValidation(frame);
     case 'UNAVAILABLE':

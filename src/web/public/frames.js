@@ -1,7 +1,8 @@
 // Inbound frames (docs/protocol.md): one handler per frame type. The connection-start frames are in
 // resume.js and `error` in errors.js.
+import { onAuthOk } from './auth.js';
 import { fillGap, onWiped } from './catchup.js';
-import { addMessage, addNotice, addRoomMessage, ensureDm, relabel, show } from './conversations.js';
+import { addMessage, addNotice, addRoomMessage, ensureDm, ensureRoom, relabel, removeRoom, setPrivate, show } from './conversations.js';
 import { onError } from './errors.js';
 import { applyDiff, applyJoin, applyLeave, applyPresence, renameMember } from './members.js';
 import { addEvent } from './notices.js';
@@ -11,11 +12,11 @@ import { renderMe, renderPeople } from './render.js';
 import { onGap, onResumed, onResumeFailed, onWelcome } from './resume.js';
 import { olderPageCame } from './scrollback.js';
 import { redrawAll } from './scroller.js';
-import { awaitingHistory, dms, GENERAL, isOpen, rooms, session } from './state.js';
+import { awaitingHistory, dms, GENERAL, isMine, isOpen, isRoomName, noteUserId, noteUserIds, rooms, session } from './state.js';
 import { saveNick, saveState } from './storage.js';
 import { notePage, settleEarlyNotices } from './timeline.js';
 import { showTyping, stopTyping } from './typing.js';
-import { actionSucceeded, ui } from './ui.js';
+import { actionSucceeded, showError, ui } from './ui.js';
 
 export function handleFrame(frame) {
   switch (frame.type) {
@@ -43,13 +44,19 @@ export function handleFrame(frame) {
       return onDirect(frame);
     case 'typing':
       return onTyping(frame);
+    case 'auth_ok':
+      return onAuthOk(frame);
+    case 'invited':
+      return onInvited(frame);
+    case 'removed':
+      return onRemoved(frame);
     case 'error':
       return frame.event === 'resume' ? onResumeFailed(frame) : onError(frame);
   }
 }
 
 function onHistory(frame) {
-  const room = rooms.get(frame.room || GENERAL);
+  const room = rooms.get(frame.room || GENERAL) ?? joinedElsewhere(frame.room);
   if (!room) return;
   const messages = Array.isArray(frame.messages) ? frame.messages : [];
   if (!awaitingHistory.has(room.name) && room.olderPending) {
@@ -74,7 +81,18 @@ function onHistory(frame) {
   room.loaded = true;
 }
 
+/**
+ * Signed in, a join on another device of the user puts this connection in the room too: its
+ * history comes unasked, first of the frames of the join. Returns the room, or undefined.
+ */
+function joinedElsewhere(name) {
+  if (!session.userRooms || !isRoomName(name)) return undefined;
+  awaitingHistory.add(name);
+  return ensureRoom(name);
+}
+
 function onMessage(frame) {
+  noteUserId(frame.nickname, frame.userId);
   const { resume } = session;
   if (resume) {
     if (!resume.done) resume.replayed += 1;
@@ -100,19 +118,52 @@ function receiveRoomMessage(room, frame, countUnread) {
 function onAck(frame) {
   const entry = settle(frame.clientMsgId);
   if (!entry || !isOpen(entry.conv) || !Number.isSafeInteger(frame.id)) return;
-  addMessage(entry.conv, { id: frame.id, author: session.me, text: entry.text, sentAt: new Date().toISOString() }, false);
+  const message = { id: frame.id, author: session.me, authorId: session.userId || undefined, text: entry.text, sentAt: new Date().toISOString() };
+  addMessage(entry.conv, message, false);
 }
 
+/**
+ * A direct message, live or (signed in) one that waited for this user while they were away: it
+ * comes right after the welcome, and counts as unread like any other. Signed in, the conversation
+ * is the peer's by user id (fromId, toId), so two users who share a name stay apart.
+ */
 function onDirect(frame) {
-  const peer = frame.from === session.me ? frame.to : frame.from;
-  if (frame.from === session.me) settle(frame.clientMsgId);
-  addMessage(ensureDm(peer), { id: frame.id, author: frame.from, text: frame.message, sentAt: frame.sentAt }, true);
+  noteUserId(frame.from, frame.fromId);
+  noteUserId(frame.to, frame.toId);
+  const mine = isMine(frame.from, frame.fromId);
+  const peer = mine ? frame.to : frame.from;
+  const peerId = mine ? frame.toId : frame.fromId;
+  if (mine) settle(frame.clientMsgId);
+  const message = { id: frame.id, author: frame.from, authorId: frame.fromId, text: frame.message, sentAt: frame.sentAt };
+  addMessage(ensureDm(peer, typeof peerId === 'string' ? peerId : undefined), message, true);
+}
+
+/** Signed in: the owner of a private room (or an admin) made this user a member; the room's history, presence and join follow. */
+function onInvited(frame) {
+  if (!isRoomName(frame.room)) return;
+  const known = rooms.has(frame.room);
+  const room = ensureRoom(frame.room);
+  setPrivate(room, true);
+  if (!known) awaitingHistory.add(room.name);
+  addNotice(room, `${frame.by} added you to #${room.name}, a private room.`, 'info');
+}
+
+/** Signed in: taken out of a private room by its owner or an admin; nothing more comes from it. */
+function onRemoved(frame) {
+  const room = rooms.get(frame.room);
+  if (!room) return;
+  removeRoom(room);
+  showError(`${frame.by} removed you from the private room #${frame.room}.`);
 }
 
 function onNotification(frame) {
   const room = rooms.get(frame.room || GENERAL);
   if (!room) return;
   const { nickname } = frame;
+  noteUserId(nickname, frame.userId);
+  const own = isMine(nickname, frame.userId);
+  // Signed in: this user left the room on another device, and so did this connection.
+  if (frame.event === 'leave' && own && session.userRooms) return removeRoom(room);
   if (frame.event === 'join') {
     applyJoin(room, nickname);
     noteOnline(nickname);
@@ -123,14 +174,14 @@ function onNotification(frame) {
     refreshOnlineSoon(); // gone from this room; maybe from the server
   }
   // Your own join is not news (and after a reconnect it would only repeat what is on screen).
-  const own = frame.event === 'join' && nickname === session.me;
-  if ((frame.event === 'join' || frame.event === 'leave') && !own) addEvent(room, { kind: frame.event, nickname });
+  if ((frame.event === 'join' || frame.event === 'leave') && !(own && frame.event === 'join')) addEvent(room, { kind: frame.event, nickname });
   if (room === session.peopleRoom) renderPeople();
 }
 
 function onPresence(frame) {
   const room = rooms.get(frame.room);
   if (!room) return;
+  noteUserIds(frame.users, frame.userIds);
   applyPresence(room, frame.users, frame.usersTotal, frame.offset);
   if (Array.isArray(frame.users)) for (const name of frame.users) noteOnline(name);
   if (room === session.peopleRoom) renderPeople();
@@ -140,6 +191,7 @@ function onPresence(frame) {
 function onPresenceDiff(frame) {
   const room = rooms.get(frame.room);
   if (!room) return;
+  noteUserIds(frame.joins, frame.joinIds);
   applyDiff(room, frame);
   if (Array.isArray(frame.joins)) for (const name of frame.joins) noteOnline(name);
   if (Array.isArray(frame.leaves) && frame.leaves.length > 0) {
@@ -183,6 +235,7 @@ function renameDm(previous, nickname) {
   if (!conv || dms.has(nickname)) return;
   dms.delete(previous);
   conv.name = nickname;
+  conv.key = nickname; // anonymous: keyed by name
   dms.set(nickname, conv);
   addEvent(conv, { kind: 'nick', nickname, previous });
   relabel(conv);
@@ -191,6 +244,6 @@ function renameDm(previous, nickname) {
 
 function onTyping(frame) {
   const room = rooms.get(frame.room);
-  if (!room || frame.nickname === session.me) return;
+  if (!room || isMine(frame.nickname, frame.userId)) return;
   showTyping(room, frame.nickname);
 }

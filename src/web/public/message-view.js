@@ -31,12 +31,13 @@ function timeOf(time) {
 }
 
 /**
- * A message: {id, author, text, time}. `me` is the reader's nickname (a mention of it is
- * highlighted, in other people's messages). A message continuing its sender's previous one gets
- * the class `continued` (scroller.js): its header is then hidden, and its time shows on hover.
+ * A message: {id, author, authorId, text, time}. `me` is the reader's nickname (a mention of it is
+ * highlighted, in other people's messages), `myId` the reader's user id when signed in (names are
+ * not unique then: whose a message is goes by id). A message continuing its sender's previous one
+ * gets the class `continued` (scroller.js): its header is then hidden, and its time shows on hover.
  */
-export function messageItem(message, me) {
-  const own = message.author === me;
+export function messageItem(message, me, myId = '') {
+  const own = message.authorId && myId ? message.authorId === myId : message.author === me;
   const { body, mentionsMe } = renderBody(message.text, own ? '' : me);
   const item = el('li', `entry message${own ? ' own' : ''}${mentionsMe ? ' mentions-me' : ''}`);
   item.dataset.testid = 'message';
@@ -49,7 +50,9 @@ export function messageItem(message, me) {
   const time = el('time', 'time', timeOf(message.time));
   time.dateTime = new Date(message.time).toISOString();
   time.title = FULL.format(message.time);
-  meta.append(el('span', 'author', message.author), time);
+  const author = el('span', 'author', message.author);
+  if (message.authorId) author.title = `User id: ${message.authorId}`;
+  meta.append(author, time);
   const content = el('div', 'content');
   content.append(meta, body);
   item.append(gutter, content);

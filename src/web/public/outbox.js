@@ -32,7 +32,7 @@ export function transmit(entry) {
   const sent =
     conv.kind === 'room'
       ? send('message', { message: text, clientMsgId, room: conv.name })
-      : send('dm', { to: conv.name, message: text, clientMsgId });
+      : send('dm', { to: conv.peerId || conv.name, message: text, clientMsgId }); // signed in: by user id when known
   entry.sentOn = sent ? currentSocket() : null;
   setPendingState(entry, sent ? 'sending' : 'queued');
 }

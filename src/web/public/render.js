@@ -69,5 +69,5 @@ export function renderTitle() {
 /** Your nickname, as text (the box below it is for a new one). */
 export function renderMe() {
   ui.me.textContent = session.me;
-  ui.me.title = session.me;
+  ui.me.title = session.userId ? `User id: ${session.userId}` : session.me;
 }

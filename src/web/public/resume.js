@@ -1,27 +1,36 @@
 // The frames that start a connection: `welcome`, and for a resume `gap`, `resumed` or its `error`.
+import { isSignedInMode, tokenUserId } from './auth.js';
 import { checkWiped, fillGap, loadRecent } from './catchup.js';
 import { markWelcomed, send } from './connection.js';
-import { addNotice, ensureRoom, show } from './conversations.js';
+import { addNotice, ensureRoom, loadVisibility, removeRoom, show } from './conversations.js';
 import { applyPresence, resetMembers } from './members.js';
 import { resendPending } from './outbox.js';
 import { refreshOnline } from './online.js';
 import { renderMe, renderPeople } from './render.js';
-import { awaitingHistory, gapFills, GENERAL, rooms, session } from './state.js';
+import { awaitingHistory, gapFills, GENERAL, noteUserIds, rooms, session } from './state.js';
 import { saveState, saveToken } from './storage.js';
 
 /**
  * A resumed connection is in the rooms it asked for and gets everything after `since` replayed;
  * a plain one starts in general only, so the other rooms are joined again (with their history).
+ * Signed in, on a server that keeps the user's rooms, the connection is in all of them: the page
+ * takes welcome.rooms as they are.
  */
 export function onWelcome(frame) {
   const reconnected = markWelcomed();
   session.me = frame.nickname;
   session.reclaiming = '';
-  // Single use: the next connect needs this connection's token.
-  if (typeof frame.reconnectToken === 'string') saveToken(frame.reconnectToken);
-  // The rename goes first, so the re-joins below are announced under the chosen name.
-  if (session.chosenNick && session.chosenNick !== session.me && send('nick', { nickname: session.chosenNick })) {
-    session.reclaiming = session.chosenNick;
+  if (isSignedInMode()) {
+    session.userId = typeof frame.userId === 'string' ? frame.userId : tokenUserId();
+    session.userRooms = typeof frame.userId === 'string';
+    noteUserIds(frame.users, frame.userIds);
+  } else {
+    // Single use: the next connect needs this connection's token.
+    if (typeof frame.reconnectToken === 'string') saveToken(frame.reconnectToken);
+    // The rename goes first, so the re-joins below are announced under the chosen name.
+    if (session.chosenNick && session.chosenNick !== session.me && send('nick', { nickname: session.chosenNick })) {
+      session.reclaiming = session.chosenNick;
+    }
   }
   renderMe();
   refreshOnline();
@@ -38,18 +47,29 @@ export function onWelcome(frame) {
   addNotice(general, reconnected ? 'Reconnected.' : greeting, 'welcome');
   if (!session.visible) show(general);
   renderPeople();
+  if (isSignedInMode()) void loadVisibility(); // which rooms are private (GET /api/rooms)
   if (!session.resume) resendPending();
 }
 
-/** Every room not replayed by a resume waits for its history; those the server has not put us in are joined again. */
+/**
+ * Every room not replayed by a resume waits for its history; those the server has not put us in
+ * are joined again. Signed in on a server that keeps the user's rooms, a room it has not put us in
+ * was left (or we were removed) elsewhere, so it goes; and one a resume did not ask for was joined
+ * elsewhere meanwhile, so its history is asked for.
+ */
 function rejoinRooms(joined) {
   const { resume } = session;
   awaitingHistory.clear();
-  for (const room of rooms.values()) {
+  for (const room of [...rooms.values()]) {
     resetMembers(room);
+    if (session.userRooms && !joined.has(room.name) && room.name !== GENERAL) {
+      removeRoom(room);
+      continue;
+    }
     if (resume && joined.has(room.name) && resume.rooms.includes(room.name)) continue; // replayed
     awaitingHistory.add(room.name);
     if (!joined.has(room.name)) send('join', { room: room.name });
+    else if (resume && session.userRooms) send('history', { room: room.name });
   }
 }
 
@@ -91,6 +111,9 @@ export function onResumeFailed(frame) {
       fillGap(room, failed.since, undefined, room.loaded);
       loadIfNew(room, failed.since);
     }
+  } else if (session.userRooms) {
+    // A plain connect follows: the history of every one of the user's rooms comes.
+    for (const name of rooms.keys()) awaitingHistory.add(name);
   } else {
     // A plain connect follows: general's history comes, and the other rooms were joined again.
     awaitingHistory.add(GENERAL);

@@ -143,7 +143,7 @@ function layout(conv) {
     if (entry.type === 'message') {
       if (entry.day !== lastDay) nodes.push(divider(entry, now));
       lastDay = entry.day;
-      entry.node ??= messageItem(entry, session.me);
+      entry.node ??= messageItem(entry, session.me, session.userId);
       entry.node.classList.toggle('continued', continues(previous, entry));
     } else {
       entry.node ??= entry.build();
@@ -165,6 +165,7 @@ function continues(previous, entry) {
     previous !== undefined &&
     previous.type === 'message' &&
     previous.author === entry.author &&
+    previous.authorId === entry.authorId &&
     previous.day === entry.day &&
     entry.time >= previous.time &&
     entry.time - previous.time < GROUP_MS

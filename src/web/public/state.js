@@ -7,6 +7,10 @@ export const ROOM_NAME_RULE = 'Room names are 1 to 64 letters, digits, "_", "-" 
 
 export const session = {
   me: '',
+  userId: '', // signed in (jwt mode): the user's id, the token's `sub`; '' in anonymous mode
+  // Signed in, on a server that keeps each user's rooms (its welcome names the user id): the rooms
+  // of welcome.rooms are this user's, wherever they were joined or left.
+  userRooms: false,
   chosenNick: '', // asked for again after a connect that did not get it back (no token, or it expired)
   reconnectToken: '', // the last welcome's: the next connect gets this connection's nickname back
   reclaiming: '', // the chosen nickname asked for again after a (re)connect, until the answer comes
@@ -37,7 +41,35 @@ export function title(conv) {
 
 /** Whether the conversation is still in the room or DM list (it may have been left or renamed away). */
 export function isOpen(conv) {
-  return (conv.kind === 'room' ? rooms : dms).get(conv.name) === conv;
+  return conv.kind === 'room' ? rooms.get(conv.name) === conv : dms.get(conv.key) === conv;
+}
+
+/** Whether a message is this user's: by user id when both are known (names are not unique signed in), else by name. */
+export function isMine(author, authorId) {
+  return authorId && session.userId ? authorId === session.userId : author === session.me;
+}
+
+// Signed in: the user ids seen under each nickname. Display names are not unique, so a name opens a
+// direct conversation by id only when exactly one id is known for it.
+const idsByName = new Map();
+
+export function noteUserId(name, id) {
+  if (typeof name !== 'string' || typeof id !== 'string' || id === '') return;
+  let ids = idsByName.get(name);
+  if (!ids) idsByName.set(name, (ids = new Set()));
+  ids.add(id);
+}
+
+/** Names and their ids, index for index (welcome, presence). */
+export function noteUserIds(names, ids) {
+  if (!Array.isArray(names) || !Array.isArray(ids)) return;
+  names.forEach((name, i) => noteUserId(name, ids[i]));
+}
+
+/** The one user id known for `name`, or undefined when none or several are. */
+export function soleUserId(name) {
+  const ids = idsByName.get(name);
+  return ids && ids.size === 1 ? [...ids][0] : undefined;
 }
 
 export function isRoomName(name) {

@@ -1,15 +1,18 @@
-// What survives a reload: the last seen id and the rooms (per origin, in localStorage), and this
-// tab's chosen nickname and reconnect token (per tab, in sessionStorage, so two tabs do not fight
-// over one name).
+// What survives a reload: the last seen id and the rooms (per origin, in localStorage; signed in,
+// per user as well), and this tab's chosen nickname and reconnect token (per tab, in
+// sessionStorage, so two tabs do not fight over one name; not used signed in).
 import { gapFills, isRoomName, rooms, session } from './state.js';
 
 const RESUME_KEY = 'chat.resume';
 const NICK_KEY = 'chat.nickname';
 const TOKEN_KEY = 'chat.reconnectToken';
 
+let resumeKey = RESUME_KEY; // signed in: chat.resume:<user id>, so that users of one browser do not share it
+
 export function saveState() {
+  if (!resumeKey) return;
   try {
-    localStorage.setItem(RESUME_KEY, JSON.stringify({ lastSeenId: resumePoint(), rooms: [...rooms.keys()] }));
+    localStorage.setItem(resumeKey, JSON.stringify({ lastSeenId: resumePoint(), rooms: [...rooms.keys()] }));
   } catch {
     // storage disabled or full: a reload then starts afresh
   }
@@ -22,17 +25,22 @@ export function resumePoint() {
   return point;
 }
 
-/** Sets the last seen id and nickname kept before a reload; returns the rooms the page was in. */
-export function restoreState() {
+/**
+ * Sets the last seen id and nickname kept before a reload; returns the rooms the page was in.
+ * Signed in (`signedIn`), the name comes from the token, and what is kept is `userId`'s (nothing
+ * when the token names no user).
+ */
+export function restoreState({ signedIn = false, userId = '' } = {}) {
+  if (signedIn) resumeKey = userId ? `${RESUME_KEY}:${userId}` : '';
   let saved = null;
   try {
-    saved = JSON.parse(localStorage.getItem(RESUME_KEY) || 'null');
+    saved = resumeKey ? JSON.parse(localStorage.getItem(resumeKey) || 'null') : null;
   } catch {
     // unreadable: start afresh
   }
   try {
-    session.chosenNick = sessionStorage.getItem(NICK_KEY) || '';
-    session.reconnectToken = sessionStorage.getItem(TOKEN_KEY) || '';
+    session.chosenNick = signedIn ? '' : sessionStorage.getItem(NICK_KEY) || '';
+    session.reconnectToken = signedIn ? '' : sessionStorage.getItem(TOKEN_KEY) || '';
   } catch {
     session.chosenNick = '';
     session.reconnectToken = '';

@@ -67,7 +67,7 @@ export function oldestId(conv) {
   return first ? first.id : 0;
 }
 
-/** Adds a message ({id, author, text, sentAt}) once; returns whether it was new. */
+/** Adds a message ({id, author, authorId (signed in), text, sentAt}) once; returns whether it was new. */
 export function addMessageEntry(conv, message) {
   if (!Number.isSafeInteger(message.id) || findMessage(conv, message.id)) return false;
   const time = Date.parse(message.sentAt);
@@ -78,6 +78,7 @@ export function addMessageEntry(conv, message) {
     key: message.id,
     id: message.id,
     author: message.author,
+    authorId: message.authorId,
     text: message.text,
     time: at,
     day: `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`,

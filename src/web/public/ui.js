@@ -21,6 +21,7 @@ export const ui = {
   directoryStatus: byTestId('directory-status'),
   directoryList: byTestId('directory-list'),
   title: byTestId('conversation-title'),
+  titleLock: byTestId('conversation-lock'),
   leaveButton: byTestId('leave-button'),
   logHost: byTestId('log-host'),
   typing: byTestId('typing'),
@@ -40,6 +41,12 @@ export const ui = {
   online: byTestId('online'),
   onlineUsers: byTestId('online-users'),
   onlineCount: byTestId('online-count'),
+  signin: byTestId('signin'),
+  signinText: byTestId('signin-text'),
+  signinDetail: byTestId('signin-detail'),
+  signinLink: byTestId('signin-link'),
+  meLabel: byTestId('me-label'),
+  nickRow: byTestId('nick-row'),
 };
 
 let errorTimer = null;
@@ -83,4 +90,22 @@ export function setStatus(state, text) {
 export function fitInput() {
   ui.input.style.height = 'auto';
   ui.input.style.height = `${Math.min(ui.input.scrollHeight, INPUT_MAX_HEIGHT_PX)}px`;
+}
+
+/** Signed out (jwt mode): what happened in plain words, the server's own words under it, and the way back in. */
+export function showSignedOut(text, detail, href) {
+  ui.signinText.textContent = text;
+  ui.signinDetail.textContent = detail;
+  ui.signinDetail.hidden = !detail;
+  ui.signinLink.hidden = !href;
+  if (href) ui.signinLink.href = href;
+  ui.signin.hidden = false;
+  hideError();
+}
+
+/** Signed in (jwt mode): the name comes from the sign-in, so there is no box to change it. */
+export function showSignedInLayout() {
+  ui.meLabel.textContent = 'Signed in as';
+  ui.meLabel.removeAttribute('for');
+  ui.nickRow.hidden = true;
 }

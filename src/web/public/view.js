@@ -29,21 +29,35 @@ export function conversationEntry(testId, key, data) {
   item.dataset[data] = key;
   const button = el('button', 'conversation-button');
   button.type = 'button';
+  const lock = lockIcon();
+  lock.hidden = true;
   const label = el('span', 'conversation-name');
   const badge = el('span', 'badge');
   badge.dataset.testid = 'unread';
   badge.setAttribute('aria-hidden', 'true');
   badge.hidden = true;
-  button.append(label, badge);
+  button.append(lock, label, badge);
   item.append(button);
-  return { item, button, label, badge };
+  return { item, button, lock, label, badge };
 }
 
-export function updateEntry(refs, title, unread, current) {
+/** The mark of a private room (members only). */
+function lockIcon() {
+  const lock = el('span', 'lock', '🔒');
+  lock.dataset.testid = 'lock';
+  lock.title = 'Private room: members only';
+  lock.setAttribute('aria-hidden', 'true');
+  return lock;
+}
+
+export function updateEntry(refs, title, unread, current, locked = false) {
   refs.label.textContent = title;
+  refs.lock.hidden = !locked;
+  refs.item.dataset.private = String(locked);
   refs.badge.textContent = String(unread);
   refs.badge.hidden = unread === 0;
-  refs.button.setAttribute('aria-label', unread === 0 ? title : `${title}, ${unread} unread`);
+  const name = locked ? `${title} (private)` : title;
+  refs.button.setAttribute('aria-label', unread === 0 ? name : `${name}, ${unread} unread`);
   if (current) refs.button.setAttribute('aria-current', 'true');
   else refs.button.removeAttribute('aria-current');
 }
@@ -89,6 +103,10 @@ export function directoryItem(room, joined) {
   item.dataset.testid = 'directory-room';
   item.dataset.room = room.name;
   const text = el('span', 'directory-name', `#${room.name}`);
+  if (room.visibility === 'private') {
+    item.dataset.private = 'true';
+    text.prepend(lockIcon());
+  }
   const count = el('span', 'directory-count', `${room.members} online`);
   const button = el('button', 'secondary', joined ? 'Open' : 'Join');
   button.type = 'button';
