@@ -31,10 +31,22 @@ async function connectedAcrossNavigations(page: Page): Promise<boolean> {
   return (await page.getByTestId('status').textContent({ timeout: 500 }).catch(() => '')) === 'Connected';
 }
 
-/** Counts the WebSocket connections the page opens (each attempt, refused or not). */
-function countSockets(page: Page): { urls: string[] } {
-  const seen = { urls: [] as string[] };
-  page.on('websocket', (ws) => seen.urls.push(ws.url()));
+/**
+ * The WebSocket connections a page opens (each attempt, refused or not) and closes: pass
+ * `beforeLoad` to ChatTabs.open.
+ */
+function watchSockets(): { urls: string[]; closed: number; beforeLoad: (page: Page) => Promise<void> } {
+  const seen = {
+    urls: [] as string[],
+    closed: 0,
+    beforeLoad: (page: Page) => {
+      page.on('websocket', (ws) => {
+        seen.urls.push(ws.url());
+        ws.on('close', () => (seen.closed += 1));
+      });
+      return Promise.resolve();
+    },
+  };
   return seen;
 }
 
@@ -56,8 +68,8 @@ describe('web client: sign-in (e2e, Chromium, AUTH_MODE=jwt)', () => {
   it('signs in with the token of the URL fragment, removes it from the address bar, shows who is signed in, and chats with another user', async () => {
     server = await startServer(JWT_ENV);
     const aliceToken = await tokenFor('alice-id', 'Alice Martin');
-    let sockets = { urls: [] as string[] };
-    const alice = await chat.open(`${server.httpUrl}/#token=${aliceToken}`, { beforeLoad: async (p) => void (sockets = countSockets(p)) });
+    const sockets = watchSockets();
+    const alice = await chat.open(`${server.httpUrl}/#token=${aliceToken}`, { beforeLoad: sockets.beforeLoad });
     const bob = await chat.open(`${server.httpUrl}/#token=${await tokenFor('bob-id', 'bob')}`);
 
     // The fragment is gone, from the address bar and from the history entry, so it is not bookmarked.
@@ -105,11 +117,8 @@ describe('web client: sign-in (e2e, Chromium, AUTH_MODE=jwt)', () => {
     provider = await TestIdentityProvider.start(() => tokenFor('dave-id', 'Dave'));
     server = await startServer({ ...JWT_ENV, AUTH_LOGIN_URL: provider.loginUrl });
     const expired = await mintHs256(claims({ sub: 'dave-id', exp: inSeconds(-120) }));
-    let sockets = { urls: [] as string[] };
-    const page = await chat.open(`${server.httpUrl}/#token=${expired}`, {
-      status: 'Signed out',
-      beforeLoad: async (p) => void (sockets = countSockets(p)),
-    });
+    const sockets = watchSockets();
+    const page = await chat.open(`${server.httpUrl}/#token=${expired}`, { status: 'Signed out', beforeLoad: sockets.beforeLoad });
 
     await waitForText(page, 'signin-text', SIGNED_OUT);
     await expect(textOf(page, 'signin-detail')).resolves.toMatch(/^The token expired at \d{4}-\d\d-\d\dT/);
@@ -149,12 +158,10 @@ describe('web client: sign-in (e2e, Chromium, AUTH_MODE=jwt)', () => {
   it('renews a short-lived token from AUTH_REFRESH_URL through `auth` and stays connected past its exp', async () => {
     provider = await TestIdentityProvider.start(() => tokenFor('frank-id', 'Frank', 300));
     server = await startServer({ ...JWT_ENV, AUTH_REFRESH_URL: provider.refreshUrl });
-    let sockets = { urls: [] as string[] };
-    const page = await chat.open(`${server.httpUrl}/#token=${await tokenFor('frank-id', 'Frank', SHORT_TOKEN_S)}`, {
-      beforeLoad: async (p) => void (sockets = countSockets(p)),
-    });
+    const sockets = watchSockets();
+    const page = await chat.open(`${server.httpUrl}/#token=${await tokenFor('frank-id', 'Frank', SHORT_TOKEN_S)}`, { beforeLoad: sockets.beforeLoad });
 
-    await waitUntil('auth_ok', async () => chat.received(page, 'auth_ok'), EXPIRY_WAIT_MS);
+    await waitUntil('auth_ok', () => Promise.resolve(chat.received(page, 'auth_ok')), EXPIRY_WAIT_MS);
     const [auth] = sentEvents(chat, page, 'auth');
     expect(auth.data.token).toBe(await page.evaluate("sessionStorage.getItem('chat.accessToken')"));
     expect(provider.hits('/refresh')).toHaveLength(1);
@@ -170,20 +177,14 @@ describe('web client: sign-in (e2e, Chromium, AUTH_MODE=jwt)', () => {
     provider = await TestIdentityProvider.start(() => tokenFor('gina-id', 'Gina', 300));
     provider.refreshMode = 'hold'; // the renewal ahead of exp gets no answer in time
     server = await startServer({ ...JWT_ENV, AUTH_REFRESH_URL: provider.refreshUrl });
-    let sockets = { urls: [] as string[] };
-    const closed: number[] = [];
-    const page = await chat.open(`${server.httpUrl}/#token=${await tokenFor('gina-id', 'Gina', SHORT_TOKEN_S)}`, {
-      beforeLoad: async (p) => {
-        sockets = countSockets(p);
-        p.on('websocket', (ws) => ws.on('close', () => closed.push(Date.now())));
-      },
-    });
+    const sockets = watchSockets();
+    const page = await chat.open(`${server.httpUrl}/#token=${await tokenFor('gina-id', 'Gina', SHORT_TOKEN_S)}`, { beforeLoad: sockets.beforeLoad });
     await typeAndEnter(page, 'before expiry');
     await waitForMessage(page, 'before expiry');
 
-    await waitUntil('the close at exp', async () => closed.length === 1, EXPIRY_WAIT_MS);
+    await waitUntil('the close at exp', () => Promise.resolve(sockets.closed === 1), EXPIRY_WAIT_MS);
     provider.release(); // the answer comes now, after the close: the page reconnects with it
-    await waitUntil('a second connection', async () => sockets.urls.length === 2);
+    await waitUntil('a second connection', () => Promise.resolve(sockets.urls.length === 2));
     await waitForStatus(page, 'Connected');
     await expect(page.getByTestId('signin').isVisible()).resolves.toBe(false);
     expect(provider.hits('/refresh')).toHaveLength(1); // the renewal on its way was shared, not repeated

@@ -8,7 +8,7 @@ import { noticeItem } from './message-view.js';
 import { dropPendingOf, settle } from './outbox.js';
 import { renderDirectory, renderPeople, renderTyping, updateTitle } from './render.js';
 import { drawShown, onScroll, saveScroll } from './scroller.js';
-import { awaitingHistory, dms, GENERAL, gapFills, isMine, rooms, session, soleUserId, title } from './state.js';
+import { awaitingHistory, dms, GENERAL, gapFills, isMine, leftHere, rooms, session, soleUserId, title } from './state.js';
 import { saveState } from './storage.js';
 import { addMessageEntry, addNoticeEntry, clearMessageEntries, createTimeline } from './timeline.js';
 import { clearTypers } from './typing.js';
@@ -116,6 +116,7 @@ export function joinRoom(name) {
   const existing = rooms.get(name);
   if (existing) return show(existing);
   if (!send('join', { room: name })) return showError('Not connected. Try again once reconnected.');
+  leftHere.delete(name);
   awaitingHistory.add(name);
   const room = ensureRoom(name);
   room.joinSeq = beginAction();
@@ -148,6 +149,7 @@ export function closeVisible() {
 
 function leaveRoom(room) {
   send('leave', { room: room.name }); // when offline there is nothing to leave: it is just not re-joined
+  leftHere.add(room.name);
   rooms.delete(room.name);
   awaitingHistory.delete(room.name);
   gapFills.delete(room.name);

@@ -12,7 +12,7 @@ import { renderMe, renderPeople } from './render.js';
 import { onGap, onResumed, onResumeFailed, onWelcome } from './resume.js';
 import { olderPageCame } from './scrollback.js';
 import { redrawAll } from './scroller.js';
-import { awaitingHistory, dms, GENERAL, isMine, isOpen, isRoomName, noteUserId, noteUserIds, rooms, session } from './state.js';
+import { awaitingHistory, dms, GENERAL, isMine, isOpen, isRoomName, leftHere, noteUserId, noteUserIds, rooms, session } from './state.js';
 import { saveNick, saveState } from './storage.js';
 import { notePage, settleEarlyNotices } from './timeline.js';
 import { showTyping, stopTyping } from './typing.js';
@@ -83,10 +83,11 @@ function onHistory(frame) {
 
 /**
  * Signed in, a join on another device of the user puts this connection in the room too: its
- * history comes unasked, first of the frames of the join. Returns the room, or undefined.
+ * history comes unasked, first of the frames of the join. Returns the room, or undefined. A room
+ * this page left is not taken back this way (the frame may answer a request made before the leave).
  */
 function joinedElsewhere(name) {
-  if (!session.userRooms || !isRoomName(name)) return undefined;
+  if (!session.userRooms || !isRoomName(name) || leftHere.has(name)) return undefined;
   awaitingHistory.add(name);
   return ensureRoom(name);
 }
@@ -141,6 +142,7 @@ function onDirect(frame) {
 /** Signed in: the owner of a private room (or an admin) made this user a member; the room's history, presence and join follow. */
 function onInvited(frame) {
   if (!isRoomName(frame.room)) return;
+  leftHere.delete(frame.room);
   const known = rooms.has(frame.room);
   const room = ensureRoom(frame.room);
   setPrivate(room, true);

@@ -7,7 +7,7 @@ import { applyPresence, resetMembers } from './members.js';
 import { resendPending } from './outbox.js';
 import { refreshOnline } from './online.js';
 import { renderMe, renderPeople } from './render.js';
-import { awaitingHistory, gapFills, GENERAL, noteUserIds, rooms, session } from './state.js';
+import { awaitingHistory, gapFills, GENERAL, leftHere, noteUserIds, rooms, session } from './state.js';
 import { saveState, saveToken } from './storage.js';
 
 /**
@@ -20,6 +20,7 @@ export function onWelcome(frame) {
   const reconnected = markWelcomed();
   session.me = frame.nickname;
   session.reclaiming = '';
+  leftHere.clear();
   if (isSignedInMode()) {
     session.userId = typeof frame.userId === 'string' ? frame.userId : tokenUserId();
     session.userRooms = typeof frame.userId === 'string';

@@ -29,6 +29,9 @@ export const session = {
 export const rooms = new Map();
 export const dms = new Map();
 export const awaitingHistory = new Set(); // rooms whose join (or welcome) history has not arrived yet
+// Rooms this page left on the current connection: a late frame of theirs (the answer to a request
+// made before the leave) is not taken for a join on another device (frames.js joinedElsewhere).
+export const leftHere = new Set();
 // room -> {after, before}: missing messages being paged in over REST (after advances per page).
 export const gapFills = new Map();
 // clientMsgId -> {clientMsgId, conv, text, item, state, sentOn}: own messages not acknowledged yet,
