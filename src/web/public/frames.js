@@ -2,7 +2,7 @@
 // resume.js and `error` in errors.js.
 import { onAuthOk } from './auth.js';
 import { fillGap, onWiped } from './catchup.js';
-import { addMessage, addNotice, addRoomMessage, ensureDm, ensureRoom, relabel, removeRoom, setPrivate, show } from './conversations.js';
+import { addMessage, addNotice, addRoomMessage, ensureDm, ensureRoom, loadVisibility, relabel, removeRoom, setPrivate, show } from './conversations.js';
 import { onError } from './errors.js';
 import { applyDiff, applyJoin, applyLeave, applyPresence, renameMember } from './members.js';
 import { addEvent } from './notices.js';
@@ -89,7 +89,9 @@ function onHistory(frame) {
 function joinedElsewhere(name) {
   if (!session.userRooms || !isRoomName(name) || leftHere.has(name)) return undefined;
   awaitingHistory.add(name);
-  return ensureRoom(name);
+  const room = ensureRoom(name);
+  void loadVisibility(); // it may be a private room created there
+  return room;
 }
 
 function onMessage(frame) {
