@@ -25,6 +25,23 @@ export async function fetchRooms() {
   return Array.isArray(body.rooms) ? body.rooms : [];
 }
 
+/** Signed in: the user's direct conversations (GET /api/dm), newest first; throws when the request fails (404 without sign-in). */
+export async function fetchConversations() {
+  const res = await get('/api/dm');
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const body = await res.json();
+  return Array.isArray(body.conversations) ? body.conversations : [];
+}
+
+/** Signed in: one page of a conversation with `userId` (GET /api/dm/:user), oldest first; throws when the request fails. */
+export async function fetchDirectPage(userId, params) {
+  const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const res = await get(`/api/dm/${encodeURIComponent(userId)}?${query}`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const body = await res.json();
+  return { messages: Array.isArray(body.messages) ? body.messages : [], hasMore: body.hasMore === true };
+}
+
 /** One page of GET /api/users (everyone connected, in connection order): {users: names, total}. */
 export async function fetchUsers(params) {
   const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));

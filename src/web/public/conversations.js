@@ -3,6 +3,7 @@
 import { fetchRooms } from './api.js';
 import { isSignedInMode } from './auth.js';
 import { send } from './connection.js';
+import { loadRecentDirect } from './direct-history.js';
 import { createMembers, refreshIfStale } from './members.js';
 import { noticeItem } from './message-view.js';
 import { dropPendingOf, settle } from './outbox.js';
@@ -90,6 +91,8 @@ export function show(conv) {
   if (conv.kind === 'room') {
     session.peopleRoom = conv;
     refreshIfStale(conv);
+  } else if (isSignedInMode()) {
+    void loadRecentDirect(conv); // once: what the server kept of the conversation
   }
   ui.logHost.replaceChildren(conv.log);
   drawShown(conv);

@@ -2,6 +2,7 @@
 // resume.js and `error` in errors.js.
 import { onAuthOk } from './auth.js';
 import { fillGap, onWiped } from './catchup.js';
+import { directMessage } from './direct-history.js';
 import { addMessage, addNotice, addRoomMessage, ensureDm, ensureRoom, loadVisibility, relabel, removeRoom, setPrivate, show } from './conversations.js';
 import { onError } from './errors.js';
 import { applyDiff, applyJoin, applyLeave, applyPresence, renameMember } from './members.js';
@@ -137,8 +138,7 @@ function onDirect(frame) {
   const peer = mine ? frame.to : frame.from;
   const peerId = mine ? frame.toId : frame.fromId;
   if (mine) settle(frame.clientMsgId);
-  const message = { id: frame.id, author: frame.from, authorId: frame.fromId, text: frame.message, sentAt: frame.sentAt };
-  addMessage(ensureDm(peer, typeof peerId === 'string' ? peerId : undefined), message, true);
+  addMessage(ensureDm(peer, typeof peerId === 'string' ? peerId : undefined), directMessage(frame), true);
 }
 
 /** Signed in: the owner of a private room (or an admin) made this user a member; the room's history, presence and join follow. */

@@ -1,6 +1,7 @@
 // The frames that start a connection: `welcome`, and for a resume `gap`, `resumed` or its `error`.
 import { isSignedInMode, tokenUserId } from './auth.js';
 import { checkWiped, fillGap, loadRecent } from './catchup.js';
+import { fillDirectGap, listConversations } from './direct-history.js';
 import { markWelcomed, send } from './connection.js';
 import { addNotice, ensureRoom, loadVisibility, removeRoom, show } from './conversations.js';
 import { applyPresence, resetMembers } from './members.js';
@@ -48,7 +49,10 @@ export function onWelcome(frame) {
   addNotice(general, reconnected ? 'Reconnected.' : greeting, 'welcome');
   if (!session.visible) show(general);
   renderPeople();
-  if (isSignedInMode()) void loadVisibility(); // which rooms are private (GET /api/rooms)
+  if (isSignedInMode()) {
+    void loadVisibility(); // which rooms are private (GET /api/rooms)
+    void listConversations(); // the direct conversations kept by the server (GET /api/dm)
+  }
   if (!session.resume) resendPending();
 }
 
@@ -76,8 +80,12 @@ function rejoinRooms(joined) {
 
 /** A resume left out more than the server replays: page in the rest over REST. */
 export function onGap(frame) {
-  const room = rooms.get(frame.room);
   const { resume } = session;
+  // Signed in: more direct messages were missed than a resume replays.
+  if (frame.direct === true && resume && !resume.done && Number.isSafeInteger(frame.afterId) && Number.isSafeInteger(frame.beforeId)) {
+    return void fillDirectGap(frame.afterId, frame.beforeId);
+  }
+  const room = rooms.get(frame.room);
   if (!room || !resume || resume.done || !Number.isSafeInteger(frame.afterId) || !Number.isSafeInteger(frame.beforeId)) return;
   resume.gaps.add(room.name);
   fillGap(room, frame.afterId, frame.beforeId, room.loaded);
