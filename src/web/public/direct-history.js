@@ -17,7 +17,11 @@ export function directMessage(frame) {
   return { id: frame.id, author: frame.from, authorId: frame.fromId, text: frame.message, sentAt: frame.sentAt };
 }
 
-/** After the first welcome: every conversation of the user, with its newest message. */
+/**
+ * After the first welcome: every conversation of the user, in the list. Their messages load when
+ * one is shown (loadRecentDirect): added here, the newest would race the direct messages that
+ * waited for the user, which come over the socket meanwhile and count as unread.
+ */
 export async function listConversations() {
   if (listed) return;
   listed = true;
@@ -28,10 +32,9 @@ export async function listConversations() {
     listed = false; // tried again after the next welcome
     return;
   }
-  for (const { userId, nickname, lastMessage } of conversations) {
-    if (typeof userId !== 'string' || typeof nickname !== 'string') continue;
-    const conv = ensureDm(nickname, userId);
-    if (lastMessage && Number.isSafeInteger(lastMessage.id)) addMessage(conv, directMessage(lastMessage), false);
+  // Oldest first, so that the newest conversation ends up at the end of the list, as a new one does.
+  for (const { userId, nickname } of conversations.reverse()) {
+    if (typeof userId === 'string' && typeof nickname === 'string') ensureDm(nickname, userId);
   }
 }
 
