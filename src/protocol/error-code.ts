@@ -9,6 +9,8 @@ export enum ErrorCode {
   NO_SUCH_USER = 'NO_SUCH_USER',
   UNAVAILABLE = 'UNAVAILABLE',
   INTERNAL = 'INTERNAL',
+  FORBIDDEN = 'FORBIDDEN',
+  ROOM_EXISTS = 'ROOM_EXISTS',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -32,6 +34,10 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'The message store is unavailable; nothing was stored or sent, try again';
     case ErrorCode.INTERNAL:
       return 'Internal error';
+    case ErrorCode.FORBIDDEN:
+      return 'You are not allowed to do that';
+    case ErrorCode.ROOM_EXISTS:
+      return 'A room with that name exists already';
     default:
       return assertNever(code);
   }
