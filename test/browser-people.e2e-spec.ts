@@ -192,6 +192,17 @@ describe('web client: people and notices (e2e, Chromium)', () => {
     expect(await noticeTexts(alice)).toEqual([...aliceBefore, 'bob rejoined']);
   }, 60000);
 
+  it('says in plain words why a nickname that mixes scripts is refused', async () => {
+    const page = await chat.open(server.httpUrl);
+    const error = page.getByTestId('error');
+
+    await setNick(page, 'p\u0430ypal'); // a Cyrillic "а" among Latin letters
+    await error.waitFor({ state: 'visible' });
+    await expect(textOf(page, 'error-text')).resolves.toBe(
+      'That nickname mixes scripts: use the letters of one script (Latin may be mixed only with Chinese, Japanese or Korean).',
+    );
+  }, 30000);
+
   it('clears the error banner as soon as a later request succeeds, and not before', async () => {
     const page = await chat.open(server.httpUrl);
     const taken = await person(server, 'alice');

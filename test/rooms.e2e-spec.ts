@@ -132,6 +132,16 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
     });
   });
 
+  it('answers VALIDATION for a room name that looks like another one through an invisible character', async () => {
+    alice.send('join', { room: 'general\u3164' });
+    await expect(alice.nextOfType('error')).resolves.toEqual({
+      type: 'error',
+      code: 'VALIDATION',
+      message: 'room must be 1 to 64 letters, digits, "_", "-" or "."',
+      event: 'join',
+    });
+  });
+
   it('on leave tells the remaining members, and the leaver stops receiving the room', async () => {
     await joinRoom(alice, 'eng');
     await joinRoom(bob, 'eng');

@@ -40,7 +40,7 @@ describe(ErrorReporter.name, () => {
 
     expect(transport.frames()).toEqual([notInRoom, notInRoom, internal]);
     await expect(errorsCounted()).resolves.toEqual({ NOT_IN_ROOM: 2, INTERNAL: 1 });
-    expect((await metrics.framesDelivered.get()).values[0].value).toBe(3);
+    expect((await metrics.framesDeliveredCounter.get()).values[0].value).toBe(3);
   });
 
   it('logs a client error by code and event at log level, never its payload or message', () => {

@@ -94,7 +94,7 @@ describe(Hub.name, () => {
 
   const clearAll = (): void => clients.forEach((c) => c.transport.clear());
   const connectedGauge = async (): Promise<number> => (await metrics.connectedClients.get()).values[0].value;
-  const framesCounter = async (): Promise<number> => (await metrics.framesDelivered.get()).values[0].value;
+  const framesCounter = async (): Promise<number> => (await metrics.framesDeliveredCounter.get()).values[0].value;
 
   describe('connections', () => {
     it('opens sessions under fresh guest names, in connection order, counted in the gauge', async () => {

@@ -66,13 +66,38 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
-  readonly framesDelivered = new Counter({
+  /**
+   * Frames written to client sockets. Counted once per recipient of every broadcast, so a plain
+   * increment: prom-client's Counter.inc() validates its argument and looks its labels up on every
+   * call, which the fan-out benchmark measured at about a tenth of the server's CPU per delivered
+   * frame. The exported counter reads this number when scraped.
+   */
+  readonly framesDelivered = new FrameTally();
+
+  readonly framesDeliveredCounter = new Counter({
     name: 'chat_frames_delivered_total',
     help: 'Frames written to client sockets',
     registers: [this.registry],
+    collect: collectTally(this.framesDelivered),
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }
+}
+
+/** A counter of frames that costs one addition per frame; read into Prometheus when scraped. */
+export class FrameTally {
+  value = 0;
+
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
+function collectTally(tally: FrameTally): (this: Counter) => void {
+  return function (this: Counter) {
+    this.reset();
+    this.inc(tally.value);
+  };
 }

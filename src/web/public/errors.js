@@ -88,6 +88,9 @@ function explainError(frame, sent) {
 }
 
 function explainValidation(frame) {
+  if (frame.event === 'nick' && frame.message.includes('one script')) {
+    return 'That nickname mixes scripts: use the letters of one script (Latin may be mixed only with Chinese, Japanese or Korean).';
+  }
   if (frame.event === 'nick') return 'That nickname cannot be used: use 1 to 32 letters, digits, "_", "-" or ".", without spaces.';
   if (frame.event === 'message' || frame.event === 'dm') {
     return 'That message cannot be sent: it must be 1 to 4000 characters and not only spaces.';
