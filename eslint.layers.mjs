@@ -3,7 +3,7 @@
 // Folders of one layer may import each other.
 export const LAYERS = [
   ['protocol'], // frames, error codes, DTOs, name rules: imports nothing of ours
-  ['config', 'metrics'],
+  ['config', 'metrics', 'auth'], // auth: token verification, identity from claims, the HTTP auth hook
   ['store', 'database'], // rows in and out of the database; the entities and their migrations
   ['hub'], // sessions, membership, presence, local delivery, the broker seam
   ['chat'], // the services the gateway delegates to
@@ -20,6 +20,13 @@ export function layerZones() {
       from: [...above.map((name) => `./src/${name}/**`), ROOT_FILES],
       message: `src/${folder} is in a lower layer than this import: move the shared code down (see eslint.layers.mjs).`,
     }));
+  });
+  // auth sits at the configuration level but builds on configuration alone (and the protocol), so
+  // that the edges, metrics among them, and the chat services can all use it.
+  zones.push({
+    target: './src/auth/**',
+    from: ['./src/metrics/**'],
+    message: 'src/auth imports only src/protocol and src/config (see eslint.layers.mjs).',
   });
   // Unit specs and the code they test stand alone: test helpers live beside their specs.
   zones.push({ target: './src/**', from: ['./test/**'], message: 'Code and unit specs under src/ do not import from test/.' });

@@ -1,8 +1,8 @@
 // Jest with @swc/jest: ts-jest cannot load NestJS 12's ES modules on Node 20, so swc
 // compiles our TypeScript *and* @nestjs/* to CommonJS, with legacy decorators + metadata. Also the
 // ES-module-only packages under Fastify (path-to-regexp 9 in @fastify/middie, cookie 2 in
-// light-my-request, content-disposition 3 in @fastify/static): Node 20 loads them with
-// require(esm), Jest on Node 20 cannot.
+// light-my-request, content-disposition 3 in @fastify/static) and jose 6 (JWT verification): Node 20
+// loads them with require(esm), Jest on Node 20 cannot.
 const swc = [
   '@swc/jest',
   {
@@ -20,7 +20,7 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // Only the innermost node_modules/ of a path decides, so a nested copy is matched by its own name.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|path-to-regexp|cookie|content-disposition)/)(?!.*/node_modules/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|path-to-regexp|cookie|content-disposition|jose)/)(?!.*/node_modules/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['reflect-metadata'],
 };

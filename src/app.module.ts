@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiModule } from './api/api.module';
+import { AuthModule } from './auth/auth.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
 import { sqliteOptions } from './database/typeorm-options';
@@ -24,6 +25,7 @@ export class AppModule {
         config,
         LoggingModule.forRoot(),
         MetricsModule,
+        AuthModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<EnvironmentVariables, true>) =>

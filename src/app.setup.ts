@@ -7,8 +7,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
+import { AuthService } from './auth/auth.service';
+import { installHttpAuth } from './auth/http-auth';
 import { AppLogger } from './config/app-logger';
-import type { EnvironmentVariables } from './config/env.validation';
+import type { AuthMode, EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
 import { ChatMetrics } from './metrics/chat-metrics.service';
@@ -25,24 +27,28 @@ export async function createApp(): Promise<INestApplication> {
   // production. One route per file, found at startup, so no request ever looks for a file on disk.
   app.useStaticAssets({ root: join(__dirname, 'web', 'public'), wildcard: false, index: 'index.html' });
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const auth = app.get(AuthService);
+  // Every /api/* route and /metrics, by the route matched, before any controller (auth/http-auth.ts).
+  installHttpAuth(adapter.getInstance(), auth);
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
       errors: app.get(ErrorReporter),
+      auth,
     }),
   );
   const openApi = new DocumentBuilder()
     .setTitle('Chat backend HTTP API')
     .setDescription('History, presence and health. The WebSocket protocol is in docs/protocol.md.')
-    .setVersion('0.1.0')
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+    .setVersion('0.1.0');
+  // Swagger UI itself stays open (it shows the API's shape, no data); its "Authorize" button takes the token.
+  if (auth.required) openApi.addBearerAuth().addSecurityRequirements('bearer');
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi.build()));
   return app;
 }
 
-/** How clients authenticate; issue 12 adds `jwt`. */
-export type AuthMode = 'anonymous' | 'jwt';
+export type { AuthMode };
 
 /** What the ready banner says: where to point a browser, a WebSocket client and Swagger, and where the data is. */
 export interface ReadyInfo {

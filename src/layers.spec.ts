@@ -40,6 +40,10 @@ describe('import direction (eslint.layers.mjs)', () => {
     ['src/metrics/probe.ts', "import { MessageStore } from '../store/message-store.service';"],
     ['src/hub/probe.ts', "import { createApp } from '../app.setup';"],
     ['src/hub/probe.spec.ts', "import { something } from '../../test/support/chat-client';"],
+    ['src/auth/probe.ts', "import { Hub } from '../hub/hub';"],
+    ['src/auth/probe.ts', "import { MessageStore } from '../store/message-store.service';"],
+    ['src/auth/probe.ts', "import { ChatMetrics } from '../metrics/chat-metrics.service';"],
+    ['src/config/probe.ts', "import { MessageStore } from '../store/message-store.service';"],
   ])('rejects %s importing upwards: %s', async (path, code) => {
     const found = await problems(path, code);
     expect(found).toHaveLength(1);
@@ -52,6 +56,10 @@ describe('import direction (eslint.layers.mjs)', () => {
     ['src/gateway/probe.ts', "import { ChatService } from '../chat/chat.service';"],
     ['src/database/probe.ts', "import { MessageEntity } from '../store/message.entity';"],
     ['src/probe.ts', "import { ChatGateway } from './gateway/chat.gateway';"],
+    ['src/auth/probe.ts', "import { parsePublicKeyPem } from '../config/public-key';\nimport type { Identity } from '../protocol/identity';"],
+    ['src/metrics/probe.ts', "import { AuthService } from '../auth/auth.service';"],
+    ['src/chat/probe.ts', "import { AuthService } from '../auth/auth.service';"],
+    ['src/gateway/probe.ts', "import { AuthFailure } from '../auth/auth-failure';"],
   ])('allows %s importing its own layer or one below: %s', async (path, code) => {
     await expect(problems(path, code)).resolves.toEqual([]);
   });

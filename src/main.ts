@@ -6,12 +6,13 @@ import type { EnvironmentVariables } from './config/env.validation';
 async function bootstrap(): Promise<void> {
   const app = await createApp();
   exitOnSignals(app);
-  const port = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('PORT', { infer: true });
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const port = config.get('PORT', { infer: true });
   // Every interface, as Node listens without a host ('::' also takes IPv4); Fastify's default is localhost only.
   await app.listen(port, '::').catch((error: unknown) => {
     throw listenFailure(error, port);
   });
-  const ready = readyInfo(app, 'anonymous'); // the only mode until issue 12 (JWT)
+  const ready = readyInfo(app, config.get('AUTH_MODE', { infer: true }));
   app.get(AppLogger).log({ msg: readyBanner(ready), ready }, 'Bootstrap');
 }
 

@@ -98,14 +98,14 @@ describe('nickname held across a reconnect (e2e)', () => {
       await expect(back.next()).resolves.toMatchObject({ type: 'notification', event: 'join', room: 'eng', nickname: 'alice' });
     });
 
-    it('takes the name over from a connection still open: closed with 4001, its leave before the new join', async () => {
+    it('takes the name over from a connection still open: closed with 4002, its leave before the new join', async () => {
       const { client: old, welcome } = await named(server.wsUrl, 'alice', bob);
       const seen = bob.frames.length;
 
       const back = track(await ChatClient.connect(`${server.wsUrl}?token=${String(welcome.reconnectToken)}`));
 
       await expect(back.nextOfType('welcome')).resolves.toMatchObject({ nickname: 'alice' });
-      await expect(old.waitClosed()).resolves.toEqual({ code: 4001, reason: 'Replaced by a new connection' });
+      await expect(old.waitClosed()).resolves.toEqual({ code: 4002, reason: 'Replaced by a new connection' });
       await bob.next(joined('alice'));
       expect(bob.frames.slice(seen).filter((f) => f.type === 'notification').map((f) => `${String(f.event)} ${String(f.nickname)}`)).toEqual([
         'leave alice',

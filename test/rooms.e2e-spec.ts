@@ -229,7 +229,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
       expect(JSON.stringify(rooms.body)).not.toContain('psst');
       bob.send('history', {});
       await expect(bob.nextOfType('history')).resolves.toMatchObject({ messages: [] });
-      const stored = await server.app.get(DataSource).query('SELECT sender, recipient, body FROM direct_messages');
+      const stored = await server.app.get(DataSource).query('SELECT nickname AS sender, recipient, body FROM messages WHERE room IS NULL');
       expect(stored).toEqual([{ sender: 'alice', recipient: 'bob', body: 'psst' }]);
     });
 
@@ -245,7 +245,7 @@ describe('rooms, direct messages, presence and typing (e2e)', () => {
       });
       alice.send('dm', { to: 'nobody', message: 'hello?' });
       await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'NO_SUCH_USER' });
-      await expect(server.app.get(DataSource).query('SELECT COUNT(*) AS n FROM direct_messages')).resolves.toEqual([{ n: 0 }]);
+      await expect(server.app.get(DataSource).query('SELECT COUNT(*) AS n FROM messages WHERE room IS NULL')).resolves.toEqual([{ n: 0 }]);
     });
 
     it('validate their fields', async () => {

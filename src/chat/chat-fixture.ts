@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
+import { AuthService } from '../auth/auth.service';
 import { sqliteOptions } from '../database/typeorm-options';
 import { ErrorReporter } from '../hub/error-reporter';
 import { FakeTransport } from '../hub/fake-transport';
@@ -8,10 +9,12 @@ import { LocalBroker } from '../hub/local-broker';
 import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
+import type { Identity } from '../protocol/identity';
 import { MessageStore } from '../store/message-store.service';
 import { ChatService } from './chat.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
+import { SessionLifetime } from './session-lifetime.service';
 
 /** A connection as the chat specs see it: its session, and what was written to it. */
 export interface Client {
@@ -23,9 +26,11 @@ export interface Client {
 
 export interface FixtureSettings extends HubSettings {
   resumeMax: number;
+  /** Anonymous unless a spec gives one (jwt mode, with a verifier). */
+  auth: AuthService;
 }
 
-const DEFAULTS: FixtureSettings = { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, resumeMax: 1000 };
+const DEFAULTS: Omit<FixtureSettings, 'auth'> = { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, resumeMax: 1000 };
 
 /**
  * The chat services for their unit specs, wired as ChatModule wires them: the real hub, broker,
@@ -39,6 +44,7 @@ export class ChatFixture {
   readonly resumes: ResumeService;
   readonly chat: ChatService;
   readonly rooms: RoomsService;
+  readonly lifetime: SessionLifetime;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -50,17 +56,19 @@ export class ChatFixture {
     this.hub = new Hub(new LocalBroker(), metrics, settings);
     this.errors = new ErrorReporter(metrics);
     this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors);
+    this.lifetime = new SessionLifetime(this.hub, settings.auth);
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime);
     this.rooms = new RoomsService(this.hub, this.store);
   }
 
   static async open(metrics: ChatMetrics, settings: Partial<FixtureSettings> = {}): Promise<ChatFixture> {
     const dataSource = new DataSource(sqliteOptions({ path: ':memory:', synchronous: 'FULL' }));
     await dataSource.initialize();
-    return new ChatFixture(dataSource, metrics, { ...DEFAULTS, ...settings });
+    return new ChatFixture(dataSource, metrics, { ...DEFAULTS, auth: new AuthService({ mode: 'anonymous' }), ...settings });
   }
 
   async close(): Promise<void> {
+    this.lifetime.onModuleDestroy();
     this.hub.onModuleDestroy();
     await this.store.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
@@ -70,8 +78,8 @@ export class ChatFixture {
    * Connects over ChatService (`url` as the client sent it) and returns without waiting for the
    * connect sequence: the session is still connecting while its history or replay is read.
    */
-  open(url = '/', transport = new FakeTransport()): Client {
-    const session = this.chat.connect(transport, '127.0.0.1', url);
+  open(url = '/', transport = new FakeTransport(), identity?: Identity): Client {
+    const session = this.chat.connect(transport, '127.0.0.1', url, identity);
     if (!session) throw new Error('the server refused the connection');
     const client: Client = {
       session,

@@ -4,10 +4,11 @@ import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
+import { SessionLifetime } from './session-lifetime.service';
 
 @Module({
   imports: [HubModule, StoreModule],
-  providers: [ChatService, RoomsService, ResumeService],
-  exports: [ChatService, RoomsService, ResumeService],
+  providers: [ChatService, RoomsService, ResumeService, SessionLifetime],
+  exports: [ChatService, RoomsService, ResumeService, SessionLifetime],
 })
 export class ChatModule {}

@@ -193,7 +193,7 @@ describe(ChatService.name, () => {
       const back = fixture.open(`/?token=${old.session.reconnectToken}`);
       await back.session.whenLive();
 
-      expect(old.transport.closes).toEqual([{ code: 4001, reason: 'Replaced by a new connection', graceMs: 3000 }]);
+      expect(old.transport.closes).toEqual([{ code: 4002, reason: 'Replaced by a new connection', graceMs: 3000 }]);
       expect(back.frames()[0]).toMatchObject({ type: 'welcome', nickname: 'alice' });
       bob.clear();
       await expect(sut.postDirect(old.session, { to: 'bob', message: 'from the old socket' })).resolves.toBeUndefined();

@@ -13,9 +13,11 @@ import type { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
 import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_PATTERN, type HistoryFrame } from '../protocol/frames';
+import type { Identity } from '../protocol/identity';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { ResumeService } from './resume.service';
+import { SessionLifetime } from './session-lifetime.service';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
@@ -33,20 +35,24 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly metrics: ChatMetrics,
     private readonly resumes: ResumeService,
     private readonly errors: ErrorReporter,
+    private readonly lifetime: SessionLifetime,
   ) {}
 
   /**
    * A new connection: its session, or none when the server is shutting down (closed with 1001).
    * Its nickname is the one `?token=` holds, else a fresh guest name (see Hub.open). Then welcome,
    * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
-   * replay of those rooms (see ResumeService). The sequence never rejects.
+   * replay of those rooms (see ResumeService). The sequence never rejects. A signed-in connection
+   * (`identity`, jwt mode) is named by its token's claims, ignores `?token=`, and is closed with
+   * 4001 when its token expires (SessionLifetime).
    */
-  connect(transport: Transport, remoteAddress: string, url = '/'): Session | undefined {
+  connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity): Session | undefined {
     if (this.shuttingDown) {
       void transport.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS);
       return undefined;
     }
-    const session = this.hub.open(transport, remoteAddress, reconnectTokenFromUrl(url));
+    const session = this.hub.open(transport, remoteAddress, identity ? undefined : reconnectTokenFromUrl(url), identity);
+    this.lifetime.track(session);
     this.start(session, url).catch((error: unknown) => {
       this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });
       void session.close(INTERNAL_ERROR, 'Internal error', SHUTDOWN_GRACE_MS);
@@ -83,6 +89,7 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   disconnect(session: Session, code?: number): void {
+    this.lifetime.forget(session);
     this.hub.close(session);
     this.logger.log({
       msg: 'connection close',
@@ -125,6 +132,9 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   rename(session: Session, nickname: string): void {
+    if (session.identity) {
+      throw new ChatException(ErrorCode.FORBIDDEN, 'Your nickname comes from your sign-in (the identity provider); it cannot be changed here');
+    }
     this.hub.rename(session, nickname);
   }
 

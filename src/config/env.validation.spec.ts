@@ -1,4 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { validateEnvironment } from './env.validation';
+
+const SECRET = 'a-secret-of-thirty-two-characters!!';
+const ecPem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 describe(validateEnvironment.name, () => {
   it('applies the documented defaults', () => {
@@ -60,5 +64,75 @@ describe(validateEnvironment.name, () => {
     expect(validateEnvironment({}).LOG_FORMAT).toBeUndefined();
     expect(validateEnvironment({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' })).toMatchObject({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' });
     expect(() => validateEnvironment({ LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT="text": LOG_FORMAT must be one of the following values: json, pretty/);
+  });
+
+  describe('sign-in (AUTH_*)', () => {
+    it('is anonymous by default, roles in `roles`, no metrics token', () => {
+      expect(validateEnvironment({})).toMatchObject({ AUTH_MODE: 'anonymous', AUTH_ROLES_CLAIM: 'roles', METRICS_TOKEN: undefined, AUTH_JWT_SECRET: undefined });
+    });
+
+    it.each([
+      [{ AUTH_JWT_SECRET: SECRET }],
+      [{ AUTH_JWT_PUBLIC_KEY: 'PEM' }],
+      [{ AUTH_JWKS_URL: 'https://idp.example.com/jwks' }],
+    ])('takes exactly one key source in jwt mode: %j', (source) => {
+      const pem = 'AUTH_JWT_PUBLIC_KEY' in source ? { AUTH_JWT_PUBLIC_KEY: ecPem() } : {};
+      expect(validateEnvironment({ AUTH_MODE: 'jwt', ...source, ...pem }).AUTH_MODE).toBe('jwt');
+    });
+
+    it('refuses jwt mode with no key source, or with two', () => {
+      expect(() => validateEnvironment({ AUTH_MODE: 'jwt' })).toThrow(
+        'Invalid configuration:\n  AUTH_MODE="jwt": AUTH_MODE=jwt needs exactly one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL (none is set)',
+      );
+      expect(() => validateEnvironment({ AUTH_MODE: 'jwt', AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp/jwks' })).toThrow(
+        '(AUTH_JWT_SECRET and AUTH_JWKS_URL are set)',
+      );
+    });
+
+    it.each(['AUTH_JWT_SECRET', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'])(
+      'refuses %s without AUTH_MODE=jwt',
+      (key) => {
+        const value = key === 'AUTH_JWT_SECRET' ? SECRET : 'https://idp.example.com/x';
+        expect(() => validateEnvironment({ [key]: value })).toThrow(`${key} is set but AUTH_MODE is anonymous: set AUTH_MODE=jwt, or unset ${key}`);
+      },
+    );
+
+    it('takes METRICS_TOKEN and AUTH_ROLES_CLAIM in either mode', () => {
+      expect(validateEnvironment({ METRICS_TOKEN: 'sixteen-chars-ok', AUTH_ROLES_CLAIM: 'realm_access.roles' })).toMatchObject({
+        METRICS_TOKEN: 'sixteen-chars-ok',
+        AUTH_ROLES_CLAIM: 'realm_access.roles',
+      });
+    });
+
+    it('refuses AUTH_MODE values other than anonymous and jwt', () => {
+      expect(() => validateEnvironment({ AUTH_MODE: 'oidc' })).toThrow('AUTH_MODE="oidc": AUTH_MODE must be one of the following values: anonymous, jwt');
+    });
+
+    it('never prints a secret, a metrics token or a key, only its length', () => {
+      const error = (() => {
+        try {
+          validateEnvironment({ AUTH_MODE: 'jwt', AUTH_JWT_SECRET: 'short-secret', METRICS_TOKEN: 'tiny', AUTH_JWKS_URL: 'https://idp/jwks' });
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return '';
+      })();
+      expect(error).toContain('AUTH_JWT_SECRET=(12 characters, not shown): AUTH_JWT_SECRET must be longer than or equal to 32 characters');
+      expect(error).toContain('METRICS_TOKEN=(4 characters, not shown): METRICS_TOKEN must be longer than or equal to 16 characters');
+      expect(error).not.toContain('short-secret');
+      expect(error).not.toContain('tiny');
+    });
+
+    it('refuses a PEM that is no public key, without printing it', () => {
+      expect(() => validateEnvironment({ AUTH_MODE: 'jwt', AUTH_JWT_PUBLIC_KEY: 'not a key' })).toThrow(
+        'AUTH_JWT_PUBLIC_KEY=(9 characters, not shown): AUTH_JWT_PUBLIC_KEY is not a PEM public key',
+      );
+    });
+
+    it.each(['AUTH_JWKS_URL', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'])('refuses a %s that is not an http(s) URL', (key) => {
+      const env = { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: SECRET, [key]: 'ftp://idp/x' };
+      if (key === 'AUTH_JWKS_URL') delete (env as Record<string, string>).AUTH_JWT_SECRET;
+      expect(() => validateEnvironment(env)).toThrow(`${key}="ftp://idp/x": ${key} must be an http:// or https:// URL`);
+    });
   });
 });

@@ -1,10 +1,24 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { parsePublicKeyPem } from './public-key';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+export const AUTH_MODES = ['anonymous', 'jwt'] as const;
+/** How clients authenticate: not at all (guest nicknames), or with a JWT on every handshake and API request. */
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** The key sources of jwt mode: exactly one of them is set there, none in anonymous mode. */
+const KEY_SOURCES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL'] as const;
+/** Settings that mean something in jwt mode only: set in anonymous mode, they are a mistake. */
+const JWT_ONLY = [...KEY_SOURCES, 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'] as const;
+/** Never echoed in an error: they would end up in logs. AUTH_JWT_PUBLIC_KEY is public, but a page long. */
+const UNPRINTED = new Set(['AUTH_JWT_SECRET', 'METRICS_TOKEN', 'AUTH_JWT_PUBLIC_KEY']);
+/** RFC 7518 §3.2: an HS256 key has at least as many bits as the hash, 256. */
+export const MIN_SECRET_CHARS = 32;
+export const MIN_METRICS_TOKEN_CHARS = 16;
 
 /** The whole configuration surface. Nothing else reads process.env. */
 export class EnvironmentVariables {
@@ -93,6 +107,56 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(600_000)
   STORE_BUSY_TIMEOUT_MS = 5000;
+
+  @IsIn(AUTH_MODES)
+  AUTH_MODE: AuthMode = 'anonymous';
+
+  /** HS256 shared secret (jwt mode). */
+  @IsOptional()
+  @IsString()
+  @MinLength(MIN_SECRET_CHARS)
+  AUTH_JWT_SECRET: string | undefined = undefined;
+
+  /** PEM public key: RS256, ES256 or EdDSA by its kind (config/public-key.ts). */
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_PUBLIC_KEY: string | undefined = undefined;
+
+  /** The identity provider's JWKS endpoint, http(s). */
+  @IsOptional()
+  @IsString()
+  AUTH_JWKS_URL: string | undefined = undefined;
+
+  /** When set, a token's `iss` must equal it. */
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_ISSUER: string | undefined = undefined;
+
+  /** When set, a token's `aud` must contain one of these (comma-separated). */
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_AUDIENCE: string | undefined = undefined;
+
+  /** The claim that holds a user's roles, an array of strings. */
+  @IsString()
+  @MinLength(1)
+  AUTH_ROLES_CLAIM = 'roles';
+
+  /** A static bearer token that opens GET /metrics to a scraper, in either mode. */
+  @IsOptional()
+  @IsString()
+  @MinLength(MIN_METRICS_TOKEN_CHARS)
+  METRICS_TOKEN: string | undefined = undefined;
+
+  /** Where the web client sends someone without a token (jwt mode). */
+  @IsOptional()
+  @IsString()
+  AUTH_LOGIN_URL: string | undefined = undefined;
+
+  /** Where the web client gets a fresh token before the current one expires (jwt mode). */
+  @IsOptional()
+  @IsString()
+  AUTH_REFRESH_URL: string | undefined = undefined;
 }
 
 /** ConfigModule's `validate` hook: throws one readable error listing every bad variable. */
@@ -104,11 +168,52 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   );
   const config = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `  ${e.property}=${JSON.stringify(present[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-    );
+  const problems = [
+    ...errors.map((e): [string, string] => [e.property, Object.values(e.constraints ?? {}).join('; ')]),
+    ...authProblems(config),
+  ];
+  if (problems.length > 0) {
+    const lines = problems.map(([key, problem]) => `  ${key}=${shown(key, present[key])}: ${problem}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return config;
+}
+
+/** A variable's value as an error line shows it: secrets and keys by their length only. */
+function shown(key: string, value: unknown): string {
+  if (UNPRINTED.has(key) && typeof value === 'string') return `(${value.length} characters, not shown)`;
+  return JSON.stringify(value);
+}
+
+/** What the auth settings get wrong together: the mode and its key source, and the form of each URL and key. */
+function authProblems(config: EnvironmentVariables): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const set = (key: (typeof JWT_ONLY)[number]) => config[key] !== undefined;
+  if (config.AUTH_MODE === 'jwt') {
+    const sources = KEY_SOURCES.filter(set);
+    if (sources.length !== 1) {
+      const which = sources.length === 0 ? 'none is set' : `${sources.join(' and ')} are set`;
+      problems.push(['AUTH_MODE', `AUTH_MODE=jwt needs exactly one of ${KEY_SOURCES.join(', ')} (${which})`]);
+    }
+  } else {
+    for (const key of JWT_ONLY.filter(set)) problems.push([key, `${key} is set but AUTH_MODE is ${config.AUTH_MODE}: set AUTH_MODE=jwt, or unset ${key}`]);
+  }
+  if (config.AUTH_JWT_PUBLIC_KEY !== undefined) {
+    const parsed = parsePublicKeyPem(config.AUTH_JWT_PUBLIC_KEY);
+    if (!parsed.ok) problems.push(['AUTH_JWT_PUBLIC_KEY', `AUTH_JWT_PUBLIC_KEY ${parsed.problem}`]);
+  }
+  for (const key of ['AUTH_JWKS_URL', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'] as const) {
+    const value = config[key];
+    if (value !== undefined && !isHttpUrl(value)) problems.push([key, `${key} must be an http:// or https:// URL`]);
+  }
+  return problems;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
 }

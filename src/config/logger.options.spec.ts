@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { AutoLoggingOptions } from 'pino-http';
-import { isSuppressed, loggerOptions, resolveLogFormat } from './logger.options';
+import { isSuppressed, loggerOptions, redactUrl, resolveLogFormat } from './logger.options';
 
 function ignores(format: 'json' | 'pretty', url: string): boolean {
   const autoLogging = loggerOptions({ level: 'info', format }).http.autoLogging as AutoLoggingOptions;
@@ -34,6 +34,29 @@ describe(loggerOptions.name, () => {
     const paths = ['/health/ready', '/metrics?x=1', '/main.js', '/', '/api/docs', '/api/docs/swagger-ui.css', '/api/messages?limit=1', '/api/users'];
     expect(paths.filter((p) => !ignores('json', p))).toEqual(['/main.js', '/', '/api/docs', '/api/docs/swagger-ui.css', '/api/messages?limit=1', '/api/users']);
     expect(paths.filter((p) => !ignores('pretty', p))).toEqual(['/api/messages?limit=1', '/api/users']);
+  });
+});
+
+describe(redactUrl.name, () => {
+  it.each([
+    ['/?access_token=eyJhbGciOi.eyJzdWIi.c2ln', '/?access_token=[Redacted]'],
+    ['/api/rooms?limit=5&access_token=abc&offset=2', '/api/rooms?limit=5&access_token=[Redacted]&offset=2'],
+    ['/?access%5Ftoken=abc', '/?access%5Ftoken=[Redacted]'],
+    ['/?access_token=a&access_token=b#frag', '/?access_token=[Redacted]&access_token=[Redacted]#frag'],
+    ['/?access_token', '/?access_token=[Redacted]'],
+  ])('redacts the token in %s', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it.each(['/', '/api/messages?room=general&limit=5', '/?token=q2V0cTx1pKJ3m0tq6yYzsr0C5bYl3xJ2sXoM7HcXh3E', '/?%zz=1'])('leaves %s as it is', (url) => {
+    expect(redactUrl(url)).toBe(url);
+  });
+
+  it('is what the request serializer logs as the URL, and the token header is redacted', () => {
+    const { http } = loggerOptions({ level: 'info', format: 'json' });
+    const serialize = (http.serializers as { req: (req: object) => { url: string } }).req;
+    expect(serialize({ method: 'GET', url: '/api/users?access_token=abc' })).toEqual({ method: 'GET', url: '/api/users?access_token=[Redacted]' });
+    expect(http.redact).toEqual(expect.arrayContaining(['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token']));
   });
 });
 

@@ -55,10 +55,13 @@ export function loggerOptions({ level, format }: LoggerSettings): LoggerOptions 
   const quiet = pretty ? (path: string) => !isApiPath(path) : (path: string) => QUIET_PATHS.includes(path);
   const http: HttpOptions = {
     level,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    // `query` is the parsed query string Fastify hands the request logger: its names are decoded.
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token', 'res.headers["set-cookie"]'],
+    // pino-http hands this the request as pino-std-serializers made it: only its URL is changed.
+    serializers: { req: (req: { url?: unknown }) => (typeof req.url === 'string' ? { ...req, url: redactUrl(req.url) } : req) },
     autoLogging: { ignore: (req) => quiet(pathOf(req)) },
     ...(pretty
-      ? { customSuccessMessage: (req, res, ms) => `${req.method} ${originalUrl(req)} ${res.statusCode} ${ms} ms` }
+      ? { customSuccessMessage: (req, res, ms) => `${req.method} ${redactUrl(originalUrl(req))} ${res.statusCode} ${ms} ms` }
       : { timestamp: stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }),
   };
   return {
@@ -96,6 +99,37 @@ export function isSuppressed(format: LogFormat, context: unknown, message: unkno
     if (level === 'error' && typeof message === 'string' && message.startsWith('Error: listen ')) return true;
   }
   return format === 'pretty' && level === 'info' && typeof context === 'string' && BOOTSTRAP_CONTEXTS.has(context);
+}
+
+/** Query parameters whose values are credentials: `access_token` (RFC 6750 §2.3) carries a JWT. */
+const SECRET_PARAMETERS = new Set(['access_token']);
+
+/**
+ * `url` with the value of every credential query parameter replaced by `[Redacted]`, the name
+ * compared as a server decodes it (`access%5Ftoken` too), the rest of the URL as it was.
+ */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at === -1) return url;
+  const end = url.indexOf('#', at);
+  const query = url.slice(at + 1, end === -1 ? undefined : end);
+  let changed = false;
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const name = eq === -1 ? part : part.slice(0, eq);
+    if (!SECRET_PARAMETERS.has(decodedName(name))) return part;
+    changed = true;
+    return `${name}=[Redacted]`;
+  });
+  return changed ? `${url.slice(0, at + 1)}${parts.join('&')}${end === -1 ? '' : url.slice(end)}` : url;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }
 
 // A middleware sees `url` without the part its route matched; Fastify's middleware engine keeps the whole in `originalUrl`.

@@ -7,6 +7,8 @@ import { CreateMessages1763769600000 } from './migrations/1763769600000-create-m
 import { RoomsAndDirectMessages1763780400000 } from './migrations/1763780400000-rooms-and-direct-messages';
 import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-unique-client-msg-ids';
 import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
+import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
+import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { sqliteOptions } from './typeorm-options';
 
 const tablesNamed = async (ds: DataSource, ...names: string[]): Promise<string[]> => {
@@ -31,6 +33,21 @@ const uniqueIndexes = async (ds: DataSource, table: string): Promise<string[]> =
   return rows.map((r) => r.name);
 };
 
+/** The WHERE clause of a partial index, as SQLite stores its CREATE INDEX; null for a full index. */
+const indexWhere = async (ds: DataSource, index: string): Promise<string | null> => {
+  const rows: { sql: string }[] = await ds.query(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, [index]);
+  if (rows.length !== 1) throw new Error(`no index named ${index}`);
+  return /WHERE (.*)$/.exec(rows[0].sql)?.[1] ?? null;
+};
+
+const columnsOf = async (ds: DataSource, table: string): Promise<string[]> => {
+  const rows: { name: string }[] = await ds.query('SELECT name FROM pragma_table_info(?) ORDER BY cid', [table]);
+  return rows.map((r) => r.name);
+};
+
+const ALL_TABLES = ['messages', 'rooms', 'direct_messages', 'store_probe', 'users', 'room_members'];
+const allTables = (ds: DataSource) => tablesNamed(ds, ...ALL_TABLES);
+
 describe('migrations', () => {
   let sut: DataSource;
 
@@ -52,6 +69,8 @@ describe('migrations', () => {
       'RoomsAndDirectMessages1763780400000',
       'UniqueClientMsgIds1763791200000',
       'StoreProbe1765065600000',
+      'UsersAndPrivateRooms1766448000000',
+      'DirectMessagesInMessages1766451600000',
     ]);
   });
 
@@ -64,16 +83,72 @@ describe('migrations', () => {
     await expect(indexColumns(sut, 'idx_messages_room_id')).resolves.toEqual(['room', 'id']);
   });
 
-  it('create the direct message indexes on (recipient, id) and (sender, id)', async () => {
-    await expect(indexColumns(sut, 'idx_direct_messages_recipient_id')).resolves.toEqual(['recipient', 'id']);
-    await expect(indexColumns(sut, 'idx_direct_messages_sender_id')).resolves.toEqual(['sender', 'id']);
+  it('keep direct messages in messages (room NULL), with no direct_messages table', async () => {
+    await expect(allTables(sut)).resolves.toEqual(['messages', 'room_members', 'rooms', 'store_probe', 'users']);
+    await expect(columnsOf(sut, 'messages')).resolves.toEqual([
+      'id',
+      'room',
+      'nickname',
+      'body',
+      'sent_at',
+      'client_msg_id',
+      'user_id',
+      'recipient',
+      'recipient_id',
+    ]);
   });
 
-  it('create the unique indexes on (room, client_msg_id) and (sender, client_msg_id)', async () => {
+  it('create the partial indexes that hold only direct messages: "DMs to or from user X above id N"', async () => {
+    await expect(indexColumns(sut, 'idx_messages_dm_recipient_id')).resolves.toEqual(['recipient_id', 'id']);
+    await expect(indexColumns(sut, 'idx_messages_dm_user_id')).resolves.toEqual(['user_id', 'id']);
+    await expect(indexWhere(sut, 'idx_messages_dm_recipient_id')).resolves.toBe('room IS NULL');
+    await expect(indexWhere(sut, 'idx_messages_dm_user_id')).resolves.toBe('room IS NULL');
+    await expect(indexWhere(sut, 'idx_messages_room_id')).resolves.toBeNull();
+  });
+
+  it('create the unique indexes on (room, client_msg_id) and, for direct messages, (user_id or nickname, client_msg_id)', async () => {
     await expect(indexColumns(sut, 'uq_messages_room_client_msg_id')).resolves.toEqual(['room', 'client_msg_id']);
-    await expect(indexColumns(sut, 'uq_direct_messages_sender_client_msg_id')).resolves.toEqual(['sender', 'client_msg_id']);
-    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
-    await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual(['uq_direct_messages_sender_client_msg_id']);
+    await expect(indexColumns(sut, 'uq_messages_dm_user_client_msg_id')).resolves.toEqual(['user_id', 'client_msg_id']);
+    await expect(indexColumns(sut, 'uq_messages_dm_nickname_client_msg_id')).resolves.toEqual(['nickname', 'client_msg_id']);
+    await expect(indexWhere(sut, 'uq_messages_room_client_msg_id')).resolves.toBeNull();
+    await expect(indexWhere(sut, 'uq_messages_dm_user_client_msg_id')).resolves.toBe('room IS NULL AND user_id IS NOT NULL');
+    await expect(indexWhere(sut, 'uq_messages_dm_nickname_client_msg_id')).resolves.toBe('room IS NULL AND user_id IS NULL');
+    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([
+      'uq_messages_dm_nickname_client_msg_id',
+      'uq_messages_dm_user_client_msg_id',
+      'uq_messages_room_client_msg_id',
+    ]);
+  });
+
+  it('give the partial indexes the WHERE clauses the entity declares (the schema diff does not compare them)', () => {
+    const declared = sut.getMetadata('messages').indices.map((index) => [index.name, index.where ?? null]);
+    expect(declared.sort()).toEqual([
+      ['idx_messages_dm_recipient_id', 'room IS NULL'],
+      ['idx_messages_dm_user_id', 'room IS NULL'],
+      ['idx_messages_room_id', null],
+      ['uq_messages_dm_nickname_client_msg_id', 'room IS NULL AND user_id IS NULL'],
+      ['uq_messages_dm_user_client_msg_id', 'room IS NULL AND user_id IS NOT NULL'],
+      ['uq_messages_room_client_msg_id', null],
+    ]);
+  });
+
+  it('create users (looked up by nickname_key) and room_members (primary key (room, user_id), looked up by user_id)', async () => {
+    await expect(columnsOf(sut, 'users')).resolves.toEqual(['id', 'nickname', 'nickname_key', 'roles', 'first_seen', 'last_seen', 'dm_delivered_id']);
+    await expect(indexColumns(sut, 'idx_users_nickname_key')).resolves.toEqual(['nickname_key']);
+    await expect(columnsOf(sut, 'room_members')).resolves.toEqual(['room', 'user_id', 'joined_at']);
+    const primaryKey: { name: string }[] = await sut.query('SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', ['room_members']);
+    expect(primaryKey.map((c) => c.name)).toEqual(['room', 'user_id']);
+    await expect(indexColumns(sut, 'idx_room_members_user_id')).resolves.toEqual(['user_id']);
+  });
+
+  it('give rooms a visibility (default public), an owner and a creation time, and a nullable last_message_id', async () => {
+    await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
+    await sut.query("INSERT INTO rooms (name, last_message_id) VALUES ('general', 7)");
+    await sut.query("INSERT INTO rooms (name, last_message_id, visibility, owner_id, created_at) VALUES ('eng', NULL, 'private', 'sub-1', 'now')");
+    await expect(sut.query('SELECT * FROM rooms ORDER BY name')).resolves.toEqual([
+      { name: 'eng', last_message_id: null, visibility: 'private', owner_id: 'sub-1', created_at: 'now' },
+      { name: 'general', last_message_id: 7, visibility: 'public', owner_id: null, created_at: null },
+    ]);
   });
 
   it('create the store_probe table, empty', async () => {
@@ -81,65 +156,62 @@ describe('migrations', () => {
     await expect(sut.query('SELECT * FROM store_probe')).resolves.toEqual([]);
   });
 
-  it('undo the last one cleanly and apply it again', async () => {
-    await sut.undoLastMigration();
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual(['direct_messages', 'messages', 'rooms']);
-    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
-    await expect(sut.showMigrations()).resolves.toBe(true);
+  /** Undoes the last `n` migrations, checks `tables` and `check`, then applies them again: the schema is the entities' again. */
+  async function undoAndRedo(n: number, tables: string[], check: () => Promise<void> = () => Promise.resolve()): Promise<void> {
+    for (let i = 0; i < n; i++) await sut.undoLastMigration();
+    await expect(allTables(sut)).resolves.toEqual(tables);
+    await check();
+    await expect(sut.showMigrations()).resolves.toBe(n > 0);
 
     await sut.runMigrations();
 
     await expect(sut.showMigrations()).resolves.toBe(false);
-    await expect(tablesNamed(sut, 'store_probe')).resolves.toEqual(['store_probe']);
+    await expect(allTables(sut)).resolves.toEqual(['messages', 'room_members', 'rooms', 'store_probe', 'users']);
     const diff = await sut.driver.createSchemaBuilder().log();
-    expect(diff.upQueries).toEqual([]);
+    expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  }
+
+  it('undo the last one (DMs in messages) cleanly and apply it again', async () => {
+    await undoAndRedo(1, ['direct_messages', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+      await expect(columnsOf(sut, 'messages')).resolves.toEqual(['id', 'room', 'nickname', 'body', 'sent_at', 'client_msg_id']);
+      const room: unknown[] = await sut.query("SELECT type, \"notnull\" FROM pragma_table_info('messages') WHERE name IN ('room', 'nickname') ORDER BY cid");
+      expect(room).toEqual([
+        { type: 'varchar(64)', notnull: 1 },
+        { type: 'varchar(32)', notnull: 1 },
+      ]);
+      await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
+      await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual(['uq_direct_messages_sender_client_msg_id']);
+      await expect(indexColumns(sut, 'idx_direct_messages_recipient_id')).resolves.toEqual(['recipient', 'id']);
+      await expect(indexColumns(sut, 'idx_direct_messages_sender_id')).resolves.toEqual(['sender', 'id']);
+    });
   });
 
-  it('undo the last two cleanly and apply them again', async () => {
-    await sut.undoLastMigration();
-    await sut.undoLastMigration();
-    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([]);
-    await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual([]);
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages')).resolves.toEqual(['direct_messages', 'messages', 'rooms']);
-    await expect(sut.showMigrations()).resolves.toBe(true);
-
-    await sut.runMigrations();
-
-    await expect(sut.showMigrations()).resolves.toBe(false);
-    await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
-    const diff = await sut.driver.createSchemaBuilder().log();
-    expect(diff.upQueries).toEqual([]);
+  it('undo the last two (users, membership, private rooms) cleanly and apply them again', async () => {
+    await undoAndRedo(2, ['direct_messages', 'messages', 'rooms', 'store_probe'], async () => {
+      await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id']);
+      await expect(sut.query("INSERT INTO rooms (name, last_message_id) VALUES ('general', NULL)")).rejects.toThrow(/NOT NULL constraint failed/);
+    });
   });
 
-  it('undo the last three cleanly and apply them again', async () => {
-    await sut.undoLastMigration();
-    await sut.undoLastMigration();
-    await sut.undoLastMigration();
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual(['messages']);
-    await expect(sut.showMigrations()).resolves.toBe(true);
+  it('undo the last three (store_probe) cleanly and apply them again', async () => {
+    await undoAndRedo(3, ['direct_messages', 'messages', 'rooms'], async () => {
+      await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
+    });
+  });
 
-    await sut.runMigrations();
+  it('undo the last four (unique client_msg_ids) cleanly and apply them again', async () => {
+    await undoAndRedo(4, ['direct_messages', 'messages', 'rooms'], async () => {
+      await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([]);
+      await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual([]);
+    });
+  });
 
-    await expect(sut.showMigrations()).resolves.toBe(false);
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual([
-      'direct_messages',
-      'messages',
-      'rooms',
-      'store_probe',
-    ]);
-    const diff = await sut.driver.createSchemaBuilder().log();
-    expect(diff.upQueries).toEqual([]);
+  it('undo the last five cleanly and apply them again', async () => {
+    await undoAndRedo(5, ['messages']);
   });
 
   it('undo all the way down and apply again', async () => {
-    for (const _ of MIGRATIONS) await sut.undoLastMigration();
-    await expect(tablesNamed(sut, 'messages', 'rooms', 'direct_messages', 'store_probe')).resolves.toEqual([]);
-
-    await sut.runMigrations();
-
-    await expect(sut.showMigrations()).resolves.toBe(false);
-    const diff = await sut.driver.createSchemaBuilder().log();
-    expect(diff.upQueries).toEqual([]);
+    await undoAndRedo(MIGRATIONS.length, []);
   });
 
   describe('upgrading a file database', () => {
@@ -206,7 +278,7 @@ describe('migrations', () => {
         const upgraded = await upgrade();
         try {
           await expect(upgraded.query('SELECT * FROM rooms')).resolves.toEqual([]);
-          await expect(upgraded.query('SELECT * FROM direct_messages')).resolves.toEqual([]);
+          await expect(upgraded.query('SELECT * FROM messages')).resolves.toEqual([]);
         } finally {
           await upgraded.destroy();
         }
@@ -217,9 +289,15 @@ describe('migrations', () => {
       const beforeUnique = MIGRATIONS.slice(0, 2);
       const at = '2026-11-21T23:44:19.123Z';
 
-      it('is the migration after the first two, followed by StoreProbe', () => {
+      it('is the migration after the first two, followed by StoreProbe and the issue 12 ones', () => {
         expect(beforeUnique).toEqual([CreateMessages1763769600000, RoomsAndDirectMessages1763780400000]);
-        expect(MIGRATIONS).toEqual([...beforeUnique, UniqueClientMsgIds1763791200000, StoreProbe1765065600000]);
+        expect(MIGRATIONS).toEqual([
+          ...beforeUnique,
+          UniqueClientMsgIds1763791200000,
+          StoreProbe1765065600000,
+          UsersAndPrivateRooms1766448000000,
+          DirectMessagesInMessages1766451600000,
+        ]);
       });
 
       it('keeps the first of each repeated client_msg_id and clears it on the later rows, keeping their text', async () => {
@@ -249,7 +327,7 @@ describe('migrations', () => {
         const upgraded = await upgrade();
         try {
           await expect(upgraded.showMigrations()).resolves.toBe(false);
-          await expect(upgraded.query('SELECT id, body, client_msg_id FROM messages ORDER BY id')).resolves.toEqual([
+          await expect(upgraded.query('SELECT id, body, client_msg_id FROM messages WHERE room IS NOT NULL ORDER BY id')).resolves.toEqual([
             { id: 1, body: 'one', client_msg_id: 'c-1' },
             { id: 2, body: 'one again', client_msg_id: null },
             { id: 3, body: 'same id, other room', client_msg_id: 'c-1' },
@@ -259,14 +337,18 @@ describe('migrations', () => {
             { id: 7, body: 'no id', client_msg_id: null },
             { id: 8, body: 'two in dev', client_msg_id: 'c-2' },
           ]);
-          await expect(upgraded.query('SELECT id, body, client_msg_id FROM direct_messages ORDER BY id')).resolves.toEqual([
-            { id: 1, body: 'psst', client_msg_id: 'd-1' },
-            { id: 2, body: 'psst again', client_msg_id: null },
-            { id: 3, body: 'same id, other sender', client_msg_id: 'd-1' },
-            { id: 4, body: 'no id', client_msg_id: null },
+          // since moved into messages (DirectMessagesInMessages), after the room messages
+          await expect(upgraded.query('SELECT id, body, client_msg_id FROM messages WHERE room IS NULL ORDER BY id')).resolves.toEqual([
+            { id: 9, body: 'psst', client_msg_id: 'd-1' },
+            { id: 10, body: 'psst again', client_msg_id: null },
+            { id: 11, body: 'same id, other sender', client_msg_id: 'd-1' },
+            { id: 12, body: 'no id', client_msg_id: null },
           ]);
-          await expect(uniqueIndexes(upgraded, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
-          await expect(uniqueIndexes(upgraded, 'direct_messages')).resolves.toEqual(['uq_direct_messages_sender_client_msg_id']);
+          await expect(uniqueIndexes(upgraded, 'messages')).resolves.toEqual([
+            'uq_messages_dm_nickname_client_msg_id',
+            'uq_messages_dm_user_client_msg_id',
+            'uq_messages_room_client_msg_id',
+          ]);
           const diff = await upgraded.driver.createSchemaBuilder().log();
           expect(diff.upQueries).toEqual([]);
         } finally {
@@ -302,7 +384,7 @@ describe('migrations', () => {
           await upgraded.query(insert, [null]);
           await upgraded.query(insert, [null]);
           await expect(upgraded.query(insert, ['c-1'])).rejects.toThrow(/UNIQUE constraint failed/);
-          const insertDirect = `INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES ('alice', ?, 'x', '${at}', 'd-1')`;
+          const insertDirect = `INSERT INTO messages (room, nickname, recipient, body, sent_at, client_msg_id) VALUES (NULL, 'alice', ?, 'x', '${at}', 'd-1')`;
           await upgraded.query(insertDirect, ['bob']);
           await expect(upgraded.query(insertDirect, ['carol'])).rejects.toThrow(/UNIQUE constraint failed/);
         } finally {

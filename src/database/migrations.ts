@@ -2,6 +2,15 @@ import { CreateMessages1763769600000 } from './migrations/1763769600000-create-m
 import { RoomsAndDirectMessages1763780400000 } from './migrations/1763780400000-rooms-and-direct-messages';
 import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-unique-client-msg-ids';
 import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
+import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
+import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
-export const MIGRATIONS = [CreateMessages1763769600000, RoomsAndDirectMessages1763780400000, UniqueClientMsgIds1763791200000, StoreProbe1765065600000];
+export const MIGRATIONS = [
+  CreateMessages1763769600000,
+  RoomsAndDirectMessages1763780400000,
+  UniqueClientMsgIds1763791200000,
+  StoreProbe1765065600000,
+  UsersAndPrivateRooms1766448000000,
+  DirectMessagesInMessages1766451600000,
+];

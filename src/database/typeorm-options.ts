@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import { DirectMessageEntity } from '../store/direct-message.entity';
 import { MessageEntity } from '../store/message.entity';
+import { RoomMemberEntity } from '../store/room-member.entity';
 import { RoomEntity } from '../store/room.entity';
 import { StoreProbeEntity } from '../store/store-probe.entity';
+import { UserEntity } from '../store/user.entity';
 import { MIGRATIONS } from './migrations';
 
 export interface SqliteSettings {
@@ -20,7 +21,7 @@ export interface SqliteSettings {
   lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
-export const ENTITIES = [MessageEntity, DirectMessageEntity, RoomEntity, StoreProbeEntity];
+export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity];
 
 /**
  * Prepared statements TypeORM keeps per connection. The store's group commit uses one statement per

@@ -3,19 +3,25 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { AuthFailure } from '../auth/auth-failure';
+import type { AuthService } from '../auth/auth.service';
 import type { ErrorReporter } from '../hub/error-reporter';
 import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
 import type { ServerFrame } from '../protocol/frames';
 import { parseFrame } from './frame-parser';
+import { authenticateHandshake, chooseProtocol } from './handshake';
 import { sessionOf } from './ws-transport';
 
 export interface ChatWsOptions {
   maxPayloadBytes: number;
   heartbeatIntervalMs: number;
   errors: ErrorReporter;
+  auth: AuthService;
 }
+
+type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
 /** A gateway handler as Nest binds it to one client: (payload, event) -> the reply, if any. */
 type HandlerCallback = (data: unknown, event: string) => Promise<ServerFrame | undefined>;
@@ -58,15 +64,31 @@ export class ChatWsAdapter extends WsAdapter {
       maxPendingAutoPongs: 16,
       perMessageDeflate: false,
       closeTimeout: 5000,
-      // Two parameters: ws then lets it answer with a status of its choosing (400, not 401).
-      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, reason?: string) => void) => {
+      // Two parameters: ws then lets it answer with a status, headers and body of its choosing.
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyDone) => {
         const problem = handshakeProblem(info.req);
-        if (problem === undefined) done(true);
-        else done(false, 400, problem);
+        if (problem !== undefined) return done(false, 400, problem);
+        if (!this.settings.auth.required) return done(true);
+        authenticateHandshake(info.req, this.settings.auth).then(
+          () => done(true),
+          (error: unknown) => this.refuse(info.req, error, done),
+        );
       },
+      handleProtocols: chooseProtocol,
     }) as WebSocketServer;
     this.startHeartbeat(server);
     return server;
+  }
+
+  /** A handshake whose token was not accepted: 401 (or 403, 503) with a JSON body, before any upgrade. */
+  private refuse(req: IncomingMessage, error: unknown, done: VerifyDone): void {
+    const remoteAddress = req.socket.remoteAddress;
+    if (!(error instanceof AuthFailure)) {
+      this.log.error({ msg: 'handshake authentication failed', remoteAddress, err: error });
+      return done(false, 500, JSON.stringify({ statusCode: 500, error: 'Internal Server Error', message: 'Internal error' }), JSON_CONTENT);
+    }
+    this.log.log({ msg: 'handshake refused', reason: error.reason, remoteAddress });
+    done(false, error.status, JSON.stringify(error.body), { ...JSON_CONTENT, ...error.headers });
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
@@ -166,6 +188,8 @@ export class ChatWsAdapter extends WsAdapter {
     this.heartbeats.set(server, timer);
   }
 }
+
+const JSON_CONTENT = { 'Content-Type': 'application/json; charset=utf-8' };
 
 /**
  * What RFC 6455 §4.1 requires of an opening handshake that `ws` does not check: HTTP/1.1 or later

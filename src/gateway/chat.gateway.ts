@@ -11,7 +11,9 @@ import type { WebSocket } from 'ws';
 import { ChatService } from '../chat/chat.service';
 import { ResumeService } from '../chat/resume.service';
 import { RoomsService } from '../chat/rooms.service';
+import { SessionLifetime } from '../chat/session-lifetime.service';
 import type { Session } from '../hub/session';
+import { AuthDto } from '../protocol/dto/auth.dto';
 import { DirectMessageDto } from '../protocol/dto/direct-message.dto';
 import { HistoryQueryDto } from '../protocol/dto/history-query.dto';
 import { ResumeDto } from '../protocol/dto/resume.dto';
@@ -19,8 +21,9 @@ import { RoomDto } from '../protocol/dto/room.dto';
 import { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { SetNicknameDto } from '../protocol/dto/set-nickname.dto';
 import { WhoDto } from '../protocol/dto/who.dto';
-import type { HistoryFrame, InboundEvent, PresenceFrame } from '../protocol/frames';
+import type { AuthOkFrame, HistoryFrame, InboundEvent, PresenceFrame } from '../protocol/frames';
 import { CurrentSession } from './current-session.decorator';
+import { handshakeIdentity } from './handshake';
 import { WsProtocolExceptionFilter } from './ws-exception.filter';
 import { bindSession, sessionOf, WsTransport } from './ws-transport';
 import { WsValidationPipe } from './ws-validation.pipe';
@@ -36,10 +39,13 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly chat: ChatService,
     private readonly rooms: RoomsService,
     private readonly resumes: ResumeService,
+    private readonly lifetime: SessionLifetime,
   ) {}
 
+  /** `request` is the handshake's: in jwt mode the adapter verified its token (handshake.ts). */
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    const session = this.chat.connect(new WsTransport(socket), request.socket.remoteAddress ?? 'unknown', request.url);
+    const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+    const session = this.chat.connect(new WsTransport(socket), remoteAddress, request.url, handshakeIdentity(request));
     if (session) bindSession(socket, session);
   }
 
@@ -93,5 +99,10 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @on('typing')
   typing(@MessageBody() dto: RoomDto, @CurrentSession() session: Session): void {
     this.rooms.typing(session, dto);
+  }
+
+  @on('auth')
+  auth(@MessageBody() dto: AuthDto, @CurrentSession() session: Session): Promise<AuthOkFrame> {
+    return this.lifetime.renew(session, dto.token);
   }
 }

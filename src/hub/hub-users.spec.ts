@@ -473,10 +473,10 @@ describe(`${Hub.name} private rooms in anonymous mode`, () => {
     expect(() => sut.claimRoom(session, 'mine', 'public')).not.toThrow();
   });
 
-  it('ignores an identity: a connection is a user', () => {
+  it('makes no user of an identity: a connection is a user', () => {
     const session = sut.open(new FakeTransport(), '127.0.0.1', undefined, identity('id-alice', 'alice'));
 
     expect(session.user).toBeNull();
-    expect(session.nickname).toBe('Guest1');
+    expect(session.key).toBe(session.id);
   });
 });

@@ -300,7 +300,7 @@ describe(Hub.name, () => {
       expect(open(undefined, ['general'], true, token).session.nickname).toBe('Guest3');
     });
 
-    it('take the nickname over from a session still online: it leaves its rooms, is closed with 4001, then the new one joins', async () => {
+    it('take the nickname over from a session still online: it leaves its rooms, is closed with 4002, then the new one joins', async () => {
       const old = open('alice', ['general', 'dev']);
       const bob = open('bob', ['general', 'dev']);
       clearAll();
@@ -308,7 +308,7 @@ describe(Hub.name, () => {
       const back = open(undefined, ['general', 'dev'], false, old.session.reconnectToken);
 
       expect(old.session.isClosed).toBe(true);
-      expect(old.transport.closes).toEqual([{ code: 4001, reason: 'Replaced by a new connection', graceMs: 3000 }]);
+      expect(old.transport.closes).toEqual([{ code: 4002, reason: 'Replaced by a new connection', graceMs: 3000 }]);
       expect(old.transport.written).toEqual([]);
       expect(back.session.nickname).toBe('alice');
       expect(sut.findUser('ALICE')).toBe(back.session);

@@ -114,20 +114,22 @@ export class Hub implements OnModuleDestroy {
    * fresh Guest name. If the token's connection is still online (a dead peer the heartbeat has not
    * caught yet), that connection is ended here, its rooms told it left, and closed with 4002. The
    * name passes from the hold or the old connection to the new one within this call, so nobody
-   * else can take it in between.
+   * else can take it in between. (An identity in a hub not set up for it only names the connection.)
    */
   open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity): Session {
     if (identity !== undefined && this.identified) {
       const user = this.memberships.userOf(identity, () => this.nextId++);
       const session = new Session(this.nextId++, transport, user.nickname, remoteAddress, this.metrics.framesDelivered, undefined, user);
+      session.identity = identity;
       user.sessions.add(session);
       return this.opened(session);
     }
-    const reclaimed = reconnectToken === undefined ? undefined : this.nicknames.redeem(reconnectToken);
+    const reclaimed = reconnectToken === undefined || identity ? undefined : this.nicknames.redeem(reconnectToken);
     if (reclaimed?.replaced) this.replace(reclaimed.replaced);
-    const nickname = reclaimed?.nickname ?? this.nicknames.nextGuestName();
+    const nickname = identity?.nickname ?? reclaimed?.nickname ?? this.nicknames.nextGuestName();
     const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
-    this.nicknames.register(session);
+    session.identity = identity;
+    this.nicknames.register(session, identity === undefined);
     return this.opened(session);
   }
 
@@ -199,6 +201,13 @@ export class Hub implements OnModuleDestroy {
     return this.nicknames.heldCount;
   }
 
+  /** A signed-in session's renewed token (an `auth` event): same user, later expiry, current roles. */
+  renewIdentity(session: Session, identity: Identity): void {
+    if (session.identity?.userId !== identity.userId) throw new Error('an identity is renewed for its own user only');
+    session.identity = { ...session.identity, roles: identity.roles, expiresAt: identity.expiresAt };
+    if (session.user) session.user.roles = identity.roles;
+  }
+
   /** A connection whose token a new one presented: gone for the hub now, and told so with 4002. */
   private replace(old: Session): void {
     this.end(old, false);
@@ -219,7 +228,8 @@ export class Hub implements OnModuleDestroy {
     session.markClosed();
     for (const room of rooms) this.members.remove(session, room);
     // A shutting-down server holds nothing: holds live in memory and would end with the process.
-    this.nicknames.release(session, holdNickname && !this.quiet);
+    // A signed-in name is never held: it comes back with the next token, not with a reconnect token.
+    this.nicknames.release(session, holdNickname && !this.quiet && session.identity === undefined);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.presences.left(session, room);

@@ -68,9 +68,18 @@ export class NicknameRegistry {
     return name;
   }
 
-  register(session: Session): void {
-    this.assertFree(session.nickname);
-    this.claim(session, session.nickname);
+  /**
+   * Puts `session` online under its nickname. `exclusive` (guest and chosen names) throws
+   * NICK_TAKEN on a clash. Otherwise (names from an identity provider, which two users may share)
+   * it never throws and takes only the keys nobody holds: `find` gets whoever had the name first.
+   */
+  register(session: Session, exclusive = true): void {
+    if (exclusive) {
+      this.assertFree(session.nickname);
+      this.claim(session, session.nickname);
+    } else {
+      for (const key of nicknameKeys(session.nickname)) if (!this.byKey.has(key)) this.byKey.set(key, session);
+    }
     this.online.add(session);
     this.byToken.set(session.reconnectToken, session);
     if (this.online.size <= MAX_LISTED_USERS) this.head = null;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
+import type { Identity } from '../protocol/identity';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
 
@@ -75,6 +76,8 @@ export class Session implements Member {
    * jwt mode. A delivery's `except` is compared with it, once per recipient.
    */
   readonly key: number;
+  /** Who signed in on this connection (AUTH_MODE=jwt); undefined for an anonymous one. */
+  identity: Identity | undefined;
   /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
   readonly connectedAt = Date.now();
   private held: Held[] | null = [];

@@ -11,6 +11,7 @@ export enum ErrorCode {
   INTERNAL = 'INTERNAL',
   FORBIDDEN = 'FORBIDDEN',
   ROOM_EXISTS = 'ROOM_EXISTS',
+  UNAUTHORIZED = 'UNAUTHORIZED',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -38,6 +39,8 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'You are not allowed to do that';
     case ErrorCode.ROOM_EXISTS:
       return 'A room with that name exists already';
+    case ErrorCode.UNAUTHORIZED:
+      return 'The token was not accepted';
     default:
       return assertNever(code);
   }

@@ -11,7 +11,7 @@ export const MAX_LISTED_USERS = 1000;
 export const MAX_DIFF_NAMES = 100;
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'create_room', 'invite', 'remove'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 /** Who may join a room: anyone (public), or only the members its owner or an admin invited (private). */
@@ -38,7 +38,10 @@ export interface MessageFrame {
 export const RECONNECT_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The close sent to a connection whose reconnect token a new connection presented. */
-export const REPLACED_CLOSE = { code: 4001, reason: 'Replaced by a new connection' } as const;
+export const REPLACED_CLOSE = { code: 4002, reason: 'Replaced by a new connection' } as const;
+
+/** The close sent at the `exp` of a connection's token (AUTH_MODE=jwt) unless an `auth` event renewed it. */
+export const TOKEN_EXPIRED_CLOSE = { code: 4001, reason: 'token expired' } as const;
 
 export interface WelcomeFrame {
   type: 'welcome';
@@ -185,6 +188,13 @@ export interface MembershipFrame {
   member: boolean;
 }
 
+/** The answer to an `auth` event whose token was accepted: the connection now lasts until `expiresAt`. */
+export interface AuthOkFrame {
+  type: 'auth_ok';
+  /** The new token's `exp`, ISO 8601. */
+  expiresAt: string;
+}
+
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -209,6 +219,7 @@ export type ServerFrame =
   | InvitedFrame
   | RemovedFrame
   | MembershipFrame
+  | AuthOkFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -229,6 +240,7 @@ export const SERVER_FRAME_TYPES = [
   'invited',
   'removed',
   'membership',
+  'auth_ok',
   'error',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
@@ -248,16 +260,22 @@ export interface MessageRecord {
   body: string;
   sentAt: string;
   clientMsgId: string | null;
+  /** The sender's user id (jwt mode); null in anonymous mode. */
+  userId: string | null;
 }
 
 /** A stored direct message as the store returns it. */
 export interface DirectMessageRecord {
   id: number;
+  /** The sender's and recipient's nicknames when it was sent. */
   sender: string;
   recipient: string;
   body: string;
   sentAt: string;
   clientMsgId: string | null;
+  /** The sender's and recipient's user ids (jwt mode); null in anonymous mode. */
+  senderId: string | null;
+  recipientId: string | null;
 }
 
 export function messageFrame(row: MessageRecord): MessageFrame {

@@ -1,14 +1,14 @@
 import { pageRows } from './message-sql';
 
-const page = (...ids: number[]) => [{ page: JSON.stringify(ids.map((id) => [id, 'alice', `m${id}`, '2026-11-21T23:44:19.123Z', id % 2 ? null : `c-${id}`])) }];
+const page = (...ids: number[]) => [{ page: JSON.stringify(ids.map((id) => [id, 'alice', `m${id}`, '2026-11-21T23:44:19.123Z', id % 2 ? null : `c-${id}`, id % 3 ? null : `sub-${id}`])) }];
 
 describe(pageRows.name, () => {
   it('turns a newest-first page into rows oldest first, cutting the row beyond the limit', () => {
     const sut = pageRows(page(9, 8, 7), 'general', 2, true);
     expect(sut).toStrictEqual({
       rows: [
-        { id: 8, room: 'general', nickname: 'alice', body: 'm8', sentAt: '2026-11-21T23:44:19.123Z', clientMsgId: 'c-8' },
-        { id: 9, room: 'general', nickname: 'alice', body: 'm9', sentAt: '2026-11-21T23:44:19.123Z', clientMsgId: null },
+        { id: 8, room: 'general', nickname: 'alice', body: 'm8', sentAt: '2026-11-21T23:44:19.123Z', clientMsgId: 'c-8', userId: null },
+        { id: 9, room: 'general', nickname: 'alice', body: 'm9', sentAt: '2026-11-21T23:44:19.123Z', clientMsgId: null, userId: 'sub-9' },
       ],
       hasMore: true,
     });

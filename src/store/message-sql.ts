@@ -1,5 +1,12 @@
 import type { QueryResult, QueryRunner } from 'typeorm';
 import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
+import {
+  ADVANCE_DELIVERED,
+  FIND_DIRECT_BY_NICKNAME,
+  FIND_DIRECT_BY_USER,
+  INSERT_DIRECT_BY_NICKNAME,
+  INSERT_DIRECT_BY_USER,
+} from './direct-message-sql';
 import type { NewDirectMessage, NewMessage, Stored } from './message-store.service';
 
 // The store's statements, sent through TypeORM's query runner, which prepares each text once and
@@ -10,17 +17,11 @@ import type { NewDirectMessage, NewMessage, Stored } from './message-store.servi
 export const MAX_BATCH = 512;
 
 const INSERT_MESSAGE =
-  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (room, client_msg_id) DO NOTHING';
+  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, user_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room, client_msg_id) DO NOTHING';
 const FIND_MESSAGE =
-  'SELECT id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId" FROM messages WHERE room = ? AND client_msg_id = ?';
-const INSERT_DIRECT =
-  'INSERT INTO direct_messages (sender, recipient, body, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?) ' +
-  'ON CONFLICT (sender, client_msg_id) DO NOTHING';
-const FIND_DIRECT =
-  'SELECT id, sender, recipient, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId" FROM direct_messages WHERE sender = ? AND client_msg_id = ?';
-export const ROOMS = 'SELECT name, last_message_id AS "lastMessageId" FROM rooms';
-export const PROBE =
-  'INSERT INTO store_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at';
+  'SELECT id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId", user_id AS "userId" FROM messages WHERE room = ? AND client_msg_id = ?';
+export const ROOMS =
+  'SELECT name, last_message_id AS "lastMessageId", visibility, owner_id AS "ownerId", created_at AS "createdAt" FROM rooms';
 
 /** One append of a group commit and where its stored row goes once the commit is durable. */
 export type Append =
@@ -38,12 +39,14 @@ export interface WrittenBatch {
  * The statements of one group commit, to run inside a transaction: one INSERT per message (a
  * multi-row INSERT makes SQLite keep a statement journal of every page it touches, which costs
  * more than the per-statement overhead when a batch spans many rooms), then one upsert of the
- * newest id of every room that got a row. Every row gets the same sentAt.
+ * newest id of every room that got a row, and, for the recipients of `delivered` DMs, one
+ * forward-only move of their delivery cursor each. Every row gets the same sentAt.
  */
 export async function writeBatch(runner: QueryRunner, batch: readonly Append[]): Promise<WrittenBatch> {
   const sentAt = new Date().toISOString();
   const acknowledgements: Array<() => void> = [];
   const newestByRoom = new Map<string, number>();
+  const deliveredTo = new Map<string, number>();
   let stored = 0;
   for (const append of batch) {
     if (append.kind === 'room') {
@@ -52,28 +55,43 @@ export async function writeBatch(runner: QueryRunner, batch: readonly Append[]):
       acknowledgements.push(() => append.resolve(result));
       if (!result.duplicate) stored++;
     } else {
-      const result = await insertDirect(runner, append.message, sentAt);
+      const { message } = append;
+      const result = await insertDirect(runner, message, sentAt);
       acknowledgements.push(() => append.resolve(result));
-      if (!result.duplicate) stored++;
+      if (result.duplicate) continue;
+      stored++;
+      if (message.delivered && message.toId !== undefined) deliveredTo.set(message.toId, result.record.id);
     }
   }
   await touchRooms(runner, newestByRoom);
+  for (const [userId, id] of deliveredTo) await runner.query(ADVANCE_DELIVERED, [id, userId, id]);
   return { acknowledge: () => acknowledgements.forEach((acknowledge) => acknowledge()), stored };
 }
 
 /** A resend (same room and clientMsgId) conflicts and writes nothing; the original row comes back. */
 async function insertMessage(runner: QueryRunner, m: NewMessage, sentAt: string): Promise<Stored<MessageRecord>> {
   const clientMsgId = m.clientMsgId ?? null;
-  const result = await runner.query(INSERT_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId], true);
+  const userId = m.userId ?? null;
+  const result = await runner.query(INSERT_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId, userId], true);
   if (result.affected === 0) return { record: await original<MessageRecord>(runner, FIND_MESSAGE, m.room, clientMsgId), duplicate: true };
-  return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: m.body, sentAt, clientMsgId }, duplicate: false };
+  return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: m.body, sentAt, clientMsgId, userId }, duplicate: false };
 }
 
+/** Idempotent per (sender user id, clientMsgId) when the sender has one, else per (sender nickname, clientMsgId). */
 async function insertDirect(runner: QueryRunner, m: NewDirectMessage, sentAt: string): Promise<Stored<DirectMessageRecord>> {
   const clientMsgId = m.clientMsgId ?? null;
-  const result = await runner.query(INSERT_DIRECT, [m.from, m.to, m.body, sentAt, clientMsgId], true);
-  if (result.affected === 0) return { record: await original<DirectMessageRecord>(runner, FIND_DIRECT, m.from, clientMsgId), duplicate: true };
-  return { record: { id: insertedId(result), sender: m.from, recipient: m.to, body: m.body, sentAt, clientMsgId }, duplicate: false };
+  const senderId = m.fromId ?? null;
+  const recipientId = m.toId ?? null;
+  const result =
+    senderId === null
+      ? await runner.query(INSERT_DIRECT_BY_NICKNAME, [m.from, m.body, sentAt, clientMsgId, m.to, recipientId], true)
+      : await runner.query(INSERT_DIRECT_BY_USER, [m.from, m.body, sentAt, clientMsgId, senderId, m.to, recipientId], true);
+  if (result.affected === 0) {
+    const [sql, scope] = senderId === null ? [FIND_DIRECT_BY_NICKNAME, m.from] : [FIND_DIRECT_BY_USER, senderId];
+    return { record: await original<DirectMessageRecord>(runner, sql, scope, clientMsgId), duplicate: true };
+  }
+  const record: DirectMessageRecord = { id: insertedId(result), sender: m.from, recipient: m.to, body: m.body, sentAt, clientMsgId, senderId, recipientId };
+  return { record, duplicate: false };
 }
 
 /** The rowid of the row an INSERT wrote: what the better-sqlite3 query runner puts in `raw` for a write. */
@@ -113,15 +131,15 @@ async function touchRooms(runner: QueryRunner, newestByRoom: ReadonlyMap<string,
 }
 
 /** A row of a page as SQLite's JSON aggregate encodes it; the room is the one asked for. */
-type PageTuple = [id: number, nickname: string, body: string, sentAt: string, clientMsgId: string | null];
+type PageTuple = [id: number, nickname: string, body: string, sentAt: string, clientMsgId: string | null, userId: string | null];
 
 /**
  * A page read returns one row holding the whole page as a JSON array of arrays: building a named
  * object per row in the driver costs more than SQLite encoding the page and V8 parsing it.
  */
 const page = (where: string, order: 'ASC' | 'DESC') =>
-  'SELECT json_group_array(json_array(id, nickname, body, sent_at, client_msg_id)) AS page FROM ' +
-  `(SELECT id, nickname, body, sent_at, client_msg_id FROM messages WHERE ${where} ORDER BY id ${order} LIMIT ?)`;
+  'SELECT json_group_array(json_array(id, nickname, body, sent_at, client_msg_id, user_id)) AS page FROM ' +
+  `(SELECT id, nickname, body, sent_at, client_msg_id, user_id FROM messages WHERE ${where} ORDER BY id ${order} LIMIT ?)`;
 
 // Keyset paging over the (room, id) index.
 export const PAGE_NEWEST = page('room = ?', 'DESC');
@@ -141,7 +159,7 @@ export function pageRows(result: unknown, room: string, limit: number, newestFir
   const rows = new Array<MessageRecord>(n);
   for (let i = 0; i < n; i++) {
     const t = tuples[i];
-    rows[newestFirst ? n - 1 - i : i] = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4] };
+    rows[newestFirst ? n - 1 - i : i] = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4], userId: t[5] };
   }
   return { rows, hasMore: tuples.length > limit };
 }

@@ -150,7 +150,7 @@ describe(`${MessageStore.name} under storage faults`, () => {
       lockOut();
 
       await expect(sut.page({ room: 'general', limit: 10 })).resolves.toMatchObject({ messages: [{ body: 'before the lock' }] });
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1, visibility: 'public', ownerId: null, createdAt: null }]);
     });
   });
 

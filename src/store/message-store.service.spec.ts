@@ -12,6 +12,10 @@ const inRoom = (room: string, body: string): NewMessage => ({ room, nickname: 'b
 const dm = (body: string, extra: Partial<NewDirectMessage> = {}): NewDirectMessage => ({ from: 'alice', to: 'bob', body, ...extra });
 const ids = (records: Array<{ id: number }>): number[] => records.map((r) => r.id);
 const byName = (rooms: StoredRoom[]): StoredRoom[] => [...rooms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** A room as the write path leaves it: public, no owner, no creation time. */
+const room = (name: string, lastMessageId: number): StoredRoom => ({ name, lastMessageId, visibility: 'public', ownerId: null, createdAt: null });
+/** The DM columns of `messages` (room NULL), named as direct_messages named them. */
+const DM_ROWS = 'SELECT id, nickname AS sender, recipient, body, sent_at, client_msg_id FROM messages WHERE room IS NULL ORDER BY id';
 
 describe(MessageStore.name, () => {
   let ds: DataSource;
@@ -38,7 +42,8 @@ describe(MessageStore.name, () => {
   });
 
   const query = <T = Array<Record<string, unknown>>>(sql: string, params: unknown[] = []): Promise<T> => ds.query<T>(sql, params);
-  const rowCount = async (table = 'messages'): Promise<number> => (await query<[{ n: number }]>(`SELECT count(*) AS n FROM ${table}`))[0].n;
+  const rowCount = async (where = 'room IS NOT NULL'): Promise<number> => (await query<[{ n: number }]>(`SELECT count(*) AS n FROM messages WHERE ${where}`))[0].n;
+  const dmCount = () => rowCount('room IS NULL');
   /** Counts the store's write transactions from now on. */
   const countTransactions = (): (() => number) => {
     const spy = jest.spyOn(runner, 'query');
@@ -52,12 +57,32 @@ describe(MessageStore.name, () => {
       const stored = await sut.append({ room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', clientMsgId: 'c-1' });
 
       expect(stored).toStrictEqual({
-        record: { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-1' },
+        record: { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'c-1', userId: null },
         duplicate: false,
       });
-      await expect(query('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages')).resolves.toEqual([
-        { id: 1, room: 'general', nickname: 'alice', body: '<b>hi</b> 张三 😀', sent_at: stored.record.sentAt, client_msg_id: 'c-1' },
+      await expect(query('SELECT id, room, nickname, body, sent_at, client_msg_id, user_id, recipient, recipient_id FROM messages')).resolves.toEqual([
+        {
+          id: 1,
+          room: 'general',
+          nickname: 'alice',
+          body: '<b>hi</b> 张三 😀',
+          sent_at: stored.record.sentAt,
+          client_msg_id: 'c-1',
+          user_id: null,
+          recipient: null,
+          recipient_id: null,
+        },
       ]);
+    });
+
+    it("stores the sender's user id when given, and page() returns it", async () => {
+      const { record } = await sut.append(general('signed in', { userId: 'sub-alice', clientMsgId: 'c-1' }));
+
+      expect(record).toMatchObject({ id: 1, nickname: 'alice', userId: 'sub-alice' });
+      await expect(query('SELECT user_id FROM messages')).resolves.toEqual([{ user_id: 'sub-alice' }]);
+      await expect(sut.page({ room: 'general', limit: 5 })).resolves.toStrictEqual({ messages: [record], hasMore: false });
+      // a resend answers with the stored row, user id included
+      await expect(sut.append(general('again', { userId: 'sub-alice', clientMsgId: 'c-1' }))).resolves.toStrictEqual({ record, duplicate: true });
     });
 
     it('resolves clientMsgId as null when none was given', async () => {
@@ -161,27 +186,59 @@ describe(MessageStore.name, () => {
   });
 
   describe('appendDirect', () => {
-    it('stores the message in direct_messages and resolves with its row', async () => {
+    it('stores the message in messages with a NULL room and resolves with its row', async () => {
       const stored = await sut.appendDirect(dm('<i>psst</i> 😀', { clientMsgId: 'd-1' }));
 
       expect(stored).toStrictEqual({
-        record: { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: 'd-1' },
+        record: {
+          id: 1,
+          sender: 'alice',
+          recipient: 'bob',
+          body: '<i>psst</i> 😀',
+          sentAt: expect.stringMatching(ISO_UTC),
+          clientMsgId: 'd-1',
+          senderId: null,
+          recipientId: null,
+        },
         duplicate: false,
       });
-      await expect(query('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages')).resolves.toEqual([
-        { id: 1, sender: 'alice', recipient: 'bob', body: '<i>psst</i> 😀', sent_at: stored.record.sentAt, client_msg_id: 'd-1' },
+      await expect(query('SELECT id, room, nickname, recipient, body, sent_at, client_msg_id, user_id, recipient_id FROM messages')).resolves.toEqual([
+        {
+          id: 1,
+          room: null,
+          nickname: 'alice',
+          recipient: 'bob',
+          body: '<i>psst</i> 😀',
+          sent_at: stored.record.sentAt,
+          client_msg_id: 'd-1',
+          user_id: null,
+          recipient_id: null,
+        },
       ]);
     });
 
-    it('stores nothing in messages or rooms, and page() never returns it', async () => {
-      await sut.append(general('public'));
-      await sut.appendDirect(dm('private'));
+    it('stores the user ids when given', async () => {
+      const stored = await sut.appendDirect(dm('psst', { clientMsgId: 'd-1', fromId: 'sub-a', toId: 'sub-b' }));
 
-      await expect(rowCount()).resolves.toBe(1);
-      await expect(rowCount('direct_messages')).resolves.toBe(1);
+      expect(stored).toMatchObject({ record: { id: 1, sender: 'alice', recipient: 'bob', senderId: 'sub-a', recipientId: 'sub-b' }, duplicate: false });
+      await expect(query('SELECT user_id, recipient_id FROM messages')).resolves.toEqual([{ user_id: 'sub-a', recipient_id: 'sub-b' }]);
+    });
+
+    it('takes the next id of the sequence room messages use, and never shows in a room or in rooms()', async () => {
+      await sut.append(general('public'));
+      const { record } = await sut.appendDirect(dm('private'));
+      await sut.append(general('public again'));
+
+      expect(record.id).toBe(2);
+      await expect(rowCount()).resolves.toBe(2);
+      await expect(dmCount()).resolves.toBe(1);
       const { messages } = await sut.page({ room: 'general', limit: 200 });
-      expect(messages.map((m) => m.body)).toEqual(['public']);
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+      expect(messages.map((m) => [m.id, m.body])).toEqual([
+        [1, 'public'],
+        [3, 'public again'],
+      ]);
+      await expect(sut.newestSince('general', 0, 200)).resolves.toMatchObject({ messages: [{ id: 1 }, { id: 3 }], hasMore: false });
+      await expect(sut.rooms()).resolves.toEqual([room('general', 3)]);
     });
 
     it('commits room and direct appends made in the same tick in one transaction, resolving in call order', async () => {
@@ -203,16 +260,15 @@ describe(MessageStore.name, () => {
       expect(transactions()).toBe(1);
       expect(resolved).toEqual(['r1', 'd1', 'r2', 'd2']);
       expect(new Set([first, second, third, fourth].map((r) => r.sentAt)).size).toBe(1);
-      // each table numbers its own rows
-      expect([first.id, third.id]).toEqual([1, 2]);
-      expect([second.id, fourth.id]).toEqual([1, 2]);
+      // one sequence for both, in call order
+      expect([first.id, second.id, third.id, fourth.id]).toEqual([1, 2, 3, 4]);
       expect(fourth).toMatchObject({ sender: 'bob', recipient: 'alice' });
       await expect(rowCount()).resolves.toBe(2);
-      await expect(rowCount('direct_messages')).resolves.toBe(2);
+      await expect(dmCount()).resolves.toBe(2);
     });
 
     it('rejects every append of a failed batch, room and direct alike, and stores none of them', async () => {
-      await rejectBody('direct_messages', 'b');
+      await rejectBody('messages', 'b');
 
       const results = await Promise.allSettled([sut.append(general('a')), sut.appendDirect(dm('b')), sut.appendDirect(dm('c'))]);
 
@@ -221,14 +277,14 @@ describe(MessageStore.name, () => {
         expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
       }
       await expect(rowCount()).resolves.toBe(0);
-      await expect(rowCount('direct_messages')).resolves.toBe(0);
+      await expect(dmCount()).resolves.toBe(0);
       await expect(sut.rooms()).resolves.toEqual([]);
     });
 
     it('is refused after close', async () => {
       await sut.close();
       await expect(sut.appendDirect(dm('too late'))).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(rowCount('direct_messages')).resolves.toBe(0);
+      await expect(dmCount()).resolves.toBe(0);
     });
   });
 
@@ -245,9 +301,9 @@ describe(MessageStore.name, () => {
       jest.useRealTimers();
     });
 
-    const messageRows = () => query('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages ORDER BY id');
-    const directRows = () => query('SELECT id, sender, recipient, body, sent_at, client_msg_id FROM direct_messages ORDER BY id');
-    const original: MessageRecord = { id: 1, room: 'general', nickname: 'alice', body: 'original', sentAt: T1, clientMsgId: 'c-1' };
+    const messageRows = () => query('SELECT id, room, nickname, body, sent_at, client_msg_id FROM messages WHERE room IS NOT NULL ORDER BY id');
+    const directRows = () => query(DM_ROWS);
+    const original: MessageRecord = { id: 1, room: 'general', nickname: 'alice', body: 'original', sentAt: T1, clientMsgId: 'c-1', userId: null };
 
     it('stores a clientMsgId sent twice in one batch once; the second resolves as a duplicate of the first', async () => {
       const transactions = countTransactions();
@@ -273,7 +329,7 @@ describe(MessageStore.name, () => {
       expect(first.duplicate).toBe(false);
       expect(resend).toStrictEqual({ record: original, duplicate: true });
       await expect(rowCount()).resolves.toBe(2);
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 2 }]);
+      await expect(sut.rooms()).resolves.toEqual([room('general', 2)]);
       // ids stay strictly increasing; a resend may use up one (SQLite AUTOINCREMENT), never reuse it
       const next = await sut.append(general('new', { clientMsgId: 'c-2' }));
       expect(next).toMatchObject({ record: { sentAt: T2 }, duplicate: false });
@@ -301,7 +357,7 @@ describe(MessageStore.name, () => {
       expect(b).toBeGreaterThan(a);
       expect(bAgain).toBe(b);
       await expect(rowCount()).resolves.toBe(3);
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: b }]);
+      await expect(sut.rooms()).resolves.toEqual([room('general', b)]);
     });
 
     it('stores the same clientMsgId once per room', async () => {
@@ -334,11 +390,20 @@ describe(MessageStore.name, () => {
         sut.appendDirect(dm('resent elsewhere', { clientMsgId: 'd-1', to: 'carol' })),
       ]);
 
-      const row: DirectMessageRecord = { id: 1, sender: 'alice', recipient: 'bob', body: 'original', sentAt: T1, clientMsgId: 'd-1' };
+      const row: DirectMessageRecord = {
+        id: 1,
+        sender: 'alice',
+        recipient: 'bob',
+        body: 'original',
+        sentAt: T1,
+        clientMsgId: 'd-1',
+        senderId: null,
+        recipientId: null,
+      };
       expect(first).toStrictEqual({ record: row, duplicate: false });
       expect(sameRecipient).toStrictEqual({ record: row, duplicate: true });
       expect(otherRecipient).toStrictEqual({ record: row, duplicate: true });
-      await expect(rowCount('direct_messages')).resolves.toBe(1);
+      await expect(dmCount()).resolves.toBe(1);
     });
 
     it('stores a direct message from another sender with the same clientMsgId as a new row', async () => {
@@ -360,7 +425,7 @@ describe(MessageStore.name, () => {
       ]);
 
       expect([room.duplicate, direct.duplicate]).toEqual([false, false]);
-      await expect(Promise.all([rowCount(), rowCount('direct_messages')])).resolves.toEqual([1, 1]);
+      await expect(Promise.all([rowCount(), dmCount()])).resolves.toEqual([1, 1]);
     });
 
     it('stores a retry of a failed batch once, as a new message', async () => {
@@ -378,9 +443,10 @@ describe(MessageStore.name, () => {
 
       expect(retry).toStrictEqual({ record: { ...original, body: 'retry', sentAt: T2 }, duplicate: false });
       expect(retryAgain).toStrictEqual({ record: retry.record, duplicate: true });
-      expect(directRetry).toMatchObject({ record: { id: 1, body: 'retry', sentAt: T2 }, duplicate: false });
+      expect(directRetry).toMatchObject({ record: { body: 'retry', sentAt: T2 }, duplicate: false });
+      expect(directRetry.record.id).toBeGreaterThan(retry.record.id);
       await expect(messageRows()).resolves.toEqual([{ id: 1, room: 'general', nickname: 'alice', body: 'retry', sent_at: T2, client_msg_id: 'c-1' }]);
-      await expect(rowCount('direct_messages')).resolves.toBe(1);
+      await expect(dmCount()).resolves.toBe(1);
     });
 
     it('stores a resend once when the batch it was in rolled back for another row', async () => {
@@ -403,19 +469,12 @@ describe(MessageStore.name, () => {
     it('lists every room that has messages with its newest id, after each commit', async () => {
       await Promise.all([sut.append(general('g1')), sut.append(inRoom('dev', 'd2')), sut.append(general('g3'))]);
 
-      expect(byName(await sut.rooms())).toEqual([
-        { name: 'dev', lastMessageId: 2 },
-        { name: 'general', lastMessageId: 3 },
-      ]);
+      expect(byName(await sut.rooms())).toEqual([room('dev', 2), room('general', 3)]);
 
       await sut.append(inRoom('dev', 'd4'));
       await Promise.all([sut.append(inRoom('ops', 'o5')), sut.append(inRoom('dev', 'd6'))]);
 
-      expect(byName(await sut.rooms())).toEqual([
-        { name: 'dev', lastMessageId: 6 },
-        { name: 'general', lastMessageId: 3 },
-        { name: 'ops', lastMessageId: 5 },
-      ]);
+      expect(byName(await sut.rooms())).toEqual([room('dev', 6), room('general', 3), room('ops', 5)]);
     });
 
     it('agrees with the messages table after batches touching any number of rooms', async () => {
@@ -423,9 +482,11 @@ describe(MessageStore.name, () => {
       await Promise.all(Array.from({ length: 600 }, (_, i) => sut.append(inRoom(`r${i % 300}`, `m${i}`))));
       await Promise.all(Array.from({ length: 7 }, (_, i) => sut.append(inRoom(`r${i * 40}`, 'late'))));
 
-      const expected = await query('SELECT room AS name, MAX(id) AS lastMessageId FROM messages GROUP BY room ORDER BY room');
-      expect(expected).toHaveLength(300);
-      expect(byName(await sut.rooms())).toEqual(expected);
+      const newest = await query<Array<{ name: string; lastMessageId: number }>>(
+        'SELECT room AS name, MAX(id) AS lastMessageId FROM messages GROUP BY room ORDER BY room',
+      );
+      expect(newest).toHaveLength(300);
+      expect(byName(await sut.rooms())).toEqual(newest.map(({ name, lastMessageId }) => room(name, lastMessageId)));
     });
 
     it('is not touched by a failing batch', async () => {
@@ -435,7 +496,7 @@ describe(MessageStore.name, () => {
       const results = await Promise.allSettled([sut.append(general('a')), sut.append(inRoom('dev', 'x')), sut.append(general('b'))]);
 
       expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+      await expect(sut.rooms()).resolves.toEqual([room('general', 1)]);
     });
 
     it('is not touched when the database refuses writes', async () => {
@@ -444,7 +505,7 @@ describe(MessageStore.name, () => {
 
       await expect(sut.append(inRoom('dev', 'lost'))).rejects.toBeInstanceOf(StoreUnavailableError);
 
-      await expect(sut.rooms()).resolves.toEqual([{ name: 'general', lastMessageId: 1 }]);
+      await expect(sut.rooms()).resolves.toEqual([room('general', 1)]);
     });
 
     it('rejects with StoreUnavailableError when the database cannot be read', async () => {
@@ -503,7 +564,7 @@ describe(MessageStore.name, () => {
       const { record: g16 } = await sut.append(general('g16', { clientMsgId: 'c-g16' }));
       await expect(sut.page({ room: 'general', limit: 1 })).resolves.toStrictEqual({ messages: [g16], hasMore: true });
       const [plain] = (await sut.page({ room: 'general', limit: 1, before: 2 })).messages;
-      expect(plain).toStrictEqual({ id: 1, room: 'general', nickname: 'alice', body: 'g1', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: null });
+      expect(plain).toStrictEqual({ id: 1, room: 'general', nickname: 'alice', body: 'g1', sentAt: expect.stringMatching(ISO_UTC), clientMsgId: null, userId: null });
     });
 
     it('returns any text exactly as stored: quotes, backslashes, control characters, NUL, emoji, RTL', async () => {
@@ -610,6 +671,7 @@ describe(MessageStore.name, () => {
         body: 'g15',
         sentAt: expect.stringMatching(ISO_UTC),
         clientMsgId: 'c-g15',
+        userId: null,
       });
     });
 

@@ -1,11 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { ChatException } from '../protocol/chat.exception';
-import { defaultErrorMessage, ErrorCode } from '../protocol/error-code';
 import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
-import { DatabaseFiles } from './database-files';
 import {
   MAX_BATCH,
   NEWEST_SINCE,
@@ -14,20 +11,25 @@ import {
   PAGE_BETWEEN,
   PAGE_NEWEST,
   pageRows,
-  PROBE,
   ROOMS,
   writeBatch,
   type Append,
   type WrittenBatch,
 } from './message-sql';
-import { isBusy, sqliteCode, StoreConnection, type TransactionChecks } from './store-connection';
-import { StoreHealth, type StoreStatus } from './store-health';
+import type { RoomVisibility } from './room.entity';
+import { STORE_OPTIONS, StoreDatabase, StoreUnavailableError, type StoreOptions } from './store-database';
+import type { StoreStatus } from './store-health';
+
+// Where they always were, for the code that imports them from here.
+export { STORE_OPTIONS, StoreUnavailableError, type StoreOptions };
 
 export interface NewMessage {
   room: string;
   nickname: string;
   body: string;
   clientMsgId?: string;
+  /** The sender's user id (jwt mode). */
+  userId?: string;
 }
 
 export interface NewDirectMessage {
@@ -35,6 +37,12 @@ export interface NewDirectMessage {
   to: string;
   body: string;
   clientMsgId?: string;
+  /** The sender's user id (jwt mode): the DM is then idempotent per (fromId, clientMsgId), else per (from, clientMsgId). */
+  fromId?: string;
+  /** The recipient's user id (jwt mode): what dmsSince, undeliveredDms and conversations find it by. */
+  toId?: string;
+  /** The recipient is online and gets it live: its delivery cursor (toId's) moves to this DM in the same commit. */
+  delivered?: boolean;
 }
 
 export interface PageQuery {
@@ -58,31 +66,13 @@ export interface MessagePage {
 
 export interface StoredRoom {
   name: string;
-  lastMessageId: number;
-}
-
-export const STORE_OPTIONS = Symbol('STORE_OPTIONS');
-
-export interface StoreOptions {
-  /** How long a call waits for a lock held by another process (STORE_BUSY_TIMEOUT_MS). */
-  busyTimeoutMs: number;
-  /** How often the files are checked and, while writes fail, a probe write is tried. */
-  checkIntervalMs: number;
-}
-
-const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000 };
-
-/** The database could not take or give messages; nothing was stored. Clients are told UNAVAILABLE. */
-export class StoreUnavailableError extends ChatException {
-  constructor(cause: unknown) {
-    super(ErrorCode.UNAVAILABLE, defaultErrorMessage(ErrorCode.UNAVAILABLE), { cause });
-    this.name = StoreUnavailableError.name;
-  }
-
-  /** `error` itself if it is one, else a StoreUnavailableError caused by it. */
-  static from(error: unknown): StoreUnavailableError {
-    return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
-  }
+  /** Null for a created room without messages. */
+  lastMessageId: number | null;
+  visibility: RoomVisibility;
+  /** Who created it (create_room); null for a room that came into being by its first message. */
+  ownerId: string | null;
+  /** When it was created (create_room), ISO 8601 UTC; null otherwise. */
+  createdAt: string | null;
 }
 
 /** `at`: when the append was made; it waits for another process's lock at most busyTimeoutMs from then. */
@@ -93,62 +83,36 @@ type Pending = Append & { at: number; reject: (e: StoreUnavailableError) => void
  *
  * Writes use group commit: every append that arrives while the event loop is busy joins the next
  * transaction, so a burst costs one commit instead of one per message. Promises resolve in commit
- * order, after the commit, which is what lets callers broadcast in id order.
+ * order, after the commit, which is what lets callers broadcast in id order. Room messages and
+ * direct messages are rows of one table, so they share one id sequence.
  *
- * No call blocks the event loop waiting for a lock (see StoreConnection), and none acknowledges a
- * commit that went into files removed or replaced meanwhile (see DatabaseFiles). status() says
- * whether writes succeed, for readiness.
+ * It owns the StoreDatabase that every store class shares (`database`): no call blocks the event
+ * loop waiting for a lock, and none acknowledges a commit that went into files removed or replaced
+ * meanwhile. status() says whether writes succeed, for readiness.
  */
 @Injectable()
 export class MessageStore implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(MessageStore.name);
-  private readonly options: StoreOptions;
-  private readonly connection: StoreConnection;
-  private readonly health: StoreHealth;
-  // Before BEGIN only the -shm must be checked (SIGBUS); after COMMIT, before any ack, all the files.
-  private readonly checks: TransactionChecks = { before: () => this.assertFiles(true), after: () => this.assertFiles() };
-  private files: DatabaseFiles | null = null;
+  /** The database connection, health and file checks every store class shares. */
+  readonly database: StoreDatabase;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private timer: NodeJS.Timeout | null = null;
-  private ticking = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly metrics: ChatMetrics,
     @Optional() @Inject(STORE_OPTIONS) options?: Partial<StoreOptions>,
   ) {
-    this.options = { ...DEFAULT_OPTIONS, ...options };
-    this.connection = new StoreConnection(dataSource, this.options.busyTimeoutMs, () => metrics.storeLockWaits.inc());
-    this.health = new StoreHealth(this.logger, metrics.storeWritable);
+    this.database = new StoreDatabase(dataSource, metrics, options, new Logger(MessageStore.name));
   }
 
-  /**
-   * Switches the connection to non-blocking lock waits, records the database files and proves with
-   * one write that the database takes writes: the server does not start when it cannot store.
-   */
-  async onModuleInit(): Promise<void> {
-    // SQLite's busy handler would sleep on the event loop; the store waits with timers instead.
-    await this.connection.read((runner) => runner.query('PRAGMA busy_timeout = 0'));
-    const { type, database } = this.dataSource.options;
-    if (type === 'better-sqlite3' && database !== ':memory:') {
-      this.files = new DatabaseFiles(database);
-      this.files.snapshot();
-      this.files.watch(() => this.checkFiles(true));
-    }
-    try {
-      await this.probe();
-    } catch (error) {
-      throw new Error(`the message store cannot write: ${this.describe(error)}${this.files ? `; ${this.files.diagnose()}` : ''}`, {
-        cause: error,
-      });
-    }
-    this.timer = setInterval(() => void this.tick(), this.options.checkIntervalMs).unref();
+  /** Opens the shared database: non-blocking lock waits, file checks, and one write proving it takes writes. */
+  onModuleInit(): Promise<void> {
+    return this.database.open();
   }
 
   onApplicationShutdown(): void {
-    this.stopChecks();
+    this.database.stop();
   }
 
   /**
@@ -159,7 +123,10 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'room', message, at: Date.now(), resolve, reject }));
   }
 
-  /** Stores a direct message, idempotent per (sender, clientMsgId) like append(). */
+  /**
+   * Stores a direct message in the same sequence as room messages, idempotent per (sender,
+   * clientMsgId) like append(); with `delivered`, also moves the recipient's delivery cursor.
+   */
   appendDirect(message: NewDirectMessage): Promise<Stored<DirectMessageRecord>> {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'direct', message, at: Date.now(), resolve, reject }));
   }
@@ -175,14 +142,12 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
-    this.stopChecks();
+    this.database.stop();
   }
 
   /** Whether the store takes writes: the last write or probe succeeded and its files are intact. */
   status(): StoreStatus {
-    if (!this.dataSource.isInitialized) return { writable: false, reason: 'the database is closed' };
-    this.checkFiles();
-    return this.health.status;
+    return this.database.status();
   }
 
   /**
@@ -190,7 +155,7 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
    * with both, the oldest `limit` of the window. Returned oldest first.
    */
   async page({ room, limit, before, after }: PageQuery): Promise<MessagePage> {
-    const result = await this.read<unknown>((runner) =>
+    const result = await this.database.read<unknown>((runner) =>
       after !== undefined && before !== undefined
         ? runner.query(PAGE_BETWEEN, [room, after, before, limit + 1])
         : after !== undefined
@@ -208,27 +173,18 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
    * when older ones above `after` were left out (a resume gap).
    */
   async newestSince(room: string, after: number, limit: number): Promise<MessagePage> {
-    const result = await this.read<unknown>((runner) => runner.query(NEWEST_SINCE, [room, after, limit + 1]));
+    const result = await this.database.read<unknown>((runner) => runner.query(NEWEST_SINCE, [room, after, limit + 1]));
     const { rows, hasMore } = pageRows(result, room, limit, true);
     return { messages: rows, hasMore };
   }
 
-  /** Every room that has messages, with its newest message id. */
+  /** Every room that has messages or was created, with its newest message id, visibility and owner. */
   rooms(): Promise<StoredRoom[]> {
-    return this.read<StoredRoom[]>((runner) => runner.query(ROOMS));
-  }
-
-  private read<T>(query: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const lost = this.health.lostFiles;
-    // Not even a read may touch a connection whose files were lost (a truncated -shm is a SIGBUS).
-    if (lost !== null) return Promise.reject(new StoreUnavailableError(new Error(lost)));
-    return this.connection.read(query).catch((error: unknown) => {
-      throw new StoreUnavailableError(error);
-    });
+    return this.database.read<StoredRoom[]>((runner) => runner.query(ROOMS));
   }
 
   private enqueue(pending: Pending): void {
-    const refused = this.closed ? 'store is shut down' : this.health.lostFiles;
+    const refused = this.closed ? 'store is shut down' : this.database.refusal;
     if (refused !== null) {
       pending.reject(new StoreUnavailableError(new Error(refused)));
       return;
@@ -253,70 +209,16 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
     const stopTimer = this.metrics.storeWriteSeconds.startTimer();
     let written: WrittenBatch;
     try {
-      written = await this.connection.transaction((runner) => writeBatch(runner, batch), this.checks, batch[0].at);
+      written = await this.database.transaction((runner) => writeBatch(runner, batch), batch[0].at);
     } catch (error) {
-      this.health.writeFailed(`group commit of ${batch.length} message(s) failed: ${this.describe(error)}`, this.files?.diagnose());
-      const failure = new StoreUnavailableError(error);
+      const failure = this.database.writeFailed(`group commit of ${batch.length} message(s) failed`, error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
     stopTimer();
     this.metrics.storeBatchSize.observe(batch.length);
     this.metrics.messagesStored.inc(written.stored);
-    this.health.writeSucceeded();
+    this.database.writeSucceeded();
     written.acknowledge();
-  }
-
-  /** One committed write to a row of its own, to learn whether the database takes writes. */
-  private probe(): Promise<void> {
-    return this.connection.transaction(async (runner) => {
-      await runner.query(PROBE, [new Date().toISOString()]);
-    }, this.checks);
-  }
-
-  /** Every checkIntervalMs: the files, and while writes fail (and no client writes), a probe. */
-  private async tick(): Promise<void> {
-    if (this.ticking || this.closed) return;
-    this.ticking = true;
-    try {
-      if (this.checkFiles() && this.health.failing) {
-        await this.probe().then(
-          () => this.health.writeSucceeded(),
-          (error: unknown) => this.health.writeFailed(`probe write failed: ${this.describe(error)}`),
-        );
-      }
-    } finally {
-      this.ticking = false;
-    }
-  }
-
-  /** False once the database files were removed, replaced or truncated (then they stay lost). */
-  private checkFiles(shmOnly = false): boolean {
-    if (this.health.lostFiles !== null) {
-      this.files?.keepShmMapped();
-      return false;
-    }
-    const problem = this.files?.verify(shmOnly);
-    if (!problem) return true;
-    this.health.filesLost(problem.reason);
-    return false;
-  }
-
-  private assertFiles(shmOnly = false): void {
-    if (!this.checkFiles(shmOnly)) throw new Error(this.health.lostFiles ?? 'database files lost');
-  }
-
-  private stopChecks(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.files?.unwatch();
-  }
-
-  private describe(error: unknown): string {
-    if (isBusy(error)) return `the database stayed locked by another process for ${this.options.busyTimeoutMs} ms (${sqliteCode(error)})`;
-    const code = sqliteCode(error);
-    const driverMessage = (error as { driverError?: { message?: unknown } } | null)?.driverError?.message;
-    const message = typeof driverMessage === 'string' ? driverMessage : error instanceof Error ? error.message : String(error);
-    return code && !message.startsWith(code) ? `${code}: ${message}` : message;
   }
 }

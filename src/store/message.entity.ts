@@ -1,17 +1,33 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+// Room messages and direct messages share this table, and so one id sequence: a client's `since`
+// covers both. A direct message is a row whose room is NULL. The partial indexes below only hold
+// DMs (room IS NULL), so the room write path does not maintain them.
+
+/** The DMs of a sender that carries a user id (jwt): one row per (user_id, client_msg_id). */
+export const DM_USER_CLIENT_MSG_ID = 'room IS NULL AND user_id IS NOT NULL';
+/** The DMs of an anonymous sender: one row per (nickname, client_msg_id). */
+export const DM_NICKNAME_CLIENT_MSG_ID = 'room IS NULL AND user_id IS NULL';
+/** Every DM: "DMs to or from user X above id N" are range scans of these indexes. */
+export const DM_ONLY = 'room IS NULL';
+
 @Entity({ name: 'messages' })
 @Index('idx_messages_room_id', ['room', 'id'])
 @Index('uq_messages_room_client_msg_id', ['room', 'clientMsgId'], { unique: true })
+@Index('uq_messages_dm_user_client_msg_id', ['userId', 'clientMsgId'], { unique: true, where: DM_USER_CLIENT_MSG_ID })
+@Index('uq_messages_dm_nickname_client_msg_id', ['nickname', 'clientMsgId'], { unique: true, where: DM_NICKNAME_CLIENT_MSG_ID })
+@Index('idx_messages_dm_recipient_id', ['recipientId', 'id'], { where: DM_ONLY })
+@Index('idx_messages_dm_user_id', ['userId', 'id'], { where: DM_ONLY })
 export class MessageEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
 
-  @Column({ type: 'varchar', length: 64 })
-  room!: string;
+  /** NULL for a direct message. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  room!: string | null;
 
-  /** The sender's nickname when the message was sent. */
-  @Column({ type: 'varchar', length: 32 })
+  /** The sender's nickname when the message was sent (64: jwt mode's display names). */
+  @Column({ type: 'varchar', length: 64 })
   nickname!: string;
 
   @Column({ type: 'text' })
@@ -23,4 +39,16 @@ export class MessageEntity {
 
   @Column({ name: 'client_msg_id', type: 'varchar', length: 64, nullable: true })
   clientMsgId!: string | null;
+
+  /** The sender's user id (the token's `sub`); NULL in anonymous mode. */
+  @Column({ name: 'user_id', type: 'varchar', length: 255, nullable: true })
+  userId!: string | null;
+
+  /** A DM's recipient nickname when it was sent; NULL for a room message. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  recipient!: string | null;
+
+  /** A DM's recipient user id (jwt); NULL for a room message and in anonymous mode. */
+  @Column({ name: 'recipient_id', type: 'varchar', length: 255, nullable: true })
+  recipientId!: string | null;
 }

@@ -1,11 +1,29 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Every room that has messages, with its newest message id (kept by the write path). */
+export type RoomVisibility = 'public' | 'private';
+
+/**
+ * Every room that has messages (kept by the write path, which upserts its newest message id) or
+ * was created (create_room: visibility, owner and creation time, no message yet).
+ */
 @Entity({ name: 'rooms' })
 export class RoomEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   name!: string;
 
-  @Column({ name: 'last_message_id', type: 'integer' })
-  lastMessageId!: number;
+  /** NULL until the room's first message. */
+  @Column({ name: 'last_message_id', type: 'integer', nullable: true })
+  lastMessageId!: number | null;
+
+  /** 'public' (anyone joins) or 'private' (members only). */
+  @Column({ type: 'varchar', length: 7, default: 'public' })
+  visibility!: RoomVisibility;
+
+  /** The user id that created it; NULL for a room that came into being by its first message. */
+  @Column({ name: 'owner_id', type: 'varchar', length: 255, nullable: true })
+  ownerId!: string | null;
+
+  /** ISO 8601 UTC; NULL for a room that came into being by its first message. */
+  @Column({ name: 'created_at', type: 'varchar', length: 24, nullable: true })
+  createdAt!: string | null;
 }

@@ -1,11 +1,20 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
-import { MessageStore, STORE_OPTIONS, type StoreOptions } from './message-store.service';
+import { DirectMessageStore } from './direct-message-store.service';
+import { MessageStore } from './message-store.service';
+import { RoomDirectory } from './room-directory.service';
+import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
+import { UserStore } from './user-store.service';
 
 @Module({
   providers: [
     MessageStore,
+    // MessageStore owns the shared connection and health; the other stores take their turns on it.
+    { provide: StoreDatabase, inject: [MessageStore], useFactory: (messages: MessageStore) => messages.database },
+    UserStore,
+    RoomDirectory,
+    DirectMessageStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -14,6 +23,6 @@ import { MessageStore, STORE_OPTIONS, type StoreOptions } from './message-store.
       }),
     },
   ],
-  exports: [MessageStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore],
 })
 export class StoreModule {}

@@ -25,8 +25,9 @@ export class ChatClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(url: string, options?: ClientOptions): Promise<ChatClient> {
-    const socket = new WebSocket(url, { perMessageDeflate: false, ...options });
+  /** `protocols`: the subprotocols offered, `['bearer', jwt]` for a browser-style token. */
+  static connect(url: string, options?: ClientOptions, protocols?: string[]): Promise<ChatClient> {
+    const socket = new WebSocket(url, protocols ?? [], { perMessageDeflate: false, ...options });
     const client = new ChatClient(socket);
     return withTimeout(
       new Promise<ChatClient>((resolve, reject) => {

@@ -21,6 +21,17 @@ const DEFAULT_ENV = {
   SQLITE_SYNCHRONOUS: 'NORMAL',
   RESUME_MAX: '1000',
   NICK_HOLD_MS: '30000',
+  // Empty is unset: a jwt-mode server started earlier in the same file leaves nothing behind.
+  AUTH_MODE: '',
+  AUTH_JWT_SECRET: '',
+  AUTH_JWT_PUBLIC_KEY: '',
+  AUTH_JWKS_URL: '',
+  AUTH_JWT_ISSUER: '',
+  AUTH_JWT_AUDIENCE: '',
+  AUTH_ROLES_CLAIM: '',
+  METRICS_TOKEN: '',
+  AUTH_LOGIN_URL: '',
+  AUTH_REFRESH_URL: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */

@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Identity } from '../protocol/identity';
+import { AuthFailure } from './auth-failure';
+import type { AuthService } from './auth.service';
+import { bearerFromAuthorization } from './bearer';
+
+/** The identity of each authenticated request, by its Node request (what every layer of Fastify and Nest shares). */
+const identities = new WeakMap<IncomingMessage, Identity>();
+
+/** The identity the request was authenticated as; undefined in anonymous mode and on open routes. */
+export function identityOfRequest(request: IncomingMessage): Identity | undefined {
+  return identities.get(request);
+}
+
+/** What a route asks of a request, by the route it matched (its pattern, not the path a client wrote). */
+export type RoutePolicy = 'user' | 'metrics' | 'open';
+
+/**
+ * `/api/*` needs a user, `/metrics` METRICS_TOKEN or an admin, the rest (health, the web client,
+ * /asyncapi.yaml, Swagger UI at /api/docs) nothing. Unmatched requests (404s) are open: they reach
+ * no handler.
+ */
+export function routePolicy(route: string | undefined): RoutePolicy {
+  if (route === undefined) return 'open';
+  if (route === '/metrics') return 'metrics';
+  if (route === '/api/docs' || route.startsWith('/api/docs/') || route.startsWith('/api/docs-')) return 'open';
+  return route === '/api' || route.startsWith('/api/') ? 'user' : 'open';
+}
+
+/**
+ * Authenticates HTTP requests by the route they matched, for every controller present and future:
+ * a Fastify hook on the root instance, so no controller can forget a guard. It runs after the
+ * request logger (so a refusal is logged, with the token redacted) and before the body is parsed.
+ * Not installed at all when nothing needs it (anonymous mode without METRICS_TOKEN).
+ */
+export function installHttpAuth(fastify: FastifyInstance, auth: AuthService): void {
+  if (!auth.required && !auth.guardsMetrics) return;
+  fastify.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply, payload) => {
+    const policy = routePolicy(request.routeOptions.url);
+    if (policy === 'open' || (policy === 'user' && !auth.required)) return payload;
+    try {
+      const token = bearerFromAuthorization(request.headers.authorization);
+      if (policy === 'metrics') {
+        await auth.authorizeMetrics(token);
+      } else {
+        identities.set(request.raw, await auth.authenticate(token));
+      }
+      return payload;
+    } catch (error) {
+      if (!(error instanceof AuthFailure)) throw error;
+      void reply.code(error.status).headers(error.headers).send(error.body);
+      return undefined;
+    }
+  });
+}
