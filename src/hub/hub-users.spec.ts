@@ -323,7 +323,7 @@ describe(`${Hub.name} user model (jwt mode)`, () => {
       await expect(sut.join(bob.session, 'secret', () => Promise.resolve(history('secret')))).rejects.toThrow(forbidden);
       expect(errorOf(() => sut.assertMember(bob.session, 'secret'), ErrorCode.FORBIDDEN)).toBe(forbidden);
       expect(errorOf(() => sut.typing(bob.session, 'secret'), ErrorCode.FORBIDDEN)).toBe(forbidden);
-      expect(errorOf(() => sut.assertMayRead(bob.session, 'secret'), ErrorCode.FORBIDDEN)).toBe(forbidden);
+      expect(errorOf(() => sut.assertMayRead(bob.session.userId, 'secret'), ErrorCode.FORBIDDEN)).toBe(forbidden);
       expect(errorOf(() => sut.assertResumable(bob.session, ['general', 'secret']), ErrorCode.FORBIDDEN)).toBe(forbidden);
       expect(errorOf(() => sut.assertMember(bob.session, 'open'), ErrorCode.NOT_IN_ROOM)).toBe('You are not in room "open"; join it first');
       expect(sut.mayRead('secret', 'id-bob')).toBe(false);
@@ -465,7 +465,7 @@ describe(`${Hub.name} private rooms in anonymous mode`, () => {
 
     await expect(sut.join(session, 'secret', () => Promise.resolve(history('secret')))).rejects.toMatchObject({ code: ErrorCode.FORBIDDEN });
     expect(errorOf(() => sut.assertResumable(session, ['secret']), ErrorCode.FORBIDDEN)).toContain('private');
-    expect(errorOf(() => sut.assertMayRead(session, 'secret'), ErrorCode.FORBIDDEN)).toContain('private');
+    expect(errorOf(() => sut.assertMayRead(session.userId, 'secret'), ErrorCode.FORBIDDEN)).toContain('private');
     expect(errorOf(() => sut.claimRoom(session, 'mine', 'private'), ErrorCode.FORBIDDEN)).toBe(
       'Private rooms need signed-in users (AUTH_MODE=jwt): this server is anonymous',
     );

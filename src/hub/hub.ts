@@ -270,6 +270,16 @@ export class Hub implements OnModuleDestroy {
     return { users: this.nicknames.page(offset, limit).map(onlineUser), total: this.nicknames.size };
   }
 
+  /** jwt mode: whether the user has a connection here. */
+  isOnline(userId: string): boolean {
+    return this.users.get(userId) !== undefined;
+  }
+
+  /** AUTH_MODE=jwt: frames and lists name users, with their ids. */
+  get isIdentified(): boolean {
+    return this.identified;
+  }
+
   /** jwt mode: the rooms of a user who is online (in memory), or undefined. */
   roomsOfUser(userId: string): string[] | undefined {
     const rooms = this.users.get(userId)?.rooms;
@@ -289,9 +299,9 @@ export class Hub implements OnModuleDestroy {
     throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
   }
 
-  /** For `who`: a public room, or a private one the sender is a member of; else FORBIDDEN. */
-  assertMayRead(session: Session, room: string): void {
-    if (!this.privateRooms.mayRead(room, session.userId)) throw forbidden(room);
+  /** For `who`: a public room, or a private one the user (undefined: anonymous) is a member of; else FORBIDDEN. */
+  assertMayRead(userId: string | undefined, room: string): void {
+    if (!this.privateRooms.mayRead(room, userId)) throw forbidden(room);
   }
 
   /** Whether the user (undefined: anonymous) may read the room: public, or private and a member. For REST. */

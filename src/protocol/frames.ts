@@ -281,12 +281,15 @@ export interface DirectMessageRecord {
 export function messageFrame(row: MessageRecord): MessageFrame {
   const frame: MessageFrame = { type: 'message', id: row.id, room: row.room, nickname: row.nickname, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  if (row.userId != null) frame.userId = row.userId;
   return frame;
 }
 
 export function directFrame(row: DirectMessageRecord): DirectFrame {
   const frame: DirectFrame = { type: 'direct', id: row.id, from: row.sender, to: row.recipient, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  if (row.senderId != null) frame.fromId = row.senderId;
+  if (row.recipientId != null) frame.toId = row.recipientId;
   return frame;
 }
 
