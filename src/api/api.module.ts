@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
+import { MeController } from './me.controller';
 import { MessagesController } from './messages.controller';
 import { RoomsController } from './rooms.controller';
 import { UsersController } from './users.controller';
 
-/** The REST API under /api: history, rooms and users. */
+/** The REST API under /api: history, rooms, users and the signed-in user. */
 @Module({
   imports: [HubModule, StoreModule],
-  controllers: [MessagesController, RoomsController, UsersController],
+  controllers: [MessagesController, RoomsController, UsersController, MeController],
 })
 export class ApiModule {}

@@ -11,7 +11,10 @@ import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { MessageStore } from '../store/message-store.service';
+import { RoomDirectory } from '../store/room-directory.service';
+import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
+import { MembershipService } from './membership.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
@@ -44,7 +47,10 @@ export class ChatFixture {
   readonly resumes: ResumeService;
   readonly chat: ChatService;
   readonly rooms: RoomsService;
+  readonly membership: MembershipService;
   readonly lifetime: SessionLifetime;
+  readonly users: UserStore;
+  readonly directory: RoomDirectory;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -53,12 +59,15 @@ export class ChatFixture {
     settings: FixtureSettings,
   ) {
     this.store = new MessageStore(dataSource, metrics);
-    this.hub = new Hub(new LocalBroker(), metrics, settings);
+    this.users = new UserStore(this.store.database);
+    this.directory = new RoomDirectory(this.store.database);
+    this.hub = new Hub(new LocalBroker(), metrics, { identified: settings.auth.mode === 'jwt', ...settings });
     this.errors = new ErrorReporter(metrics);
     this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime);
-    this.rooms = new RoomsService(this.hub, this.store);
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory);
+    this.rooms = new RoomsService(this.hub, this.store, this.directory, this.errors);
+    this.membership = new MembershipService(this.hub, this.rooms, this.directory, this.users);
   }
 
   static async open(metrics: ChatMetrics, settings: Partial<FixtureSettings> = {}): Promise<ChatFixture> {

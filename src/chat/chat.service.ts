@@ -16,11 +16,15 @@ import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_
 import type { Identity } from '../protocol/identity';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { RoomDirectory } from '../store/room-directory.service';
+import { UserStore } from '../store/user-store.service';
 import { ResumeService } from './resume.service';
 import { SessionLifetime } from './session-lifetime.service';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
+/** RFC 6455's "Try Again Later": a signed-in connection whose user or rooms the store could not read. */
+export const TRY_AGAIN_LATER = { code: 1013, reason: 'Store unavailable, try again later' } as const;
 const SHUTDOWN_GRACE_MS = 3000;
 
 /** Connect, disconnect, messages, direct messages and history; the gateway only delegates here. */
@@ -36,6 +40,8 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly resumes: ResumeService,
     private readonly errors: ErrorReporter,
     private readonly lifetime: SessionLifetime,
+    private readonly users: UserStore,
+    private readonly directory: RoomDirectory,
   ) {}
 
   /**
@@ -61,11 +67,14 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   private async start(session: Session, url: string): Promise<void> {
+    if (session.user) return this.startUser(session, url);
     let resume: ResumeDto | undefined;
     let badResume: unknown;
     try {
       resume = resumeFromUrl(url);
+      if (resume?.rooms) this.hub.assertResumable(session, resume.rooms); // no private room
     } catch (error) {
+      resume = undefined;
       badResume = error;
     }
     // Entered before the history is read: live frames are held, then deduplicated against it.
@@ -88,9 +97,59 @@ export class ChatService implements BeforeApplicationShutdown {
     this.hub.goLive(session, lastIds);
   }
 
+  /**
+   * A signed-in connection (jwt mode): the sign-in is recorded and, at the user's first connection,
+   * its rooms read; the connection is in all of them. Then welcome and each room's history (in the
+   * order of `welcome.rooms`), or with `?since=` a replay of the listed rooms (all by default), and
+   * a join notification per room. A store that cannot say who the user is or where it belongs
+   * closes the connection with 1013 before the welcome.
+   */
+  private async startUser(session: Session, url: string): Promise<void> {
+    const user = session.user!;
+    const { userId } = user;
+    try {
+      await this.users.upsertUser({ id: userId, nickname: session.identity?.nickname ?? user.nickname, roles: session.identity?.roles ?? user.roles });
+      if (this.hub.needsRooms(session)) this.hub.loadRooms(session, await this.directory.roomsOfUser(userId));
+    } catch (error) {
+      this.logger.warn({ msg: 'signed-in connection refused: the store is unavailable', err: error });
+      void session.close(TRY_AGAIN_LATER.code, TRY_AGAIN_LATER.reason, SHUTDOWN_GRACE_MS);
+      return;
+    }
+    if (session.isClosed) return;
+    this.hub.enter(session, []);
+    let resume: ResumeDto | undefined;
+    let badResume: unknown;
+    try {
+      resume = resumeFromUrl(url);
+      if (resume?.rooms) this.hub.assertResumable(session, resume.rooms);
+    } catch (error) {
+      resume = undefined;
+      badResume = error;
+    }
+    this.logger.log({ msg: 'connection open', remoteAddress: session.remoteAddress, nickname: session.nickname, userId });
+    session.send(this.hub.welcome(session));
+    if (badResume !== undefined) this.errors.send(session, toErrorFrame(badResume, 'resume'));
+    const rooms = [...this.hub.roomsOf(session)];
+    if (resume) return this.resumes.replayOnConnect(session, resume, resume.rooms ?? rooms);
+    const pages = await Promise.allSettled(rooms.map((room) => this.store.page({ room, limit: DEFAULT_PAGE_SIZE })));
+    if (session.isClosed) return;
+    const lastIds = new Map<string, number>();
+    pages.forEach((page, i) => {
+      if (page.status === 'rejected') return this.errors.send(session, toErrorFrame(StoreUnavailableError.from(page.reason), 'history'), page.reason);
+      session.send(historyFrame(rooms[i], page.value.messages, page.value.hasMore));
+      lastIds.set(rooms[i], page.value.messages.at(-1)?.id ?? 0);
+    });
+    this.hub.goLive(session, lastIds);
+  }
+
   disconnect(session: Session, code?: number): void {
     this.lifetime.forget(session);
     this.hub.close(session);
+    const userId = session.userId;
+    // The user's last connection: when it was last seen (not while shutting down, which closes everyone).
+    if (userId !== undefined && !this.shuttingDown && !this.hub.isOnline(userId)) {
+      this.users.touchUser(userId).catch((error: unknown) => this.logger.warn({ msg: 'last seen not recorded', err: error }));
+    }
     this.logger.log({
       msg: 'connection close',
       remoteAddress: session.remoteAddress,
@@ -104,7 +163,13 @@ export class ChatService implements BeforeApplicationShutdown {
     const room = dto.room ?? DEFAULT_ROOM;
     this.hub.assertMember(session, room);
     this.metrics.messagesReceived.inc();
-    const { record, duplicate } = await this.store.append({ room, nickname: session.nickname, body: dto.message, clientMsgId: dto.clientMsgId });
+    const { record, duplicate } = await this.store.append({
+      room,
+      nickname: session.nickname,
+      body: dto.message,
+      clientMsgId: dto.clientMsgId,
+      userId: session.userId,
+    });
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, room });
     if (duplicate) return; // a resend: acknowledged again, never broadcast twice
     this.hub.toRoom(room, messageFrame(record));
@@ -114,6 +179,7 @@ export class ChatService implements BeforeApplicationShutdown {
   /** Stores and delivers a direct message to the sender and every connection of the recipient. */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
     if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
+    if (session.user) return this.postUserDirect(session, dto);
     const recipient = this.hub.findUser(dto.to);
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
@@ -128,6 +194,31 @@ export class ChatService implements BeforeApplicationShutdown {
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient });
     if (duplicate) return;
     this.hub.toUsers([session.nickname, recipient.nickname], directFrame(record));
+    this.metrics.messagesBroadcast.inc();
+  }
+
+  /**
+   * jwt mode, live only as in anonymous mode (offline delivery is a later step): to an online user
+   * named by id or nickname, stored with both user ids, delivered to every connection of both.
+   */
+  private async postUserDirect(session: Session, dto: DirectMessageDto): Promise<void> {
+    const recipient = this.hub.findOnline(dto.to);
+    if (!recipient) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
+    this.metrics.messagesReceived.inc();
+    const { record, duplicate } = await this.store.appendDirect({
+      from: session.nickname,
+      to: recipient.nickname,
+      body: dto.message,
+      clientMsgId: dto.clientMsgId,
+      fromId: session.userId,
+      toId: recipient.userId,
+      delivered: true,
+    });
+    if (record.clientMsgId !== null) {
+      session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient, toId: recipient.userId });
+    }
+    if (duplicate) return;
+    this.hub.toUserIds([session.userId!, recipient.userId], directFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 

@@ -1,5 +1,9 @@
-/** Who a delivery is for: a room's members, some users' connections, or everyone. */
-export type Audience = { kind: 'room'; room: string } | { kind: 'users'; nicknames: readonly string[] } | { kind: 'everyone' };
+/** Who a delivery is for: a room's members, some users' connections (by nickname, or by user id in jwt mode), or everyone. */
+export type Audience =
+  | { kind: 'room'; room: string }
+  | { kind: 'users'; nicknames: readonly string[] }
+  | { kind: 'userIds'; userIds: readonly string[] }
+  | { kind: 'everyone' };
 
 /** One frame on its way to an audience, encoded once by the node that sent it. */
 export interface Delivery {
@@ -7,7 +11,10 @@ export interface Delivery {
   data: Buffer;
   /** A room message's id (the hub dedupes it against history snapshots); 0 otherwise. */
   messageId: number;
-  /** The session that must not get it (the joiner of its own join, the sender of its own typing); 0 for none. */
+  /**
+   * The member that must not get it (the joiner of its own join, the typist of its own typing): a
+   * session's id in anonymous mode, a user's key in jwt mode (Session.key); 0 for none.
+   */
   except: number;
 }
 
