@@ -105,6 +105,9 @@ export interface DirectFrame {
   message: string;
   sentAt: string;
   clientMsgId?: string;
+  /** jwt mode: the sender's and the recipient's user ids. */
+  fromId?: string;
+  toId?: string;
 }
 
 /** Sent to the sender only, once its message is durably committed (or was already, for a resend). */
@@ -116,12 +119,18 @@ export interface AckFrame {
   room?: string;
   /** Set for a direct message. */
   to?: string;
+  /** jwt mode, a direct message: the recipient's user id. */
+  toId?: string;
 }
 
-/** Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. */
+/**
+ * Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. In jwt
+ * mode a gap in the replayed direct messages has no `room` but `direct: true`.
+ */
 export interface GapFrame {
   type: 'gap';
-  room: string;
+  room?: string;
+  direct?: true;
   afterId: number;
   beforeId: number;
 }
@@ -225,6 +234,8 @@ export function messageFrame(row: MessageRecord): MessageFrame {
 export function directFrame(row: DirectMessageRecord): DirectFrame {
   const frame: DirectFrame = { type: 'direct', id: row.id, from: row.sender, to: row.recipient, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  if (row.senderId != null) frame.fromId = row.senderId;
+  if (row.recipientId != null) frame.toId = row.recipientId;
   return frame;
 }
 

@@ -122,3 +122,24 @@ export function IsClientMsgId(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+
+/** The longest user id the store keeps (`users.id`, the token's `sub`). */
+export const MAX_USER_ID_CHARS = 255;
+
+/** A user named by id or nickname: 1 to 255 characters of well-formed text, not all whitespace. */
+export function isUserRef(value: unknown): value is string {
+  return typeof value === 'string' && /\S/u.test(value) && [...value].length <= MAX_USER_ID_CHARS && isWellFormed(value);
+}
+
+export function IsUserRef(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isUserRef',
+      validator: {
+        validate: isUserRef,
+        defaultMessage: () => `$property must be a user id or nickname of 1 to ${MAX_USER_ID_CHARS} characters`,
+      },
+    },
+    options,
+  );
+}
