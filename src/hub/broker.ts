@@ -1,11 +1,15 @@
-/** Who a delivery is for: a room's members, some users' connections, or everyone. */
-export type Audience = { kind: 'room'; room: string } | { kind: 'users'; nicknames: readonly string[] } | { kind: 'everyone' };
+/** Who a delivery is for: a room's members, some users' connections (by nickname, or by user id in jwt mode), or everyone. */
+export type Audience =
+  | { kind: 'room'; room: string }
+  | { kind: 'users'; nicknames: readonly string[] }
+  | { kind: 'userIds'; userIds: readonly string[] }
+  | { kind: 'everyone' };
 
 /** One frame on its way to an audience, encoded once by the node that sent it. */
 export interface Delivery {
   audience: Audience;
   data: Buffer;
-  /** A room message's id (the hub dedupes it against history snapshots); 0 otherwise. */
+  /** A room message's id, or a direct message's to user ids (the hub dedupes it against snapshots and replays); 0 otherwise. */
   messageId: number;
   /** The session that must not get it (the joiner of its own join, the sender of its own typing); 0 for none. */
   except: number;

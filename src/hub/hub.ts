@@ -2,9 +2,19 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
-import { DEFAULT_ROOM, encodeFrame, MAX_LISTED_USERS, REPLACED_CLOSE, type PresenceFrame, type ServerFrame, type WelcomeFrame } from '../protocol/frames';
+import {
+  DEFAULT_ROOM,
+  encodeFrame,
+  MAX_LISTED_USERS,
+  REPLACED_CLOSE,
+  type DirectFrame,
+  type PresenceFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { BROKER, type Audience, type Broker, type Delivery } from './broker';
+import { DIRECT_HOLD } from './direct-hold';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
 import { RoomMembers } from './room-members';
@@ -304,6 +314,14 @@ export class Hub implements OnModuleDestroy {
     this.publish({ kind: 'users', nicknames }, frame);
   }
 
+  /**
+   * jwt mode: to every connection of these users (direct messages), each once; with its id, so
+   * that a connection reading direct messages (DIRECT_HOLD) drops what it has read.
+   */
+  toUserIds(userIds: readonly string[], frame: DirectFrame): void {
+    this.broker.publish({ audience: { kind: 'userIds', userIds }, data: encodeFrame(frame), messageId: frame.id, except: 0 });
+  }
+
   /** To every connected client (nickname changes). */
   toAll(frame: ServerFrame): void {
     this.publish({ kind: 'everyone' }, frame);
@@ -329,10 +347,51 @@ export class Hub implements OnModuleDestroy {
         for (const session of recipients) if (session && session.id !== except) session.deliver(data, 0, undefined);
         return;
       }
+      case 'userIds':
+        this.deliverToUserIds(audience.userIds, data, messageId);
+        return;
       case 'everyone':
         for (const session of this.byId.values()) if (session.id !== except) session.deliver(data, 0, undefined);
         return;
     }
+  }
+
+  // ---- direct messages that wait for their recipient (jwt mode)
+
+  /**
+   * Every connection of these users, held under DIRECT_HOLD while direct messages are read for it.
+   * A scan of the sessions: the user index of issue 12's hub (one user, many connections) makes it
+   * a lookup.
+   */
+  private deliverToUserIds(userIds: readonly string[], data: Buffer, messageId: number): void {
+    const wanted = new Set(userIds);
+    for (const session of this.byId.values()) {
+      if (session.identity && wanted.has(session.identity.userId)) session.deliver(data, messageId, DIRECT_HOLD);
+    }
+  }
+
+  /**
+   * Whether a direct message to this user reaches it live now: some connection of it is past its
+   * connect sequence and not reading direct messages (a resume). Such a connection has been sent
+   * every earlier one, so the user's delivery cursor may move to the new one.
+   */
+  receivesDirectLive(userId: string): boolean {
+    for (const session of this.byId.values()) {
+      if (session.identity?.userId === userId && session.isLive && !session.isHeld(DIRECT_HOLD)) return true;
+    }
+    return false;
+  }
+
+  /** Holds the session's `direct` frames while a resume replays direct messages; false if they are held already (or it is gone). */
+  holdDirect(session: Session): boolean {
+    if (session.isClosed || session.isHeld(DIRECT_HOLD)) return false;
+    session.holdRoom(DIRECT_HOLD, true);
+    return true;
+  }
+
+  /** Releases what holdDirect() held, minus the direct messages with ids up to `lastId` (the replay had them). */
+  releaseDirect(session: Session, lastId: number): void {
+    session.releaseRoom(DIRECT_HOLD, lastId);
   }
 }
 
