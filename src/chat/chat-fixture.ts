@@ -10,8 +10,11 @@ import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
+import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore } from '../store/message-store.service';
+import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
@@ -40,6 +43,9 @@ const DEFAULTS: Omit<FixtureSettings, 'auth'> = { presenceBatchThreshold: 100, p
 export class ChatFixture {
   readonly hub: Hub;
   readonly store: MessageStore;
+  readonly users: UserStore;
+  readonly dmStore: DirectMessageStore;
+  readonly directs: DirectMessagesService;
   readonly errors: ErrorReporter;
   readonly resumes: ResumeService;
   readonly chat: ChatService;
@@ -55,9 +61,13 @@ export class ChatFixture {
     this.store = new MessageStore(dataSource, metrics);
     this.hub = new Hub(new LocalBroker(), metrics, settings);
     this.errors = new ErrorReporter(metrics);
-    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
+    this.users = new UserStore(this.store.database);
+    this.dmStore = new DirectMessageStore(this.store.database);
+    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime);
+    const { hub, store, dmStore, users, errors } = this;
+    this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.directs);
     this.rooms = new RoomsService(this.hub, this.store);
   }
 

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
 
 @Module({
   imports: [HubModule, StoreModule],
-  providers: [ChatService, RoomsService, ResumeService, SessionLifetime],
-  exports: [ChatService, RoomsService, ResumeService, SessionLifetime],
+  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, DirectMessagesService],
+  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, DirectMessagesService],
 })
 export class ChatModule {}

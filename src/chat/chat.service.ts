@@ -16,6 +16,7 @@ import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_
 import type { Identity } from '../protocol/identity';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { ResumeService } from './resume.service';
 import { SessionLifetime } from './session-lifetime.service';
 
@@ -36,6 +37,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly resumes: ResumeService,
     private readonly errors: ErrorReporter,
     private readonly lifetime: SessionLifetime,
+    private readonly directs: DirectMessagesService,
   ) {}
 
   /**
@@ -44,7 +46,8 @@ export class ChatService implements BeforeApplicationShutdown {
    * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
    * replay of those rooms (see ResumeService). The sequence never rejects. A signed-in connection
    * (`identity`, jwt mode) is named by its token's claims, ignores `?token=`, and is closed with
-   * 4001 when its token expires (SessionLifetime).
+   * 4001 when its token expires (SessionLifetime); its user is recorded before the welcome, and
+   * the direct messages that waited for it follow the history (DirectMessagesService).
    */
   connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity): Session | undefined {
     if (this.shuttingDown) {
@@ -61,6 +64,10 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   private async start(session: Session, url: string): Promise<void> {
+    if (session.identity) {
+      // Recorded before anything is sent, so that others can address the user from now on.
+      if (!(await this.directs.recordSignIn(session)) || session.isClosed) return;
+    }
     let resume: ResumeDto | undefined;
     let badResume: unknown;
     try {
@@ -85,6 +92,7 @@ export class ChatService implements BeforeApplicationShutdown {
       if (session.isClosed) return;
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'history'), error);
     }
+    if (session.identity) await this.directs.sendUndelivered(session, lastIds);
     this.hub.goLive(session, lastIds);
   }
 
