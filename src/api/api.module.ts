@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
+import { DirectMessagesController } from './dm.controller';
 import { MessagesController } from './messages.controller';
 import { RoomsController } from './rooms.controller';
 import { UsersController } from './users.controller';
 
-/** The REST API under /api: history, rooms and users. */
+/** The REST API under /api: history, rooms, users and (jwt mode) direct messages. */
 @Module({
   imports: [HubModule, StoreModule],
-  controllers: [MessagesController, RoomsController, UsersController],
+  controllers: [MessagesController, RoomsController, UsersController, DirectMessagesController],
 })
 export class ApiModule {}
