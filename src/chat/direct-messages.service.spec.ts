@@ -284,12 +284,27 @@ describe(DirectMessagesService.name, () => {
       expect(bob.frames().map((f) => f.type)).toEqual(['welcome', 'history', 'error', 'notification']);
       expect(bob.frames()[2]).toEqual({
         type: 'error',
-        code: 'UNAVAILABLE',
+        code: ErrorCode.UNAVAILABLE,
         message: 'The message store is unavailable; nothing was stored or sent, try again',
         event: 'dm',
       } satisfies ServerFrame);
       expect(bob.session.isLive).toBe(true);
       await expect(cursor('u-bob')).resolves.toBe(0);
+    });
+
+    it('are not skipped when they could not be sent: live DMs then leave the cursor where it is', async () => {
+      const [waited] = await waiting(1);
+      jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      jest.spyOn(fixture.dmStore, 'undeliveredDms').mockRejectedValueOnce(new StoreUnavailableError(new Error('I/O error')));
+      const bob = await signIn('u-bob');
+      const alice = await signIn('u-alice');
+
+      const live = await dm(alice, 'u-bob', 'live, while the one before still waits');
+
+      expect(directs(bob)).toEqual([live]);
+      await expect(cursor('u-bob')).resolves.toBe(0);
+      fixture.disconnect(bob);
+      expect(directs(await signIn('u-bob'))).toEqual([waited, live]);
     });
 
     it('do not move the cursor when the client is gone before they are written', async () => {

@@ -123,6 +123,8 @@ export class DirectMessagesService {
       }
     } catch (error) {
       if (session.isClosed) return;
+      // Live DMs must not move the cursor past the ones this connection was not sent.
+      this.hub.markDirectBehind(session);
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'dm'), error);
     }
     lastIds.set(DIRECT_HOLD, lastId);

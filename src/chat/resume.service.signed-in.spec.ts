@@ -133,6 +133,16 @@ describe(`${ResumeService.name} with signed-in connections`, () => {
       expect(directs.map((f) => f.message)).toEqual(['committed before the read', 'committed after the read']);
       expect(afterWelcome(bob).map((f) => f.type)).toEqual(['direct', 'resumed', 'notification', 'direct']);
     });
+
+    it('leaves the cursor to other connections when the replay failed: the DMs it missed still wait', async () => {
+      jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      jest.spyOn(fixture.dmStore, 'dmsSince').mockRejectedValueOnce(new StoreUnavailableError(new Error('SQLITE_IOERR')));
+
+      const bob = await signIn('u-bob', '/?since=0');
+
+      expect(afterWelcome(bob)[0]).toMatchObject({ type: 'error', code: 'UNAVAILABLE', event: 'resume' });
+      expect(fixture.hub.receivesDirectLive('u-bob')).toBe(false);
+    });
   });
 
   describe('resume', () => {

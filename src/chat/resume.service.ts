@@ -56,6 +56,7 @@ export class ResumeService {
       lastIds = await this.replay(session, since, [...this.hub.roomsOf(session)]);
     } catch (error) {
       if (session.isClosed) return;
+      if (session.identity) this.hub.markDirectBehind(session); // its DMs were not replayed
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'resume'), error);
     }
     this.hub.goLive(session, lastIds);

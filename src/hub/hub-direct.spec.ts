@@ -147,6 +147,14 @@ describe(`${Hub.name} direct messages to users`, () => {
       expect(sut.receivesDirectLive('u-bob')).toBe(false);
     });
 
+    it('is false for a connection marked behind (the DMs that waited for it could not be sent)', () => {
+      const bob = open('u-bob');
+      sut.markDirectBehind(bob.session);
+      expect(sut.receivesDirectLive('u-bob')).toBe(false);
+      open('u-bob');
+      expect(sut.receivesDirectLive('u-bob')).toBe(true);
+    });
+
     it('is false for an anonymous connection whose nickname is the user id', () => {
       const guest = open(undefined);
       sut.rename(guest.session, 'u-bob');

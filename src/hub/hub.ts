@@ -358,6 +358,9 @@ export class Hub implements OnModuleDestroy {
 
   // ---- direct messages that wait for their recipient (jwt mode)
 
+  /** Connections that were not sent all the DMs that waited for them (the store failed): never caught up. */
+  private readonly directBehind = new WeakSet<Session>();
+
   /**
    * Every connection of these users, held under DIRECT_HOLD while direct messages are read for it.
    * A scan of the sessions: the user index of issue 12's hub (one user, many connections) makes it
@@ -377,9 +380,14 @@ export class Hub implements OnModuleDestroy {
    */
   receivesDirectLive(userId: string): boolean {
     for (const session of this.byId.values()) {
-      if (session.identity?.userId === userId && session.isLive && !session.isHeld(DIRECT_HOLD)) return true;
+      if (session.identity?.userId === userId && session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
     }
     return false;
+  }
+
+  /** The DMs that waited for this connection could not all be sent: it never counts for receivesDirectLive. */
+  markDirectBehind(session: Session): void {
+    this.directBehind.add(session);
   }
 
   /** Holds the session's `direct` frames while a resume replays direct messages; false if they are held already (or it is gone). */
