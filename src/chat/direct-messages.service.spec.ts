@@ -11,6 +11,9 @@ import { DirectMessagesService, SIGN_IN_UNRECORDED } from './direct-messages.ser
 
 const PAGE = 2; // RESUME_MAX: the DMs read per page at connect
 
+/** The hub of jwt mode (one user, many connections); a hub without that setting ignores it. */
+const SIGNED_IN = { identified: true };
+
 const identity = (userId: string, nickname = userId): Identity => ({ userId, nickname, roles: [], expiresAt: Date.now() + 300_000 });
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -30,7 +33,7 @@ describe(DirectMessagesService.name, () => {
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    fixture = await ChatFixture.open(metrics, { resumeMax: PAGE });
+    fixture = await ChatFixture.open(metrics, { resumeMax: PAGE, ...SIGNED_IN });
     sut = fixture.directs;
   });
 

@@ -1,5 +1,5 @@
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import type { DirectFrame, MessageFrame } from '../protocol/frames';
+import type { DirectFrame, NickUpdateFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import type { Broker, Delivery } from './broker';
 import { DIRECT_HOLD } from './direct-hold';
@@ -28,6 +28,9 @@ interface Client {
   transport: FakeTransport;
 }
 
+/** The hub of jwt mode (one user, many connections); a hub without that setting ignores it. */
+const SIGNED_IN = { identified: true };
+
 const identity = (userId: string, nickname = userId): Identity => ({ userId, nickname, roles: [], expiresAt: Date.now() + 300_000 });
 
 const direct = (id: number, fromId = 'u-alice', toId = 'u-bob'): DirectFrame => ({
@@ -40,7 +43,8 @@ const direct = (id: number, fromId = 'u-alice', toId = 'u-bob'): DirectFrame => 
   fromId,
   toId,
 });
-const message = (id: number): MessageFrame => ({ type: 'message', id, room: 'general', nickname: 'carol', message: `m${id}`, sentAt: '2026-11-21T23:44:19.123Z' });
+/** A frame to everyone (no room, no user): never held under DIRECT_HOLD. */
+const renamed = (n: number): NickUpdateFrame => ({ type: 'nick_update', nickname: `carol${n}`, previous: 'carol', message: `carol is now known as carol${n}` });
 
 // Direct messages to user ids (jwt mode): every connection of the users, and the DIRECT_HOLD key.
 describe(`${Hub.name} direct messages to users`, () => {
@@ -49,16 +53,16 @@ describe(`${Hub.name} direct messages to users`, () => {
 
   beforeEach(() => {
     broker = new RecordingBroker();
-    sut = new Hub(broker, new ChatMetrics(), { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000 });
+    sut = new Hub(broker, new ChatMetrics(), { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, ...SIGNED_IN });
   });
 
   afterEach(() => sut.onModuleDestroy());
 
-  /** A connection of `userId` (anonymous when undefined) in `general` only if told, live unless told otherwise. */
-  function open(userId: string | undefined, live = true, rooms: string[] = []): Client {
+  /** A connection of `userId` (anonymous when undefined), in no room, live unless told otherwise. */
+  function open(userId: string | undefined, live = true): Client {
     const transport = new FakeTransport();
     const session = sut.open(transport, '127.0.0.1', undefined, userId === undefined ? undefined : identity(userId));
-    sut.enter(session, rooms);
+    sut.enter(session, []);
     if (live) sut.goLive(session);
     transport.clear();
     return { session, transport };
@@ -90,32 +94,32 @@ describe(`${Hub.name} direct messages to users`, () => {
   });
 
   it('holds it for a connecting session, which drops at going live the ones at or below its DIRECT_HOLD id', () => {
-    const bob = open('u-bob', false, ['general']);
+    const bob = open('u-bob', false);
 
     sut.toUserIds(['u-bob'], direct(5));
-    sut.toRoom('general', message(6));
+    sut.toAll(renamed(6));
     sut.toUserIds(['u-bob'], direct(7));
     expect(bob.transport.written).toEqual([]);
 
     sut.goLive(bob.session, new Map([[DIRECT_HOLD, 5]]));
 
-    expect(bob.transport.frames()).toEqual([expect.objectContaining({ type: 'notification' }), message(6), direct(7)]);
+    expect(bob.transport.frames()).toEqual([renamed(6), direct(7)]);
   });
 
   it('holds the direct messages of a live session between holdDirect and releaseDirect, minus those up to the id released with', () => {
-    const bob = open('u-bob', true, ['general']);
+    const bob = open('u-bob');
     expect(sut.holdDirect(bob.session)).toBe(true);
     expect(sut.holdDirect(bob.session)).toBe(false); // already held: the first hold releases
 
     sut.toUserIds(['u-bob'], direct(5));
-    sut.toRoom('general', message(6)); // not held: only direct messages are
+    sut.toAll(renamed(6)); // not held: only direct messages are
     sut.toUserIds(['u-bob'], direct(8));
-    expect(bob.transport.frames()).toEqual([message(6)]);
+    expect(bob.transport.frames()).toEqual([renamed(6)]);
 
     sut.releaseDirect(bob.session, 5);
-    expect(bob.transport.frames()).toEqual([message(6), direct(8)]);
+    expect(bob.transport.frames()).toEqual([renamed(6), direct(8)]);
     sut.toUserIds(['u-bob'], direct(9));
-    expect(bob.transport.frames()).toEqual([message(6), direct(8), direct(9)]);
+    expect(bob.transport.frames()).toEqual([renamed(6), direct(8), direct(9)]);
   });
 
   it('does not hold for a closed session', () => {
