@@ -22,7 +22,7 @@ import {
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
-import { runKinds, startServer, stopServer, type RunKind, type RunningServer } from './runner/servers';
+import { fanoutKinds, runKinds, startServer, stopServer, type RunKind, type RunningServer } from './runner/servers';
 import { stormKinds, type StormResult } from './runner/storm';
 import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Figure, type Results } from './runner/summary';
 
@@ -81,7 +81,12 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
   const previous = option('previous');
   if (previous !== undefined && !existsSync(previous)) throw new Error(`--previous: no such file ${previous}`);
   const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js'), previous: previous && resolve(previous) };
-  const perKind = (name: string) => ({ product: join(workDir, `${name}-product.sqlite`), previous: join(workDir, `${name}-previous.sqlite`), baseline: join(workDir, `${name}-baseline.sqlite`) });
+  const perKind = (name: string) => ({
+    product: join(workDir, `${name}-product.sqlite`),
+    jwt: join(workDir, `${name}-jwt.sqlite`),
+    previous: join(workDir, `${name}-previous.sqlite`),
+    baseline: join(workDir, `${name}-baseline.sqlite`),
+  });
   const ctx: Context = {
     params,
     entry,
@@ -92,19 +97,20 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
     historyDbs: perKind('history'),
   };
   // The storm starts servers of its own; the other scenarios need each server's schema.
-  const kinds = scenarios.some((s) => s !== 'storm') ? runKinds(entry) : [];
+  const kinds = scenarios.some((s) => s !== 'storm') ? (scenarios.includes('fanout') ? fanoutKinds(entry) : runKinds(entry)) : [];
   if (params.mode === 'quick') {
     // One server per kind, migrated at boot, history rows added while it runs (SQLite WAL allows it).
     const shared: Partial<Record<RunKind, RunningServer>> = {};
     for (const kind of kinds) {
       const options = { dbPath: ctx.historyDbs[kind], heartbeatMs: params.idle.heartbeatMs, logFile: join(workDir, `shared-${kind}.log`), nodeArgs: ['--inspect'] };
       shared[kind] = await startServer(kind, entry, options);
-      if (scenarios.includes('history')) seedMessages(ctx.historyDbs[kind], params.history.rows);
+      if (scenarios.includes('history') && kind !== 'jwt') seedMessages(ctx.historyDbs[kind], params.history.rows);
     }
     return { ...ctx, shared };
   }
-  // Each server makes its own schema (the earlier build from its own migrations) and gets its own history rows.
-  for (const kind of kinds) {
+  // Each server makes its own schema (the earlier build from its own migrations) and gets its own
+  // history rows; the product in jwt mode starts from the product's template.
+  for (const kind of kinds.filter((k) => k !== 'jwt')) {
     await makeTemplate(kind, entry, ctx.templates[kind], join(workDir, `template-${kind}.log`));
     if (!scenarios.includes('history')) continue;
     freshCopy(ctx.templates[kind], ctx.historyDbs[kind]);
@@ -151,13 +157,13 @@ function headline(scenario: ScenarioName, result: unknown): string {
  * clients stay connected across rounds.
  */
 async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
-  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], previous: [], baseline: [] }])) as unknown as Results;
-  const kinds = runKinds(ctx.entry);
+  const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], jwt: [], previous: [], baseline: [] }])) as unknown as Results;
   for (const scenario of scenarios) {
     if (scenario === 'storm') {
       await runStorm(ctx, results);
       continue;
     }
+    const kinds = scenario === 'fanout' ? fanoutKinds(ctx.entry) : runKinds(ctx.entry);
     const shared = ctx.shared ?? (await startServers(ctx, scenario, kinds));
     // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
     const keeps = scenario !== 'idle' && scenario !== 'history';

@@ -24,6 +24,8 @@ export interface ConnectCommand {
   /** Source addresses 127.0.0.1 .. 127.0.0.<n>, so large counts do not run out of ports. */
   sourceAddresses: number;
   timeoutMs: number;
+  /** Sign in (AUTH_MODE=jwt): each client sends `Authorization: Bearer` with an HS256 token of its own, signed with this. */
+  jwtSecret?: string;
 }
 
 /** Open loop: `rate` messages/s in total from the first `senders` clients, timestamps in the text. */

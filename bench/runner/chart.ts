@@ -22,8 +22,8 @@ export function rampCurve(runs: RampResult[], rates: number[]): Point[] {
 const W = 960;
 const H = 560;
 const M = { left: 80, right: 30, top: 60, bottom: 70 };
-const COLORS: Record<RunKind, string> = { product: '#d9480f', previous: '#868e96', baseline: '#1c7ed6' };
-const LABELS: Record<RunKind, string> = { product: 'product (NestJS)', previous: 'previous build (--previous)', baseline: 'baseline (raw ws)' };
+const COLORS: Record<RunKind, string> = { product: '#d9480f', jwt: '#ae3ec9', previous: '#868e96', baseline: '#1c7ed6' };
+const LABELS: Record<RunKind, string> = { product: 'product (NestJS)', jwt: 'product, jwt mode', previous: 'previous build (--previous)', baseline: 'baseline (raw ws)' };
 /** Drawn in this order, so the product's curve is on top; a server that did not run has no curve. */
 const DRAW_ORDER: readonly RunKind[] = ['baseline', 'previous', 'product'];
 

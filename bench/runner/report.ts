@@ -40,11 +40,11 @@ export function fmt(n: number | null): string {
 
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 
-const NAMES: Record<RunKind, string> = { product: 'Product', previous: 'Previous build', baseline: 'Baseline' };
+const NAMES: Record<RunKind, string> = { product: 'Product', jwt: 'Product, jwt mode', previous: 'Previous build', baseline: 'Baseline' };
 
 /** The servers that ran anything, in the order a round runs them. */
 function kindsRun(r: Results): RunKind[] {
-  const order: RunKind[] = ['product', 'previous', 'baseline'];
+  const order: RunKind[] = ['product', 'jwt', 'previous', 'baseline'];
   return order.filter((kind) => Object.values(r).some((runs: Record<RunKind, unknown[]>) => runs[kind].length > 0));
 }
 

@@ -8,7 +8,7 @@ import type { Params } from './params';
 import { measure, sample, waitQuiet, type Usage } from './proc-stats';
 import { countMessages, freshCopy } from './seed';
 import { storm } from './storm';
-import { collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerOptions } from './servers';
+import { BENCH_JWT_SECRET, collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerOptions } from './servers';
 
 export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm';
 
@@ -46,7 +46,7 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKin
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
   if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
   const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
-  freshCopy(ctx.templates[kind], dbPath);
+  freshCopy(ctx.templates[kind === 'jwt' ? 'product' : kind], dbPath);
   return { dbPath, heartbeatMs, logFile, nodeArgs };
 }
 
@@ -93,7 +93,9 @@ export interface FanoutResult {
 export function fanout(ctx: Context, kind: RunKind, label: string): Promise<FanoutResult> {
   const p = ctx.params.fanout;
   return session(ctx, 'fanout', kind, label, async (server, gen) => {
-    const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
+    // In jwt mode every client is a user of its own, with a token signed for it (sent as a header).
+    const signedIn = kind === 'jwt' ? { jwtSecret: BENCH_JWT_SECRET } : {};
+    const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general', signedIn));
     const load = (durationMs: number) => ({ kind: 'broadcast', senders: p.senders, rate: p.rate, durationMs, drainMs: p.drainMs }) as const;
     await gen.request<BroadcastReport>(load(p.warmupMs), p.warmupMs + p.drainMs + 10_000);
     const start = nowUs();

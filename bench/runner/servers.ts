@@ -7,8 +7,20 @@ import WebSocket from 'ws';
 
 export type ServerKind = 'product' | 'baseline';
 export const SERVERS: readonly ServerKind[] = ['product', 'baseline'];
-/** An earlier build of the product, when one is given (`--previous=…/main.js`), runs every scenario too. */
-export type RunKind = ServerKind | 'previous';
+/**
+ * An earlier build of the product, when one is given (`--previous=…/main.js`), runs every scenario
+ * too; `jwt` is this product in AUTH_MODE=jwt, run in the fan-out scenario only (issue 12: its
+ * CPU per delivered frame against the product's in anonymous mode).
+ */
+export type RunKind = ServerKind | 'previous' | 'jwt';
+
+/** The HS256 secret of the `jwt` server; the load generator signs each client's token with it. */
+export const BENCH_JWT_SECRET = 'nest-chat-bench-secret-of-at-least-32-bytes!';
+
+/** The servers of the fan-out scenario: the product in jwt mode right after it in anonymous mode. */
+export function fanoutKinds(entry: Entrypoints): RunKind[] {
+  return runKinds(entry).flatMap((kind): RunKind[] => (kind === 'product' ? ['product', 'jwt'] : [kind]));
+}
 
 /** The servers of a run, in the order each round runs them: product, the earlier build if given, baseline. */
 export function runKinds(entry: Entrypoints): RunKind[] {
@@ -71,7 +83,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startServer(kind: RunKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
-  const script = entry[kind];
+  const script = kind === 'jwt' ? entry.product : entry[kind];
   if (!script) throw new Error(`no ${kind} build given`);
   const port = await freePort();
   const inspectPort = options.nodeArgs?.some((a) => a.startsWith('--inspect')) ? await freePort() : undefined;
@@ -85,6 +97,7 @@ export async function startServer(kind: RunKind, entry: Entrypoints, options: Se
       SQLITE_SYNCHRONOUS: options.synchronous ?? 'NORMAL',
       HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
       LOG_LEVEL: 'warn',
+      ...(kind === 'jwt' ? { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: BENCH_JWT_SECRET } : {}),
     },
     stdio: ['ignore', log, log],
   });

@@ -5,7 +5,7 @@ import type { RunKind } from './servers';
 import type { StormResult } from './storm';
 import type { Usage } from './proc-stats';
 
-const EVERY_KIND: readonly RunKind[] = ['product', 'previous', 'baseline'];
+const EVERY_KIND: readonly RunKind[] = ['product', 'jwt', 'previous', 'baseline'];
 
 /** Every run of each scenario by server; `previous` stays empty without `--previous`. */
 export interface Results {
@@ -133,6 +133,22 @@ export function figures(r: Results, ramp: { p99LimitMs: number; clients: number 
     figure('history', r.history, 'p99 latency', 'ms', (x) => x.report.p99, { target: '≤ 25 ms', check: atMost(25) }),
     figure('history', r.history, 'server CPU per 1,000 requests', 's', (x) => x.cpuPer1kRequests, { versus: 'cpu' }),
     ...stormFigures(r.storm),
+    ...jwtFigures(r.fanout),
+  ];
+}
+
+/**
+ * Issue 12: the fan-out scenario with every client signed in (AUTH_MODE=jwt), against the same
+ * product in anonymous mode, which stands in the baseline column of these rows. Tokens are
+ * verified once per handshake, so the cost per delivered frame must stay within 5%.
+ */
+function jwtFigures(runs: Results['fanout']): Figure[] {
+  if (runs.jwt.length === 0) return [];
+  const versusAnonymous = { product: runs.jwt, jwt: [], previous: [], baseline: runs.product };
+  return [
+    figure('fanout', versusAnonymous, 'jwt mode: server CPU per 100k frames (vs anonymous)', 's', (x) => x.cpuPer100k, { target: 'ratio ≤ 1.05', check: ratioAtMost(1.05) }),
+    figure('fanout', versusAnonymous, 'jwt mode: p99 delivery latency (vs anonymous)', 'ms', (x) => x.report.latency.p99),
+    figure('fanout', versusAnonymous, 'jwt mode: frames lost or cut off (all rounds)', 'frames', (x) => x.report.lost + x.report.closed, noneLost),
   ];
 }
 

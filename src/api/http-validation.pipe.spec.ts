@@ -100,7 +100,6 @@ describe(parseListMessagesQuery.name, () => {
     { after: '0' },
     { room: 'général-2.x_', after: '3' },
     { room: 'r'.repeat(64) },
-    { room: 'a\uFE0F' },
     { room: '-leading' },
   ])('returns what class-validator returns for the valid %j', async (query) => {
     const fast = parseListMessagesQuery(query);
@@ -124,6 +123,7 @@ describe(parseListMessagesQuery.name, () => {
     { room: 'r'.repeat(65) },
     { room: 'two words' },
     { room: '😀' },
+    { room: 'a\uFE0F' }, // an invisible variation selector: room names refuse them, as nicknames do
     { room: ['a', 'b'] },
     { sort: 'desc' },
   ])('leaves the invalid %j to class-validator', async (query) => {

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UsePipes } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Hub, type OnlineUser } from '../hub/hub';
 import { UsersPageQueryDto } from '../protocol/dto/users-page-query.dto';
 import { HttpValidationPipe } from './http-validation.pipe';
@@ -7,6 +7,8 @@ import { HttpValidationPipe } from './http-validation.pipe';
 export class OnlineUserDto {
   @ApiProperty({ example: 'Guest1' }) nickname!: string;
   @ApiProperty({ example: '2026-11-21T23:44:19.123Z' }) connectedAt!: string;
+  @ApiPropertyOptional({ example: 'f3b2c1d0-5e6a-4b7c-8d9e-0a1b2c3d4e5f', description: 'jwt mode only: the user id (the token\'s sub)' })
+  userId?: string;
 }
 
 class OnlineUsersDto {

@@ -16,12 +16,16 @@ import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_
 import type { Identity } from '../protocol/identity';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { RoomDirectory } from '../store/room-directory.service';
+import { UserStore } from '../store/user-store.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { ResumeService } from './resume.service';
 import { SessionLifetime } from './session-lifetime.service';
 
 export const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
+/** RFC 6455's "Try Again Later": a signed-in connection whose user or rooms the store could not read. */
+export const TRY_AGAIN_LATER = { code: 1013, reason: 'Store unavailable, try again later' } as const;
 const SHUTDOWN_GRACE_MS = 3000;
 
 /** Connect, disconnect, messages, direct messages and history; the gateway only delegates here. */
@@ -37,6 +41,8 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly resumes: ResumeService,
     private readonly errors: ErrorReporter,
     private readonly lifetime: SessionLifetime,
+    private readonly users: UserStore,
+    private readonly directory: RoomDirectory,
     private readonly directs: DirectMessagesService,
   ) {}
 
@@ -46,8 +52,7 @@ export class ChatService implements BeforeApplicationShutdown {
    * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
    * replay of those rooms (see ResumeService). The sequence never rejects. A signed-in connection
    * (`identity`, jwt mode) is named by its token's claims, ignores `?token=`, and is closed with
-   * 4001 when its token expires (SessionLifetime); its user is recorded before the welcome, and
-   * the direct messages that waited for it follow the history (DirectMessagesService).
+   * 4001 when its token expires (SessionLifetime); see startUser.
    */
   connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity): Session | undefined {
     if (this.shuttingDown) {
@@ -64,15 +69,14 @@ export class ChatService implements BeforeApplicationShutdown {
   }
 
   private async start(session: Session, url: string): Promise<void> {
-    if (session.identity) {
-      // Recorded before anything is sent, so that others can address the user from now on.
-      if (!(await this.directs.recordSignIn(session)) || session.isClosed) return;
-    }
+    if (session.user) return this.startUser(session, url);
     let resume: ResumeDto | undefined;
     let badResume: unknown;
     try {
       resume = resumeFromUrl(url);
+      if (resume?.rooms) this.hub.assertResumable(session, resume.rooms); // no private room
     } catch (error) {
+      resume = undefined;
       badResume = error;
     }
     // Entered before the history is read: live frames are held, then deduplicated against it.
@@ -92,13 +96,64 @@ export class ChatService implements BeforeApplicationShutdown {
       if (session.isClosed) return;
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'history'), error);
     }
-    if (session.identity) await this.directs.sendUndelivered(session, lastIds);
+    this.hub.goLive(session, lastIds);
+  }
+
+  /**
+   * A signed-in connection (jwt mode): the sign-in is recorded and, at the user's first connection,
+   * its rooms read; the connection is in all of them. Then welcome and each room's history (in the
+   * order of `welcome.rooms`) and the direct messages that waited for the user
+   * (DirectMessagesService), or with `?since=` a replay of the listed rooms (all by default) and
+   * of the user's direct messages, and a join notification per room. A store that cannot say who the user is or where it belongs
+   * closes the connection with 1013 before the welcome.
+   */
+  private async startUser(session: Session, url: string): Promise<void> {
+    const user = session.user!;
+    const { userId } = user;
+    try {
+      await this.users.upsertUser({ id: userId, nickname: session.identity?.nickname ?? user.nickname, roles: session.identity?.roles ?? user.roles });
+      if (this.hub.needsRooms(session)) this.hub.loadRooms(session, await this.directory.roomsOfUser(userId));
+    } catch (error) {
+      this.logger.warn({ msg: 'signed-in connection refused: the store is unavailable', err: error });
+      void session.close(TRY_AGAIN_LATER.code, TRY_AGAIN_LATER.reason, SHUTDOWN_GRACE_MS);
+      return;
+    }
+    if (session.isClosed) return;
+    this.hub.enter(session, []);
+    let resume: ResumeDto | undefined;
+    let badResume: unknown;
+    try {
+      resume = resumeFromUrl(url);
+      if (resume?.rooms) this.hub.assertResumable(session, resume.rooms);
+    } catch (error) {
+      resume = undefined;
+      badResume = error;
+    }
+    this.logger.log({ msg: 'connection open', remoteAddress: session.remoteAddress, nickname: session.nickname, userId });
+    session.send(this.hub.welcome(session));
+    if (badResume !== undefined) this.errors.send(session, toErrorFrame(badResume, 'resume'));
+    const rooms = [...this.hub.roomsOf(session)];
+    if (resume) return this.resumes.replayOnConnect(session, resume, resume.rooms ?? rooms);
+    const pages = await Promise.allSettled(rooms.map((room) => this.store.page({ room, limit: DEFAULT_PAGE_SIZE })));
+    if (session.isClosed) return;
+    const lastIds = new Map<string, number>();
+    pages.forEach((page, i) => {
+      if (page.status === 'rejected') return this.errors.send(session, toErrorFrame(StoreUnavailableError.from(page.reason), 'history'), page.reason);
+      session.send(historyFrame(rooms[i], page.value.messages, page.value.hasMore));
+      lastIds.set(rooms[i], page.value.messages.at(-1)?.id ?? 0);
+    });
+    await this.directs.sendUndelivered(session, lastIds);
     this.hub.goLive(session, lastIds);
   }
 
   disconnect(session: Session, code?: number): void {
     this.lifetime.forget(session);
     this.hub.close(session);
+    const userId = session.userId;
+    // The user's last connection: when it was last seen (not while shutting down, which closes everyone).
+    if (userId !== undefined && !this.shuttingDown && !this.hub.isOnline(userId)) {
+      this.users.touchUser(userId).catch((error: unknown) => this.logger.warn({ msg: 'last seen not recorded', err: error }));
+    }
     this.logger.log({
       msg: 'connection close',
       remoteAddress: session.remoteAddress,
@@ -112,14 +167,23 @@ export class ChatService implements BeforeApplicationShutdown {
     const room = dto.room ?? DEFAULT_ROOM;
     this.hub.assertMember(session, room);
     this.metrics.messagesReceived.inc();
-    const { record, duplicate } = await this.store.append({ room, nickname: session.nickname, body: dto.message, clientMsgId: dto.clientMsgId });
+    const { record, duplicate } = await this.store.append({
+      room,
+      nickname: session.nickname,
+      body: dto.message,
+      clientMsgId: dto.clientMsgId,
+      userId: session.userId,
+    });
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, room });
     if (duplicate) return; // a resend: acknowledged again, never broadcast twice
     this.hub.toRoom(room, messageFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 
-  /** Stores and delivers a direct message to the sender and every connection of the recipient. */
+  /**
+   * Anonymous mode: stores and delivers a direct message to the sender and the recipient's
+   * connection. (A signed-in connection's `dm` goes to DirectMessagesService.)
+   */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
     if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
     const recipient = this.hub.findUser(dto.to);

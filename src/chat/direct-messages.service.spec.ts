@@ -7,12 +7,9 @@ import type { AckFrame, DirectFrame, ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { StoreUnavailableError } from '../store/message-store.service';
 import { ChatFixture, type Client } from './chat-fixture';
-import { DirectMessagesService, SIGN_IN_UNRECORDED } from './direct-messages.service';
+import { DirectMessagesService } from './direct-messages.service';
 
 const PAGE = 2; // RESUME_MAX: the DMs read per page at connect
-
-/** The hub of jwt mode (one user, many connections); a hub without that setting ignores it. */
-const SIGNED_IN = { identified: true };
 
 const identity = (userId: string, nickname = userId): Identity => ({ userId, nickname, roles: [], expiresAt: Date.now() + 300_000 });
 
@@ -33,7 +30,7 @@ describe(DirectMessagesService.name, () => {
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    fixture = await ChatFixture.open(metrics, { resumeMax: PAGE, ...SIGNED_IN });
+    fixture = await ChatFixture.open(metrics, { resumeMax: PAGE, identified: true });
     sut = fixture.directs;
   });
 
@@ -68,18 +65,6 @@ describe(DirectMessagesService.name, () => {
       const alice = await signIn('u-alice', 'Alice Smith');
       expect(alice.frames()[0]).toMatchObject({ type: 'welcome', nickname: 'Alice Smith' });
       await expect(fixture.users.getUser('u-alice')).resolves.toMatchObject({ id: 'u-alice', nickname: 'Alice Smith', dmDeliveredId: 0 });
-    });
-
-    it(`is closed with ${SIGN_IN_UNRECORDED.code} before the welcome when the store cannot record the user`, async () => {
-      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      jest.spyOn(fixture.users, 'upsertUser').mockRejectedValueOnce(new StoreUnavailableError(new Error('disk full')));
-      const transport = new FakeTransport();
-      const client = fixture.open('/', transport, identity('u-alice'));
-      await new Promise((resolve) => setImmediate(resolve));
-
-      expect(transport.closes).toEqual([{ code: 1013, reason: 'Store unavailable, try again later', graceMs: 3000 }]);
-      expect(client.frames()).toEqual([]);
-      expect(fixture.hub.roomsOf(client.session).size).toBe(0); // never entered: the gateway's close ends it
     });
   });
 

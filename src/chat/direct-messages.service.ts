@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { DIRECT_HOLD } from '../hub/direct-hold';
@@ -14,10 +14,6 @@ import { directFrame } from '../protocol/frames';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { UserStore, type UserRecord } from '../store/user-store.service';
-
-/** RFC 6455's "Try Again Later": a signed-in connection whose sign-in the store could not record. */
-export const SIGN_IN_UNRECORDED = { code: 1013, reason: 'Store unavailable, try again later' } as const;
-const CLOSE_GRACE_MS = 3000;
 
 /**
  * Direct messages between signed-in users (AUTH_MODE=jwt), which wait for a recipient who is away.
@@ -35,7 +31,6 @@ const CLOSE_GRACE_MS = 3000;
  */
 @Injectable()
 export class DirectMessagesService {
-  private readonly logger = new Logger(DirectMessagesService.name);
   /** DMs read per page at connect: RESUME_MAX, the bound of every replay. */
   private readonly pageSize: number;
 
@@ -49,23 +44,6 @@ export class DirectMessagesService {
     config: ConfigService<EnvironmentVariables, true>,
   ) {
     this.pageSize = config.get('RESUME_MAX', { infer: true });
-  }
-
-  /**
-   * Records the user of a signed-in connection (nickname, roles, last seen), so that others can
-   * address it while it is away. False when the store could not: the connection is then closed
-   * with 1013, before its welcome.
-   */
-  async recordSignIn(session: Session): Promise<boolean> {
-    const { userId, nickname, roles } = session.identity!;
-    try {
-      await this.users.upsertUser({ id: userId, nickname, roles });
-      return true;
-    } catch (error) {
-      this.logger.warn({ msg: 'signed-in connection refused: the store is unavailable', userId, err: error });
-      void session.close(SIGN_IN_UNRECORDED.code, SIGN_IN_UNRECORDED.reason, CLOSE_GRACE_MS);
-      return false;
-    }
   }
 
   /**

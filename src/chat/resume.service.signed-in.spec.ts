@@ -9,9 +9,6 @@ import { ResumeService } from './resume.service';
 
 const RESUME_MAX = 3;
 
-/** The hub of jwt mode (one user, many connections); a hub without that setting ignores it. */
-const SIGNED_IN = { identified: true };
-
 const identity = (userId: string): Identity => ({ userId, nickname: userId, roles: [], expiresAt: Date.now() + 300_000 });
 const resumed = (lastId: number): ResumedFrame => ({ type: 'resumed', lastId });
 
@@ -33,7 +30,7 @@ describe(`${ResumeService.name} with signed-in connections`, () => {
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    fixture = await ChatFixture.open(metrics, { resumeMax: RESUME_MAX, ...SIGNED_IN });
+    fixture = await ChatFixture.open(metrics, { resumeMax: RESUME_MAX, identified: true });
     sut = fixture.resumes;
   });
 

@@ -49,11 +49,15 @@ export class ResumeService {
     }
   }
 
-  /** `?since=&rooms=` on the connection URL: the session is connecting, so everything is held already. */
-  async replayOnConnect(session: Session, { since }: ResumeDto): Promise<void> {
+  /**
+   * `?since=&rooms=` on the connection URL: the session is connecting, so everything is held
+   * already. Replays its rooms, or in jwt mode (where a connection is in all its user's rooms)
+   * the `rooms` asked for.
+   */
+  async replayOnConnect(session: Session, { since }: ResumeDto, rooms?: readonly string[]): Promise<void> {
     let lastIds: ReadonlyMap<string, number> | undefined;
     try {
-      lastIds = await this.replay(session, since, [...this.hub.roomsOf(session)]);
+      lastIds = await this.replay(session, since, rooms ? [...new Set(rooms)] : [...this.hub.roomsOf(session)]);
     } catch (error) {
       if (session.isClosed) return;
       if (session.identity) this.hub.markDirectBehind(session); // its DMs were not replayed

@@ -171,6 +171,7 @@ describe('migrations of issue 12, upgrading a file database', () => {
       await store.appendDirect({ from: 'Sam', to: 'bob', body: 'from another Sam', clientMsgId: 'x', fromId: 'sub-2', toId: 'sub-b' });
       await store.append({ room: 'general', nickname: 'bob', body: 'g5' });
 
+      await upgraded.undoLastMigration(); // ClientMsgIdsPerSender
       await upgraded.undoLastMigration();
 
       await expect(upgraded.query('SELECT id, sender, recipient, body, client_msg_id FROM direct_messages ORDER BY id')).resolves.toEqual([
@@ -224,6 +225,7 @@ describe('migrations of issue 12, upgrading a file database', () => {
       await upgraded.query(`INSERT INTO rooms (name, last_message_id, visibility, owner_id, created_at) VALUES ('eng', NULL, 'private', 'sub-1', '${AT}')`);
       await upgraded.query("UPDATE rooms SET visibility = 'private', owner_id = 'sub-1' WHERE name = 'general'");
 
+      await upgraded.undoLastMigration(); // ClientMsgIdsPerSender
       await upgraded.undoLastMigration();
       await upgraded.undoLastMigration();
 

@@ -9,6 +9,7 @@ import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-uniq
 import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
 import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
+import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { sqliteOptions } from './typeorm-options';
 
 const tablesNamed = async (ds: DataSource, ...names: string[]): Promise<string[]> => {
@@ -71,6 +72,7 @@ describe('migrations', () => {
       'StoreProbe1765065600000',
       'UsersAndPrivateRooms1766448000000',
       'DirectMessagesInMessages1766451600000',
+      'ClientMsgIdsPerSender1766455200000',
     ]);
   });
 
@@ -106,17 +108,20 @@ describe('migrations', () => {
     await expect(indexWhere(sut, 'idx_messages_room_id')).resolves.toBeNull();
   });
 
-  it('create the unique indexes on (room, client_msg_id) and, for direct messages, (user_id or nickname, client_msg_id)', async () => {
+  it('create the unique indexes on (room, client_msg_id) per anonymous sender, (room, user_id, client_msg_id) per signed-in one and, for direct messages, (user_id or nickname, client_msg_id)', async () => {
     await expect(indexColumns(sut, 'uq_messages_room_client_msg_id')).resolves.toEqual(['room', 'client_msg_id']);
+    await expect(indexColumns(sut, 'uq_messages_room_user_client_msg_id')).resolves.toEqual(['room', 'user_id', 'client_msg_id']);
     await expect(indexColumns(sut, 'uq_messages_dm_user_client_msg_id')).resolves.toEqual(['user_id', 'client_msg_id']);
     await expect(indexColumns(sut, 'uq_messages_dm_nickname_client_msg_id')).resolves.toEqual(['nickname', 'client_msg_id']);
-    await expect(indexWhere(sut, 'uq_messages_room_client_msg_id')).resolves.toBeNull();
+    await expect(indexWhere(sut, 'uq_messages_room_client_msg_id')).resolves.toBe('user_id IS NULL');
+    await expect(indexWhere(sut, 'uq_messages_room_user_client_msg_id')).resolves.toBe('room IS NOT NULL AND user_id IS NOT NULL');
     await expect(indexWhere(sut, 'uq_messages_dm_user_client_msg_id')).resolves.toBe('room IS NULL AND user_id IS NOT NULL');
     await expect(indexWhere(sut, 'uq_messages_dm_nickname_client_msg_id')).resolves.toBe('room IS NULL AND user_id IS NULL');
     await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([
       'uq_messages_dm_nickname_client_msg_id',
       'uq_messages_dm_user_client_msg_id',
       'uq_messages_room_client_msg_id',
+      'uq_messages_room_user_client_msg_id',
     ]);
   });
 
@@ -128,7 +133,8 @@ describe('migrations', () => {
       ['idx_messages_room_id', null],
       ['uq_messages_dm_nickname_client_msg_id', 'room IS NULL AND user_id IS NULL'],
       ['uq_messages_dm_user_client_msg_id', 'room IS NULL AND user_id IS NOT NULL'],
-      ['uq_messages_room_client_msg_id', null],
+      ['uq_messages_room_client_msg_id', 'user_id IS NULL'],
+      ['uq_messages_room_user_client_msg_id', 'room IS NOT NULL AND user_id IS NOT NULL'],
     ]);
   });
 
@@ -171,8 +177,19 @@ describe('migrations', () => {
     expect(diff.upQueries.map((q) => q.query)).toEqual([]);
   }
 
-  it('undo the last one (DMs in messages) cleanly and apply it again', async () => {
-    await undoAndRedo(1, ['direct_messages', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+  it('undo the last one (clientMsgIds per signed-in sender) cleanly and apply it again', async () => {
+    await undoAndRedo(1, ['messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+      await expect(indexWhere(sut, 'uq_messages_room_client_msg_id')).resolves.toBeNull();
+      await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([
+        'uq_messages_dm_nickname_client_msg_id',
+        'uq_messages_dm_user_client_msg_id',
+        'uq_messages_room_client_msg_id',
+      ]);
+    });
+  });
+
+  it('undo the last two (DMs in messages) cleanly and apply them again', async () => {
+    await undoAndRedo(2, ['direct_messages', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
       await expect(columnsOf(sut, 'messages')).resolves.toEqual(['id', 'room', 'nickname', 'body', 'sent_at', 'client_msg_id']);
       const room: unknown[] = await sut.query("SELECT type, \"notnull\" FROM pragma_table_info('messages') WHERE name IN ('room', 'nickname') ORDER BY cid");
       expect(room).toEqual([
@@ -186,28 +203,28 @@ describe('migrations', () => {
     });
   });
 
-  it('undo the last two (users, membership, private rooms) cleanly and apply them again', async () => {
-    await undoAndRedo(2, ['direct_messages', 'messages', 'rooms', 'store_probe'], async () => {
+  it('undo the last three (users, membership, private rooms) cleanly and apply them again', async () => {
+    await undoAndRedo(3, ['direct_messages', 'messages', 'rooms', 'store_probe'], async () => {
       await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id']);
       await expect(sut.query("INSERT INTO rooms (name, last_message_id) VALUES ('general', NULL)")).rejects.toThrow(/NOT NULL constraint failed/);
     });
   });
 
-  it('undo the last three (store_probe) cleanly and apply them again', async () => {
-    await undoAndRedo(3, ['direct_messages', 'messages', 'rooms'], async () => {
+  it('undo the last four (store_probe) cleanly and apply them again', async () => {
+    await undoAndRedo(4, ['direct_messages', 'messages', 'rooms'], async () => {
       await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
     });
   });
 
-  it('undo the last four (unique client_msg_ids) cleanly and apply them again', async () => {
-    await undoAndRedo(4, ['direct_messages', 'messages', 'rooms'], async () => {
+  it('undo the last five (unique client_msg_ids) cleanly and apply them again', async () => {
+    await undoAndRedo(5, ['direct_messages', 'messages', 'rooms'], async () => {
       await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([]);
       await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual([]);
     });
   });
 
-  it('undo the last five cleanly and apply them again', async () => {
-    await undoAndRedo(5, ['messages']);
+  it('undo the last six cleanly and apply them again', async () => {
+    await undoAndRedo(6, ['messages']);
   });
 
   it('undo all the way down and apply again', async () => {
@@ -297,6 +314,7 @@ describe('migrations', () => {
           StoreProbe1765065600000,
           UsersAndPrivateRooms1766448000000,
           DirectMessagesInMessages1766451600000,
+          ClientMsgIdsPerSender1766455200000,
         ]);
       });
 
@@ -348,6 +366,7 @@ describe('migrations', () => {
             'uq_messages_dm_nickname_client_msg_id',
             'uq_messages_dm_user_client_msg_id',
             'uq_messages_room_client_msg_id',
+            'uq_messages_room_user_client_msg_id',
           ]);
           const diff = await upgraded.driver.createSchemaBuilder().log();
           expect(diff.upQueries).toEqual([]);

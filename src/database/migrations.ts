@@ -4,6 +4,7 @@ import { UniqueClientMsgIds1763791200000 } from './migrations/1763791200000-uniq
 import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe';
 import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
+import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   StoreProbe1765065600000,
   UsersAndPrivateRooms1766448000000,
   DirectMessagesInMessages1766451600000,
+  ClientMsgIdsPerSender1766455200000,
 ];

@@ -10,20 +10,23 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ChatService } from '../chat/chat.service';
 import { DirectMessagesService } from '../chat/direct-messages.service';
+import { MembershipService } from '../chat/membership.service';
 import { ResumeService } from '../chat/resume.service';
 import { RoomsService } from '../chat/rooms.service';
 import { SessionLifetime } from '../chat/session-lifetime.service';
 import type { Session } from '../hub/session';
 import { AuthDto } from '../protocol/dto/auth.dto';
+import { CreateRoomDto } from '../protocol/dto/create-room.dto';
 import { DirectMessageDto } from '../protocol/dto/direct-message.dto';
 import { HistoryQueryDto } from '../protocol/dto/history-query.dto';
 import { ResumeDto } from '../protocol/dto/resume.dto';
+import { RoomMemberDto } from '../protocol/dto/room-member.dto';
 import { RoomDto } from '../protocol/dto/room.dto';
 import { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { SetNicknameDto } from '../protocol/dto/set-nickname.dto';
 import { SignedInDirectMessageDto } from '../protocol/dto/signed-in-direct-message.dto';
 import { WhoDto } from '../protocol/dto/who.dto';
-import type { AuthOkFrame, HistoryFrame, InboundEvent, PresenceFrame } from '../protocol/frames';
+import type { AuthOkFrame, HistoryFrame, InboundEvent, MembershipFrame, PresenceFrame } from '../protocol/frames';
 import { validatePayload } from '../protocol/validate-payload';
 import { CurrentSession } from './current-session.decorator';
 import { handshakeIdentity } from './handshake';
@@ -44,6 +47,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly resumes: ResumeService,
     private readonly lifetime: SessionLifetime,
     private readonly directs: DirectMessagesService,
+    private readonly membership: MembershipService,
   ) {}
 
   /** `request` is the handshake's: in jwt mode the adapter verified its token (handshake.ts). */
@@ -96,8 +100,8 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   // Every handler takes the same parameters so each frame goes through the same pipeline steps.
   @on('who')
-  who(@MessageBody() dto: WhoDto, @CurrentSession() _session: Session): PresenceFrame {
-    return this.rooms.who(dto);
+  who(@MessageBody() dto: WhoDto, @CurrentSession() session: Session): PresenceFrame {
+    return this.rooms.who(dto, session);
   }
 
   @on('resume')
@@ -113,5 +117,20 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @on('auth')
   auth(@MessageBody() dto: AuthDto, @CurrentSession() session: Session): Promise<AuthOkFrame> {
     return this.lifetime.renew(session, dto.token);
+  }
+
+  @on('create_room')
+  createRoom(@MessageBody() dto: CreateRoomDto, @CurrentSession() session: Session): Promise<void> {
+    return this.rooms.create(session, dto);
+  }
+
+  @on('invite')
+  invite(@MessageBody() dto: RoomMemberDto, @CurrentSession() session: Session): Promise<MembershipFrame> {
+    return this.membership.invite(session, dto);
+  }
+
+  @on('remove')
+  remove(@MessageBody() dto: RoomMemberDto, @CurrentSession() session: Session): Promise<MembershipFrame> {
+    return this.membership.remove(session, dto);
   }
 }

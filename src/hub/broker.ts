@@ -11,7 +11,10 @@ export interface Delivery {
   data: Buffer;
   /** A room message's id, or a direct message's to user ids (the hub dedupes it against snapshots and replays); 0 otherwise. */
   messageId: number;
-  /** The session that must not get it (the joiner of its own join, the sender of its own typing); 0 for none. */
+  /**
+   * The member that must not get it (the joiner of its own join, the typist of its own typing): a
+   * session's id in anonymous mode, a user's key in jwt mode (Session.key); 0 for none.
+   */
   except: number;
 }
 

@@ -28,9 +28,6 @@ interface Client {
   transport: FakeTransport;
 }
 
-/** The hub of jwt mode (one user, many connections); a hub without that setting ignores it. */
-const SIGNED_IN = { identified: true };
-
 const identity = (userId: string, nickname = userId): Identity => ({ userId, nickname, roles: [], expiresAt: Date.now() + 300_000 });
 
 const direct = (id: number, fromId = 'u-alice', toId = 'u-bob'): DirectFrame => ({
@@ -53,7 +50,7 @@ describe(`${Hub.name} direct messages to users`, () => {
 
   beforeEach(() => {
     broker = new RecordingBroker();
-    sut = new Hub(broker, new ChatMetrics(), { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, ...SIGNED_IN });
+    sut = new Hub(broker, new ChatMetrics(), { presenceBatchThreshold: 100, presenceBatchMs: 1000, nickHoldMs: 30_000, identified: true });
   });
 
   afterEach(() => sut.onModuleDestroy());

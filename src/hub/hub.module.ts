@@ -18,6 +18,7 @@ import { LocalBroker } from './local-broker';
         presenceBatchThreshold: config.get('PRESENCE_BATCH_THRESHOLD', { infer: true }),
         presenceBatchMs: config.get('PRESENCE_BATCH_MS', { infer: true }),
         nickHoldMs: config.get('NICK_HOLD_MS', { infer: true }),
+        identified: config.get('AUTH_MODE', { infer: true }) === 'jwt',
       }),
     },
   ],

@@ -9,7 +9,9 @@ import {
   REPLACED_CLOSE,
   type DirectFrame,
   type PresenceFrame,
+  type RoomVisibility,
   type ServerFrame,
+  type TypingFrame,
   type WelcomeFrame,
 } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
@@ -17,10 +19,14 @@ import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { DIRECT_HOLD } from './direct-hold';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
+import { PrivateRooms, type PrivateRoomInfo, type RoomMember } from './private-rooms';
 import { RoomMembers } from './room-members';
 import { RoomPresence } from './room-presence';
 import { Session } from './session';
 import type { Transport } from './transport';
+import type { Member, User } from './user';
+import { UserDirectory } from './user-directory';
+import { forbidden, UserMemberships, type Snapshot } from './user-memberships';
 
 /** At most one typing indicator is relayed per user and room in this window; extras are dropped. */
 export const TYPING_THROTTLE_MS = 2000;
@@ -34,33 +40,42 @@ export interface HubSettings {
   presenceBatchMs: number;
   /** How long a closed connection's nickname is held for its reconnect token; 0: not at all. */
   nickHoldMs: number;
+  /** AUTH_MODE=jwt: the connections of one signed-in user are one user. Default: anonymous. */
+  identified?: boolean;
 }
 
 export const HUB_SETTINGS = Symbol('HubSettings');
 
-/** What a join or resume reads while the room's live frames are held: sent, then the held frames above lastId. */
-export interface Snapshot {
-  frames: ServerFrame[];
-  lastId: number;
-}
+export type { Snapshot } from './user-memberships';
 
 export interface OnlineUser {
   nickname: string;
   connectedAt: string;
+  /** jwt mode. */
+  userId?: string;
 }
 
 /**
- * The one owner of sessions, nicknames, room membership, presence and local delivery
+ * The one owner of sessions, nicknames, users, room membership, presence and local delivery
  * (centrifuge's Hub, socket.io's in-memory adapter). Deliveries go out through the broker and
  * come back to `receive`, so another node's frames reach local sessions the same way.
+ *
+ * Two maps of rooms: `members`, the sessions that get a room's frames (the fan-out reads only
+ * this), and `roster`, who is present (the same map in anonymous mode, where a connection is a
+ * user; users in jwt mode, where every connection of a user is in all of the user's rooms).
  */
 @Injectable()
 export class Hub implements OnModuleDestroy {
   private nextId = 1;
   private readonly byId = new Map<number, Session>();
   private readonly nicknames: NicknameRegistry;
+  private readonly users = new UserDirectory();
   private readonly members = new RoomMembers();
+  private readonly roster: RoomMembers<Member>;
   private readonly presences: RoomPresence;
+  private readonly privateRooms = new PrivateRooms();
+  private readonly memberships: UserMemberships;
+  private readonly identified: boolean;
   /** Set during shutdown: departures are no longer announced. */
   private quiet = false;
 
@@ -69,10 +84,13 @@ export class Hub implements OnModuleDestroy {
     private readonly metrics: ChatMetrics,
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
+    this.identified = settings.identified ?? false;
     this.nicknames = new NicknameRegistry(settings.nickHoldMs);
-    this.presences = new RoomPresence(this.members, settings.presenceBatchThreshold, settings.presenceBatchMs, (room, frame, except) =>
-      this.publish({ kind: 'room', room }, frame, except),
-    );
+    this.roster = this.identified ? new RoomMembers<User>() : this.members;
+    const publish = (room: string, frame: ServerFrame, except?: number) => this.publish({ kind: 'room', room }, frame, except);
+    this.presences = new RoomPresence(this.roster, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
+    const { members, roster, presences, privateRooms, users } = this;
+    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet });
     broker.subscribe((delivery) => this.receive(delivery));
   }
 
@@ -92,54 +110,89 @@ export class Hub implements OnModuleDestroy {
   // ---- connections
 
   /**
-   * A new connection, under the nickname its reconnect token holds (the token is used up), else
-   * under a fresh Guest name; every frame to it is held until goLive(). If the token's connection
-   * is still online (a dead peer the heartbeat has not caught yet), that connection is ended here,
-   * its rooms told it left, and closed with 4002. The name passes from the hold or the old
-   * connection to the new one within this call, so nobody else can take it in between.
-   * A signed-in connection (`identity`, jwt mode) is named by its claims instead: no token, no
-   * guest name, and a name it may share with others.
+   * A new connection; every frame to it is held until goLive(). Signed in (jwt mode, `identity`):
+   * a connection of the user with that id, which is online from its first connection to its last.
+   * Anonymous: under the nickname its reconnect token holds (the token is used up), else under a
+   * fresh Guest name. If the token's connection is still online (a dead peer the heartbeat has not
+   * caught yet), that connection is ended here, its rooms told it left, and closed with 4002. The
+   * name passes from the hold or the old connection to the new one within this call, so nobody
+   * else can take it in between. (An identity in a hub not set up for it only names the connection.)
    */
   open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity): Session {
+    if (identity !== undefined && this.identified) {
+      const user = this.memberships.userOf(identity, () => this.nextId++);
+      const session = new Session(this.nextId++, transport, user.nickname, remoteAddress, this.metrics.framesDelivered, undefined, user);
+      session.identity = identity;
+      user.sessions.add(session);
+      return this.opened(session);
+    }
     const reclaimed = reconnectToken === undefined || identity ? undefined : this.nicknames.redeem(reconnectToken);
     if (reclaimed?.replaced) this.replace(reclaimed.replaced);
     const nickname = identity?.nickname ?? reclaimed?.nickname ?? this.nicknames.nextGuestName();
     const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
     session.identity = identity;
     this.nicknames.register(session, identity === undefined);
+    return this.opened(session);
+  }
+
+  private opened(session: Session): Session {
     this.byId.set(session.id, session);
     this.metrics.connectedClients.inc();
     return session;
   }
 
-  /** Puts a connecting session in its rooms; their joins are announced by goLive(). */
+  /** jwt mode: whether the session's user has no rooms in memory yet (its first connection): loadRooms() first. */
+  needsRooms(session: Session): boolean {
+    return session.user?.rooms === null;
+  }
+
+  /** jwt mode: the user's rooms as the store lists them, read at its user's first connection (see UserMemberships.load). */
+  loadRooms(session: Session, stored: readonly string[]): void {
+    if (session.user) this.memberships.load(session.user, stored);
+  }
+
+  /**
+   * Puts a connecting session in its rooms; their joins are announced by goLive(). In jwt mode
+   * those are all of its user's rooms, whatever `rooms` says.
+   */
   enter(session: Session, rooms: readonly string[]): void {
-    for (const room of rooms) this.members.add(session, room);
+    const user = session.user;
+    if (!user) {
+      for (const room of rooms) this.members.add(session, room);
+      return;
+    }
+    this.memberships.enter(session, user);
   }
 
   welcome(session: Session): WelcomeFrame {
-    return {
-      type: 'welcome',
-      nickname: session.nickname,
-      message: `Welcome, ${session.nickname}`,
-      users: this.nicknames.listed(),
-      usersTotal: this.nicknames.size,
-      room: DEFAULT_ROOM,
-      rooms: [...this.members.roomsOf(session)],
-      reconnectToken: session.reconnectToken,
-    };
+    const user = session.user;
+    const rooms = [...this.members.roomsOf(session)];
+    const message = `Welcome, ${session.nickname}`;
+    if (!user) {
+      const users = this.nicknames.listed();
+      const total = this.nicknames.size;
+      return { type: 'welcome', nickname: session.nickname, message, users, usersTotal: total, room: DEFAULT_ROOM, rooms, reconnectToken: session.reconnectToken };
+    }
+    const { names, ids } = this.users.listed();
+    const { userId, roles } = user;
+    return { type: 'welcome', nickname: user.nickname, userId, roles, message, users: names, userIds: ids, usersTotal: this.users.size, room: DEFAULT_ROOM, rooms };
   }
 
   /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
   goLive(session: Session, lastIds?: ReadonlyMap<string, number>): void {
     if (session.isClosed) return;
-    for (const room of this.members.roomsOf(session)) this.presences.joined(session, room);
+    const user = session.user;
+    for (const room of this.members.roomsOf(session)) {
+      if (user) this.memberships.arrive(user, room, [session]);
+      else this.presences.joined(session, room, [session]);
+    }
     session.goLive(lastIds);
   }
 
   /**
    * The connection is gone: it leaves every room (announced, unless it never was) and its
-   * nickname is held for its reconnect token (free at once without a hold time).
+   * nickname is held for its reconnect token (free at once without a hold time). In jwt mode the
+   * rooms are told only when the user's last connection goes.
    */
   close(session: Session): void {
     this.end(session, true);
@@ -154,6 +207,7 @@ export class Hub implements OnModuleDestroy {
   renewIdentity(session: Session, identity: Identity): void {
     if (session.identity?.userId !== identity.userId) throw new Error('an identity is renewed for its own user only');
     session.identity = { ...session.identity, roles: identity.roles, expiresAt: identity.expiresAt };
+    if (session.user) session.user.roles = identity.roles;
   }
 
   /** A connection whose token a new one presented: gone for the hub now, and told so with 4002. */
@@ -164,6 +218,12 @@ export class Hub implements OnModuleDestroy {
 
   private end(session: Session, holdNickname: boolean): void {
     if (!this.byId.delete(session.id)) return;
+    if (session.user) {
+      session.markClosed();
+      this.memberships.end(session, session.user);
+      this.metrics.connectedClients.dec();
+      return;
+    }
     const wasLive = session.isLive;
     const rooms = [...this.members.roomsOf(session)];
     const announced = rooms.filter((room) => wasLive && !session.isJoining(room));
@@ -183,11 +243,12 @@ export class Hub implements OnModuleDestroy {
     this.presences.stop();
   }
 
-  // ---- nicknames
+  // ---- nicknames and users
 
   /** Renames the session and tells everyone; a rename to the same name is confirmed to the sender only. */
   rename(session: Session, nickname: string): void {
     if (session.isClosed) return; // a replaced connection's frames can still arrive while it closes
+    if (session.user) throw new ChatException(ErrorCode.FORBIDDEN, 'Your nickname comes from your sign-in; it cannot be changed here');
     const previous = this.nicknames.rename(session, nickname);
     if (previous !== session.nickname) this.presences.renamed(previous, session.nickname);
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
@@ -195,13 +256,36 @@ export class Hub implements OnModuleDestroy {
     else this.toAll(frame);
   }
 
+  /** Anonymous mode: the online connection with this nickname. */
   findUser(nickname: string): Session | undefined {
     return this.nicknames.find(nickname);
   }
 
-  /** Online users in connection order, `limit` from `offset`, and how many there are. */
+  /** jwt mode: the online user `ref` names, by id, else by nickname (VALIDATION when several share it). */
+  findOnline(ref: string): User | undefined {
+    return this.users.find(ref);
+  }
+
+  /** Online users (connections in anonymous mode) in the order they came, `limit` from `offset`, and how many there are. */
   onlineUsers(offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
+    if (this.identified) return { users: this.users.page(offset, limit).map(onlineUser), total: this.users.size };
     return { users: this.nicknames.page(offset, limit).map(onlineUser), total: this.nicknames.size };
+  }
+
+  /** jwt mode: whether the user has a connection here. */
+  isOnline(userId: string): boolean {
+    return this.users.get(userId) !== undefined;
+  }
+
+  /** AUTH_MODE=jwt: frames and lists name users, with their ids. */
+  get isIdentified(): boolean {
+    return this.identified;
+  }
+
+  /** jwt mode: the rooms of a user who is online (in memory), or undefined. */
+  roomsOfUser(userId: string): string[] | undefined {
+    const rooms = this.users.get(userId)?.rooms;
+    return rooms ? [...rooms] : undefined;
   }
 
   // ---- rooms
@@ -210,20 +294,35 @@ export class Hub implements OnModuleDestroy {
     return this.members.roomsOf(session);
   }
 
+  /** For `message`, `history` and `typing`: NOT_IN_ROOM, or FORBIDDEN for a private room the sender may not enter. */
   assertMember(session: Session, room: string): void {
-    if (!this.members.has(session, room)) {
-      throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
-    }
+    if (this.members.has(session, room)) return;
+    if (!this.privateRooms.mayJoin(room, session.userId)) throw forbidden(room);
+    throw new ChatException(ErrorCode.NOT_IN_ROOM, `You are not in room "${room}"; join it first`);
   }
 
-  /** Member count of every room that has members. */
+  /** For `who`: a public room, or a private one the user (undefined: anonymous) is a member of; else FORBIDDEN. */
+  assertMayRead(userId: string | undefined, room: string): void {
+    if (!this.privateRooms.mayRead(room, userId)) throw forbidden(room);
+  }
+
+  /** Whether the user (undefined: anonymous) may read the room: public, or private and a member. For REST. */
+  mayRead(room: string, userId: string | undefined): boolean {
+    return this.privateRooms.mayRead(room, userId);
+  }
+
+  isPrivate(room: string): boolean {
+    return this.privateRooms.has(room);
+  }
+
+  /** Member count (users present in jwt mode) of every room that has members. */
   roomCounts(): Map<string, number> {
-    return this.members.counts();
+    return this.roster.counts();
   }
 
   /** A room's members in join order, `limit` from `offset`, and how many there are. */
   roomUsers(room: string, offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
-    const members = this.members.of(room);
+    const members = this.roster.of(room);
     return { users: pageOf(members, offset, limit).map(onlineUser), total: members.size };
   }
 
@@ -234,9 +333,12 @@ export class Hub implements OnModuleDestroy {
   /**
    * Joins a live session to `room`: holds the room's frames while `read` fetches its snapshot,
    * sends the snapshot and the presence, announces the join, then releases what was held. Joining
-   * a room twice does nothing. If `read` fails the session is not in the room.
+   * a room twice does nothing. If `read` fails the session is not in the room. In jwt mode the
+   * user joins: every live connection of it gets the snapshot, the room is told once.
    */
   async join(session: Session, room: string, read: () => Promise<Snapshot>): Promise<void> {
+    if (session.user) return this.memberships.join(session.user, room, read, session);
+    if (!this.privateRooms.mayJoin(room, undefined)) throw forbidden(room);
     if (session.isClosed || !this.members.add(session, room)) return;
     session.holdRoom(room);
     let snapshot: Snapshot;
@@ -252,7 +354,7 @@ export class Hub implements OnModuleDestroy {
     if (!session.isJoining(room)) return; // left, or disconnected, meanwhile
     for (const frame of snapshot.frames) session.send(frame);
     session.send(this.presence(room));
-    this.presences.joined(session, room);
+    this.presences.joined(session, room, [session]);
     session.releaseRoom(room, snapshot.lastId);
   }
 
@@ -264,6 +366,7 @@ export class Hub implements OnModuleDestroy {
   async resume(session: Session, rooms: readonly string[], replay: (rooms: string[]) => Promise<ReadonlyMap<string, number>>, since: number): Promise<void> {
     if (session.isClosed) return;
     const wanted = [...new Set(rooms)];
+    this.assertResumable(session, wanted);
     const held = wanted.filter((room) => !session.isHeld(room));
     const joined = held.filter((room) => this.members.add(session, room));
     for (const room of held) session.holdRoom(room, !joined.includes(room));
@@ -280,12 +383,29 @@ export class Hub implements OnModuleDestroy {
     }
     if (session.isClosed) return;
     // A room left meanwhile is no longer held: nothing to announce or release for it.
-    for (const room of joined) if (session.isJoining(room)) this.presences.joined(session, room);
+    for (const room of joined) if (session.isJoining(room)) this.presences.joined(session, room, [session]);
     for (const room of held) session.releaseRoom(room, lastIds.get(room) ?? since);
   }
 
-  /** The others in the room are told; the leaver stops receiving its frames. Leaving a room you are not in does nothing. */
+  /**
+   * Whether a resume (event or URL) may replay `rooms`: FORBIDDEN for a private room the sender may
+   * not enter; in jwt mode, where a resume replays and never joins (membership is the user's, and
+   * a resume must not undo a leave made on another device), NOT_IN_ROOM for a room not the user's.
+   */
+  assertResumable(session: Session, rooms: readonly string[]): void {
+    for (const room of rooms) {
+      if (!this.privateRooms.mayJoin(room, session.userId)) throw forbidden(room);
+    }
+    if (session.user) this.memberships.assertResumable(session.user, rooms);
+  }
+
+  /**
+   * The others in the room are told; the leaver stops receiving its frames. Leaving a room you are
+   * not in does nothing. In jwt mode the user leaves: all its connections, and its other
+   * connections get the leave notification so that every device shows it.
+   */
   leave(session: Session, room: string): void {
+    if (session.user) return this.memberships.leave(session, session.user, room);
     // The connect-time joins are announced only once the session goes live.
     const announced = session.isLive && !session.isJoining(room);
     if (!this.members.remove(session, room)) return;
@@ -296,10 +416,49 @@ export class Hub implements OnModuleDestroy {
 
   typing(session: Session, room: string): void {
     this.assertMember(session, room);
+    const member: Member = session.user ?? session;
     const now = Date.now();
-    if (now - (session.typingAt.get(room) ?? -Infinity) < TYPING_THROTTLE_MS) return;
-    session.typingAt.set(room, now);
-    this.publish({ kind: 'room', room }, { type: 'typing', room, nickname: session.nickname }, session.id);
+    if (now - (member.typingAt.get(room) ?? -Infinity) < TYPING_THROTTLE_MS) return;
+    member.typingAt.set(room, now);
+    const frame: TypingFrame = { type: 'typing', room, nickname: member.nickname };
+    if (member.userId !== undefined) frame.userId = member.userId;
+    this.publish({ kind: 'room', room }, frame, member.key);
+  }
+
+  // ---- private rooms (jwt mode)
+
+  /** The private rooms as stored, with their owners and members: at startup. */
+  loadPrivateRooms(rooms: Iterable<PrivateRoomInfo>): void {
+    this.privateRooms.load(rooms);
+  }
+
+  /** `create_room`, before the store is asked (see UserMemberships.claim); returns the undo for a refusal. */
+  claimRoom(session: Session, room: string, visibility: RoomVisibility): () => void {
+    return this.memberships.claim(session, room, visibility);
+  }
+
+  /** `invite` and `remove`: FORBIDDEN unless the sender owns the private room or is an admin. */
+  assertManages(session: Session, room: string): User {
+    return this.memberships.assertManages(session, room);
+  }
+
+  isMember(room: string, userId: string): boolean {
+    return this.privateRooms.isMember(room, userId);
+  }
+
+  /** The member of the private room `ref` names, by id, else by nickname (VALIDATION when several members share it). */
+  findMember(room: string, ref: string): RoomMember | undefined {
+    return this.privateRooms.findMember(room, ref);
+  }
+
+  /** The store has made `target` a member: its connections get `invited` and join the room. */
+  invite(by: Session, room: string, target: RoomMember, read: () => Promise<Snapshot>): Promise<void> {
+    return this.memberships.invite(by, room, target, read);
+  }
+
+  /** Takes `target` out of the private room at once (before the store is written); false if it was no member. */
+  remove(by: Session, room: string, target: RoomMember): boolean {
+    return this.memberships.remove(by, room, target);
   }
 
   // ---- delivery
@@ -309,7 +468,7 @@ export class Hub implements OnModuleDestroy {
     this.publish({ kind: 'room', room }, frame);
   }
 
-  /** To every connection of these users (direct messages), each once. */
+  /** Anonymous mode: to the connections with these nicknames (direct messages), each once. */
   toUsers(nicknames: readonly string[], frame: ServerFrame): void {
     this.publish({ kind: 'users', nicknames }, frame);
   }
@@ -339,19 +498,23 @@ export class Hub implements OnModuleDestroy {
     switch (audience.kind) {
       case 'room':
         for (const session of this.members.of(audience.room)) {
-          if (session.id !== except) session.deliver(data, messageId, audience.room);
+          if (session.key !== except) session.deliver(data, messageId, audience.room);
         }
         return;
       case 'users': {
         const recipients = new Set(audience.nicknames.map((nickname) => this.nicknames.find(nickname)));
-        for (const session of recipients) if (session && session.id !== except) session.deliver(data, 0, undefined);
+        for (const session of recipients) if (session && session.key !== except) session.deliver(data, 0, undefined);
         return;
       }
       case 'userIds':
-        this.deliverToUserIds(audience.userIds, data, messageId);
+        for (const userId of new Set(audience.userIds)) {
+          const user = this.users.get(userId);
+          // Held under DIRECT_HOLD while DMs are read for the session (its connect, a resume).
+          if (user) for (const session of user.sessions) session.deliver(data, messageId, DIRECT_HOLD);
+        }
         return;
       case 'everyone':
-        for (const session of this.byId.values()) if (session.id !== except) session.deliver(data, 0, undefined);
+        for (const session of this.byId.values()) if (session.key !== except) session.deliver(data, 0, undefined);
         return;
     }
   }
@@ -362,25 +525,13 @@ export class Hub implements OnModuleDestroy {
   private readonly directBehind = new WeakSet<Session>();
 
   /**
-   * Every connection of these users, held under DIRECT_HOLD while direct messages are read for it.
-   * A scan of the sessions: the user index of issue 12's hub (one user, many connections) makes it
-   * a lookup.
-   */
-  private deliverToUserIds(userIds: readonly string[], data: Buffer, messageId: number): void {
-    const wanted = new Set(userIds);
-    for (const session of this.byId.values()) {
-      if (session.identity && wanted.has(session.identity.userId)) session.deliver(data, messageId, DIRECT_HOLD);
-    }
-  }
-
-  /**
    * Whether a direct message to this user reaches it live now: some connection of it is past its
    * connect sequence and not reading direct messages (a resume). Such a connection has been sent
    * every earlier one, so the user's delivery cursor may move to the new one.
    */
   receivesDirectLive(userId: string): boolean {
-    for (const session of this.byId.values()) {
-      if (session.identity?.userId === userId && session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
+    for (const session of this.users.get(userId)?.sessions ?? []) {
+      if (session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
     }
     return false;
   }
@@ -403,6 +554,8 @@ export class Hub implements OnModuleDestroy {
   }
 }
 
-function onlineUser(session: Session): OnlineUser {
-  return { nickname: session.nickname, connectedAt: new Date(session.connectedAt).toISOString() };
+function onlineUser(member: Member): OnlineUser {
+  const user: OnlineUser = { nickname: member.nickname, connectedAt: new Date(member.connectedAt).toISOString() };
+  if (member.userId !== undefined) user.userId = member.userId;
+  return user;
 }

@@ -1,9 +1,19 @@
 import { MAX_DIFF_NAMES, type PresenceDiffFrame } from '../protocol/frames';
 
-/** A room's net presence change since the last flush, in the order recorded: +1 joined, -1 left. */
-type Changes = Map<string, 1 | -1>;
+/** One member's net change: +1 joined, -1 left; `userId` in jwt mode. */
+interface Change {
+  change: 1 | -1;
+  nickname: string;
+  userId?: string;
+}
 
-export type PresenceDiff = Pick<PresenceDiffFrame, 'joins' | 'leaves' | 'joinsTotal' | 'leavesTotal'>;
+/**
+ * A room's net presence change since the last flush, in the order recorded, keyed by nickname in
+ * anonymous mode (where it is unique) and by user id in jwt mode (where nicknames are not).
+ */
+type Changes = Map<string, Change>;
+
+export type PresenceDiff = Pick<PresenceDiffFrame, 'joins' | 'leaves' | 'joinsTotal' | 'leavesTotal' | 'joinIds' | 'leaveIds'>;
 
 /**
  * Coalesces join and leave notifications of large rooms: each room gets at most one
@@ -22,12 +32,13 @@ export class PresenceBatcher {
     private readonly emit: (room: string, diff: PresenceDiff) => void,
   ) {}
 
-  joined(room: string, nickname: string): void {
-    this.change(room, nickname, 1);
+  /** `userId` in jwt mode: the diff then also lists ids (joinIds, leaveIds). */
+  joined(room: string, nickname: string, userId?: string): void {
+    this.change(room, { change: 1, nickname, userId });
   }
 
-  left(room: string, nickname: string): void {
-    this.change(room, nickname, -1);
+  left(room: string, nickname: string, userId?: string): void {
+    this.change(room, { change: -1, nickname, userId });
   }
 
   /** Whether `room` has changes waiting: its next join or leave must wait with them, or clients would see them out of order. */
@@ -45,7 +56,7 @@ export class PresenceBatcher {
       const change = changes.get(previous);
       if (change === undefined) continue;
       changes.delete(previous);
-      this.change(room, nickname, change);
+      this.change(room, { ...change, nickname });
     }
   }
 
@@ -65,21 +76,28 @@ export class PresenceBatcher {
     this.pending.clear();
   }
 
-  private change(room: string, nickname: string, change: 1 | -1): void {
+  private change(room: string, change: Change): void {
     let changes = this.pending.get(room);
-    if (!changes) this.pending.set(room, (changes = new Map<string, 1 | -1>()));
-    if (changes.get(nickname) === -change) changes.delete(nickname);
-    else changes.set(nickname, change);
+    if (!changes) this.pending.set(room, (changes = new Map<string, Change>()));
+    const key = change.userId ?? change.nickname;
+    if (changes.get(key)?.change === -change.change) changes.delete(key);
+    else changes.set(key, change);
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
   }
 }
 
 function capped(changes: Changes): PresenceDiff {
   const diff: PresenceDiff = { joins: [], leaves: [], joinsTotal: 0, leavesTotal: 0 };
-  for (const [nickname, change] of changes) {
+  for (const { change, nickname, userId } of changes.values()) {
     const joined = change === 1;
     const earlier = joined ? diff.joinsTotal++ : diff.leavesTotal++;
-    if (earlier < MAX_DIFF_NAMES) (joined ? diff.joins : diff.leaves).push(nickname);
+    if (earlier >= MAX_DIFF_NAMES) continue;
+    (joined ? diff.joins : diff.leaves).push(nickname);
+    if (userId !== undefined) (joined ? (diff.joinIds ??= []) : (diff.leaveIds ??= [])).push(userId);
+  }
+  if (diff.joinIds || diff.leaveIds) {
+    diff.joinIds ??= [];
+    diff.leaveIds ??= [];
   }
   return diff;
 }

@@ -1,46 +1,50 @@
 import type { Session } from './session';
 
-const NOBODY: ReadonlySet<Session> = new Set();
 const NOWHERE: ReadonlySet<string> = new Set();
 
-/** Who is in which room on this node, both ways (socket.io's rooms and sids). A room with no members is forgotten. */
-export class RoomMembers {
-  private readonly byRoom = new Map<string, Set<Session>>();
-  private readonly bySession = new Map<Session, Set<string>>();
+/**
+ * Who is in which room on this node, both ways (socket.io's rooms and sids). A room with no members
+ * is forgotten. The hub keeps one of sessions (who gets a room's frames) and, in jwt mode, one of
+ * users (who is present in a room, whatever their number of connections).
+ */
+export class RoomMembers<T extends object = Session> {
+  private static readonly NOBODY: ReadonlySet<never> = new Set();
+  private readonly byRoom = new Map<string, Set<T>>();
+  private readonly byMember = new Map<T, Set<string>>();
 
-  /** Adds `session` to `room`; false if it was already a member. */
-  add(session: Session, room: string): boolean {
-    let rooms = this.bySession.get(session);
+  /** Adds `member` to `room`; false if it was already a member. */
+  add(member: T, room: string): boolean {
+    let rooms = this.byMember.get(member);
     if (rooms?.has(room)) return false;
-    if (!rooms) this.bySession.set(session, (rooms = new Set()));
+    if (!rooms) this.byMember.set(member, (rooms = new Set()));
     rooms.add(room);
     let members = this.byRoom.get(room);
     if (!members) this.byRoom.set(room, (members = new Set()));
-    members.add(session);
+    members.add(member);
     return true;
   }
 
-  /** Removes `session` from `room`; false if it was not a member. */
-  remove(session: Session, room: string): boolean {
-    const rooms = this.bySession.get(session);
+  /** Removes `member` from `room`; false if it was not a member. */
+  remove(member: T, room: string): boolean {
+    const rooms = this.byMember.get(member);
     if (!rooms?.delete(room)) return false;
-    if (rooms.size === 0) this.bySession.delete(session);
+    if (rooms.size === 0) this.byMember.delete(member);
     const members = this.byRoom.get(room);
-    members?.delete(session);
+    members?.delete(member);
     if (members?.size === 0) this.byRoom.delete(room);
     return true;
   }
 
-  has(session: Session, room: string): boolean {
-    return this.bySession.get(session)?.has(room) ?? false;
+  has(member: T, room: string): boolean {
+    return this.byMember.get(member)?.has(room) ?? false;
   }
 
-  roomsOf(session: Session): ReadonlySet<string> {
-    return this.bySession.get(session) ?? NOWHERE;
+  roomsOf(member: T): ReadonlySet<string> {
+    return this.byMember.get(member) ?? NOWHERE;
   }
 
-  of(room: string): ReadonlySet<Session> {
-    return this.byRoom.get(room) ?? NOBODY;
+  of(room: string): ReadonlySet<T> {
+    return this.byRoom.get(room) ?? RoomMembers.NOBODY;
   }
 
   /** Member count of every room that has members. */

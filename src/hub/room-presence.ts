@@ -3,58 +3,66 @@ import { pageOf } from './page';
 import { PresenceBatcher } from './presence-batcher';
 import type { RoomMembers } from './room-members';
 import type { Session } from './session';
+import type { Member } from './user';
 
-/** Sends `frame` to the members of `room`, except the session `except`; returns the encoded frame. */
+/** Sends `frame` to the members of `room`, except the member whose key is `except`; returns the encoded frame. */
 type PublishToRoom = (room: string, frame: ServerFrame, except?: number) => Buffer;
 
 /**
  * How a room learns who came and who went: one notification per join and leave in a small room,
  * one presence_diff per interval in a large one, so a reconnect storm stays linear. The hub's own
- * part (it alone calls it); membership itself stays in RoomMembers.
+ * part (it alone calls it); membership itself stays in RoomMembers. The roster is who is present:
+ * connections in anonymous mode, users in jwt mode (`identified`: frames then carry user ids).
  */
 export class RoomPresence {
   private readonly batcher: PresenceBatcher;
 
   constructor(
-    private readonly members: RoomMembers,
+    private readonly roster: RoomMembers<Member>,
     private readonly threshold: number,
     intervalMs: number,
     private readonly publish: PublishToRoom,
+    private readonly identified = false,
   ) {
     this.batcher = new PresenceBatcher(intervalMs, (room, diff) =>
-      publish(room, { type: 'presence_diff', room, ...diff, usersTotal: members.of(room).size }),
+      publish(room, { type: 'presence_diff', room, ...diff, usersTotal: roster.of(room).size }),
     );
   }
 
   /** A page of the room's members in join order, with how many there are. */
   page(room: string, offset: number, limit: number): PresenceFrame {
-    const members = this.members.of(room);
-    const users = pageOf(members, offset, limit).map((session) => session.nickname);
-    return { type: 'presence', room, users, usersTotal: members.size, offset };
+    const members = this.roster.of(room);
+    const page = pageOf(members, offset, limit);
+    const frame: PresenceFrame = { type: 'presence', room, users: page.map((member) => member.nickname), usersTotal: members.size, offset };
+    if (this.identified) frame.userIds = page.map((member) => member.userId!);
+    return frame;
   }
 
   /**
-   * The joiner gets its own join notification at once (the end of its join sequence). The other
-   * members get it too in a small room; in a large one, as part of the next presence_diff.
+   * `member` arrived in `room` through `joiners` (its connections that are joining): they get the
+   * join notification at once (it ends their join sequence). With `announce`, the room's other
+   * members get it too in a small room, or as part of the next presence_diff in a large one; without
+   * (a user's further connection, in a room that already has the user), nobody else does.
    */
-  joined(session: Session, room: string): void {
-    const frame = notification('join', room, session.nickname);
-    if (this.batched(room, this.members.of(room).size)) {
-      session.send(frame);
-      this.batcher.joined(room, session.nickname);
+  joined(member: Member, room: string, joiners: readonly Session[], announce = true): void {
+    const frame = notification('join', room, member.nickname, member.userId);
+    if (!announce || this.batched(room, this.roster.of(room).size)) {
+      for (const session of joiners) session.send(frame);
+      if (announce) this.batcher.joined(room, member.nickname, member.userId);
       return;
     }
-    session.write(this.publish(room, frame, session.id));
+    const data = this.publish(room, frame, member.key);
+    for (const session of joiners) session.write(data);
   }
 
   /** Called once the leaver is out of the room. */
-  left(session: Session, room: string): void {
+  left(member: Member, room: string): void {
     // The room size with the leaver, as for the join: the same threshold for both.
-    if (this.batched(room, this.members.of(room).size + 1)) {
-      this.batcher.left(room, session.nickname);
+    if (this.batched(room, this.roster.of(room).size + 1)) {
+      this.batcher.left(room, member.nickname, member.userId);
       return;
     }
-    this.publish(room, notification('leave', room, session.nickname));
+    this.publish(room, notification('leave', room, member.nickname, member.userId));
   }
 
   /** Pending joins and leaves follow a rename, so a diff names members as clients know them. */

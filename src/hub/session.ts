@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import type { Transport } from './transport';
+import type { Member, User } from './user';
 
 /**
  * A client that has left this much unread for longer than SLOW_CONSUMER_GRACE_MS is cut off
@@ -66,9 +67,15 @@ interface Held {
  * One connected client as the hub sees it: its transport, nickname, and the frames held back
  * while it is sent a snapshot (all frames while connecting, one room's while joining it).
  * Only the hub (this folder) changes its state; services read it and send through it.
+ * In anonymous mode a session is its own Member; in jwt mode it is one connection of a User.
  */
-export class Session {
+export class Session implements Member {
   nickname: string;
+  /**
+   * The key of the member this session belongs to: its own id in anonymous mode, its user's key in
+   * jwt mode. A delivery's `except` is compared with it, once per recipient.
+   */
+  readonly key: number;
   /** Who signed in on this connection (AUTH_MODE=jwt); undefined for an anonymous one. */
   identity: Identity | undefined;
   /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
@@ -95,9 +102,17 @@ export class Session {
     readonly remoteAddress: string,
     private readonly frames: FrameCounter,
     reconnectToken = newReconnectToken(),
+    /** jwt mode: the signed-in user this is a connection of. */
+    readonly user: User | null = null,
   ) {
     this.nickname = nickname;
     this.#reconnectToken = reconnectToken;
+    this.key = user === null ? id : user.key;
+  }
+
+  /** jwt mode: the user id of this connection's user. */
+  get userId(): string | undefined {
+    return this.user?.userId;
   }
 
   /** Sent in this connection's welcome only; a later connection presents it to keep the nickname. */

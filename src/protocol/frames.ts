@@ -11,14 +11,24 @@ export const MAX_LISTED_USERS = 1000;
 export const MAX_DIFF_NAMES = 100;
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
+
+/** Who may join a room: anyone (public), or only the members its owner or an admin invited (private). */
+export const ROOM_VISIBILITIES = ['public', 'private'] as const;
+export type RoomVisibility = (typeof ROOM_VISIBILITIES)[number];
+
+// In AUTH_MODE=jwt, frames that name a user also carry its user id (the token's `sub`), and list
+// frames a parallel array of ids; in anonymous mode those fields are absent, so anonymous frames
+// are byte for byte what they were before identities existed.
 
 export interface MessageFrame {
   type: 'message';
   id: number;
   room: string;
   nickname: string;
+  /** jwt mode: the sender's user id. */
+  userId?: string;
   message: string;
   sentAt: string;
   clientMsgId?: string;
@@ -42,8 +52,15 @@ export interface WelcomeFrame {
   usersTotal: number;
   room: string;
   rooms: string[];
-  /** This connection's secret: `?token=` on the next connection's URL gets its nickname back (once). */
-  reconnectToken: string;
+  /**
+   * This connection's secret: `?token=` on the next connection's URL gets its nickname back (once).
+   * Anonymous mode only: in jwt mode the nickname comes from the token.
+   */
+  reconnectToken?: string;
+  /** jwt mode: this connection's user id and roles, and the ids of `users`, index for index. */
+  userId?: string;
+  roles?: readonly string[];
+  userIds?: readonly string[];
 }
 
 export interface HistoryFrame {
@@ -59,6 +76,8 @@ export interface NotificationFrame {
   room: string;
   nickname: string;
   message: string;
+  /** jwt mode: the user id of `nickname`. */
+  userId?: string;
 }
 
 export interface NickUpdateFrame {
@@ -75,6 +94,8 @@ export interface PresenceFrame {
   users: string[];
   usersTotal: number;
   offset: number;
+  /** jwt mode: the ids of `users`, index for index. */
+  userIds?: string[];
 }
 
 /**
@@ -88,6 +109,9 @@ export interface PresenceDiffFrame {
   leaves: string[];
   joinsTotal: number;
   leavesTotal: number;
+  /** jwt mode: the ids of `joins` and of `leaves`, index for index. */
+  joinIds?: string[];
+  leaveIds?: string[];
   usersTotal: number;
 }
 
@@ -95,6 +119,8 @@ export interface TypingFrame {
   type: 'typing';
   room: string;
   nickname: string;
+  /** jwt mode: the typist's user id. */
+  userId?: string;
 }
 
 export interface DirectFrame {
@@ -141,6 +167,31 @@ export interface ResumedFrame {
   lastId: number;
 }
 
+/** To every connection of a user made a member of a private room (jwt mode): `by` invited them. */
+export interface InvitedFrame {
+  type: 'invited';
+  room: string;
+  by: string;
+  byId: string;
+}
+
+/** To every connection of a user taken out of a private room by its owner or an admin (jwt mode). */
+export interface RemovedFrame {
+  type: 'removed';
+  room: string;
+  by: string;
+  byId: string;
+}
+
+/** The reply to `invite` and `remove`: whether `user` is now a member of `room`. */
+export interface MembershipFrame {
+  type: 'membership';
+  room: string;
+  user: string;
+  userId: string;
+  member: boolean;
+}
+
 /** The answer to an `auth` event whose token was accepted: the connection now lasts until `expiresAt`. */
 export interface AuthOkFrame {
   type: 'auth_ok';
@@ -169,6 +220,9 @@ export type ServerFrame =
   | AckFrame
   | GapFrame
   | ResumedFrame
+  | InvitedFrame
+  | RemovedFrame
+  | MembershipFrame
   | AuthOkFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
@@ -187,6 +241,9 @@ export const SERVER_FRAME_TYPES = [
   'ack',
   'gap',
   'resumed',
+  'invited',
+  'removed',
+  'membership',
   'auth_ok',
   'error',
 ] as const satisfies readonly ServerFrameType[];
@@ -228,6 +285,7 @@ export interface DirectMessageRecord {
 export function messageFrame(row: MessageRecord): MessageFrame {
   const frame: MessageFrame = { type: 'message', id: row.id, room: row.room, nickname: row.nickname, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
+  if (row.userId != null) frame.userId = row.userId;
   return frame;
 }
 
@@ -243,6 +301,8 @@ export function historyFrame(room: string, messages: readonly MessageRecord[], h
   return { type: 'history', room, messages: messages.map(messageFrame), hasMore };
 }
 
-export function notification(event: 'join' | 'leave', room: string, nickname: string): NotificationFrame {
-  return { type: 'notification', event, room, nickname, message: `${nickname} ${event === 'join' ? 'joined' : 'left'}` };
+export function notification(event: 'join' | 'leave', room: string, nickname: string, userId?: string): NotificationFrame {
+  const frame: NotificationFrame = { type: 'notification', event, room, nickname, message: `${nickname} ${event === 'join' ? 'joined' : 'left'}` };
+  if (userId !== undefined) frame.userId = userId;
+  return frame;
 }

@@ -16,10 +16,17 @@ import type { NewDirectMessage, NewMessage, Stored } from './message-store.servi
 /** Most rows one transaction takes; a larger backlog is written in several. */
 export const MAX_BATCH = 512;
 
+// A room message's clientMsgId is unique per room for anonymous senders and per (room, user) for
+// signed-in ones (two partial unique indexes, told apart by user_id; conflict targets name them).
 const INSERT_MESSAGE =
-  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, user_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room, client_msg_id) DO NOTHING';
-const FIND_MESSAGE =
-  'SELECT id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId", user_id AS "userId" FROM messages WHERE room = ? AND client_msg_id = ?';
+  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, user_id) VALUES (?, ?, ?, ?, ?, NULL) ' +
+  'ON CONFLICT (room, client_msg_id) WHERE user_id IS NULL DO NOTHING';
+const INSERT_USER_MESSAGE =
+  'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, user_id) VALUES (?, ?, ?, ?, ?, ?) ' +
+  'ON CONFLICT (room, user_id, client_msg_id) WHERE room IS NOT NULL AND user_id IS NOT NULL DO NOTHING';
+const MESSAGE_COLUMNS = 'id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId", user_id AS "userId"';
+const FIND_MESSAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND client_msg_id = ? AND user_id IS NULL`;
+const FIND_USER_MESSAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND client_msg_id = ? AND user_id = ?`;
 export const ROOMS =
   'SELECT name, last_message_id AS "lastMessageId", visibility, owner_id AS "ownerId", created_at AS "createdAt" FROM rooms';
 
@@ -68,12 +75,21 @@ export async function writeBatch(runner: QueryRunner, batch: readonly Append[]):
   return { acknowledge: () => acknowledgements.forEach((acknowledge) => acknowledge()), stored };
 }
 
-/** A resend (same room and clientMsgId) conflicts and writes nothing; the original row comes back. */
+/**
+ * A resend (same room and clientMsgId, and same user when the sender has a user id) conflicts and
+ * writes nothing; the original row comes back.
+ */
 async function insertMessage(runner: QueryRunner, m: NewMessage, sentAt: string): Promise<Stored<MessageRecord>> {
   const clientMsgId = m.clientMsgId ?? null;
   const userId = m.userId ?? null;
-  const result = await runner.query(INSERT_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId, userId], true);
-  if (result.affected === 0) return { record: await original<MessageRecord>(runner, FIND_MESSAGE, m.room, clientMsgId), duplicate: true };
+  const result =
+    userId === null
+      ? await runner.query(INSERT_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId], true)
+      : await runner.query(INSERT_USER_MESSAGE, [m.room, m.nickname, m.body, sentAt, clientMsgId, userId], true);
+  if (result.affected === 0) {
+    const found = userId === null ? await original<MessageRecord>(runner, FIND_MESSAGE, m.room, clientMsgId) : await originalOf(runner, m.room, clientMsgId, userId);
+    return { record: found, duplicate: true };
+  }
   return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: m.body, sentAt, clientMsgId, userId }, duplicate: false };
 }
 
@@ -104,6 +120,12 @@ function insertedId(result: QueryResult): number {
 async function original<R>(runner: QueryRunner, sql: string, scope: string, clientMsgId: string | null): Promise<R> {
   const rows = (await runner.query(sql, [scope, clientMsgId])) as R[];
   if (rows.length !== 1) throw new Error(`no stored row holds clientMsgId ${clientMsgId} in ${scope}`);
+  return rows[0];
+}
+
+async function originalOf(runner: QueryRunner, room: string, clientMsgId: string | null, userId: string): Promise<MessageRecord> {
+  const rows = (await runner.query(FIND_USER_MESSAGE, [room, clientMsgId, userId])) as MessageRecord[];
+  if (rows.length !== 1) throw new Error(`no stored row holds clientMsgId ${clientMsgId} of user ${userId} in ${room}`);
   return rows[0];
 }
 

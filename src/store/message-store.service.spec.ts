@@ -449,6 +449,21 @@ describe(MessageStore.name, () => {
       await expect(dmCount()).resolves.toBe(1);
     });
 
+    it('keeps signed-in senders apart: the same clientMsgId from two users in one room is two messages, each resend its own', async () => {
+      const alice = await sut.append(general('from alice', { userId: 'sub-alice', clientMsgId: 'c-1' }));
+      const bob = await sut.append(general('from bob', { userId: 'sub-bob', clientMsgId: 'c-1' }));
+      const anonymous = await sut.append(general('from a guest', { clientMsgId: 'c-1' }));
+
+      expect([alice.duplicate, bob.duplicate, anonymous.duplicate]).toEqual([false, false, false]);
+      expect([alice.record.id, bob.record.id, anonymous.record.id]).toEqual([1, 2, 3]);
+      await expect(sut.append(general('bob again', { userId: 'sub-bob', clientMsgId: 'c-1' }))).resolves.toStrictEqual({ record: bob.record, duplicate: true });
+      await expect(sut.append(general('alice again', { userId: 'sub-alice', clientMsgId: 'c-1' }))).resolves.toStrictEqual({ record: alice.record, duplicate: true });
+      await expect(sut.append(general('guest again', { clientMsgId: 'c-1' }))).resolves.toStrictEqual({ record: anonymous.record, duplicate: true });
+      // Anonymous senders keep the per-room rule: another guest's resend of c-1 is the first guest's message.
+      await expect(sut.append({ room: 'general', nickname: 'carol', body: 'other guest', clientMsgId: 'c-1' })).resolves.toMatchObject({ record: { id: 3 }, duplicate: true });
+      await expect(rowCount()).resolves.toBe(3);
+    });
+
     it('stores a resend once when the batch it was in rolled back for another row', async () => {
       await rejectBody('messages', 'b');
       const failed = await Promise.allSettled([sut.append(general('a', { clientMsgId: 'c-a' })), sut.append(general('b'))]);

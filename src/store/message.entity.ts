@@ -8,12 +8,17 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 export const DM_USER_CLIENT_MSG_ID = 'room IS NULL AND user_id IS NOT NULL';
 /** The DMs of an anonymous sender: one row per (nickname, client_msg_id). */
 export const DM_NICKNAME_CLIENT_MSG_ID = 'room IS NULL AND user_id IS NULL';
+/** Room messages of anonymous senders: one row per (room, client_msg_id), as before sign-in existed. */
+export const ANONYMOUS_ROOM_MESSAGE = 'user_id IS NULL';
+/** Room messages of signed-in senders: one row per (room, user_id, client_msg_id), so users never share ids. */
+export const SIGNED_IN_ROOM_MESSAGE = 'room IS NOT NULL AND user_id IS NOT NULL';
 /** Every DM: "DMs to or from user X above id N" are range scans of these indexes. */
 export const DM_ONLY = 'room IS NULL';
 
 @Entity({ name: 'messages' })
 @Index('idx_messages_room_id', ['room', 'id'])
-@Index('uq_messages_room_client_msg_id', ['room', 'clientMsgId'], { unique: true })
+@Index('uq_messages_room_client_msg_id', ['room', 'clientMsgId'], { unique: true, where: ANONYMOUS_ROOM_MESSAGE })
+@Index('uq_messages_room_user_client_msg_id', ['room', 'userId', 'clientMsgId'], { unique: true, where: SIGNED_IN_ROOM_MESSAGE })
 @Index('uq_messages_dm_user_client_msg_id', ['userId', 'clientMsgId'], { unique: true, where: DM_USER_CLIENT_MSG_ID })
 @Index('uq_messages_dm_nickname_client_msg_id', ['nickname', 'clientMsgId'], { unique: true, where: DM_NICKNAME_CLIENT_MSG_ID })
 @Index('idx_messages_dm_recipient_id', ['recipientId', 'id'], { where: DM_ONLY })
