@@ -101,11 +101,11 @@ export class ChatService implements BeforeApplicationShutdown {
 
   /**
    * A signed-in connection (jwt mode): the sign-in is recorded and, at the user's first connection,
-   * its rooms read; the connection is in all of them. Then welcome and each room's history (in the
+   * its rooms read; the connection is in all of them. Then welcome, each room's history (in the
    * order of `welcome.rooms`) and the direct messages that waited for the user
-   * (DirectMessagesService), or with `?since=` a replay of the listed rooms (all by default) and
-   * of the user's direct messages, and a join notification per room. A store that cannot say who the user is or where it belongs
-   * closes the connection with 1013 before the welcome.
+   * (DirectMessagesService); or with `?since=` a replay of the listed rooms (all by default) and of
+   * the user's direct messages. Then a join notification per room. A store that cannot say who the
+   * user is or where it belongs closes the connection with 1013 before the welcome.
    */
   private async startUser(session: Session, url: string): Promise<void> {
     const user = session.user!;

@@ -76,6 +76,8 @@ export class Hub implements OnModuleDestroy {
   private readonly privateRooms = new PrivateRooms();
   private readonly memberships: UserMemberships;
   private readonly identified: boolean;
+  /** Connections that were not sent all the DMs that waited for them (the store failed): never caught up. */
+  private readonly directBehind = new WeakSet<Session>();
   /** Set during shutdown: departures are no longer announced. */
   private quiet = false;
 
@@ -520,9 +522,6 @@ export class Hub implements OnModuleDestroy {
   }
 
   // ---- direct messages that wait for their recipient (jwt mode)
-
-  /** Connections that were not sent all the DMs that waited for them (the store failed): never caught up. */
-  private readonly directBehind = new WeakSet<Session>();
 
   /**
    * Whether a direct message to this user reaches it live now: some connection of it is past its
