@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
+import { DirectMessagesController } from './dm.controller';
 import { MeController } from './me.controller';
 import { MessagesController } from './messages.controller';
 import { RoomsController } from './rooms.controller';
 import { UsersController } from './users.controller';
 
-/** The REST API under /api: history, rooms, users and the signed-in user. */
+/** The REST API under /api: history, rooms, users, the signed-in user and (jwt mode) direct messages. */
 @Module({
   imports: [HubModule, StoreModule],
-  controllers: [MessagesController, RoomsController, UsersController, MeController],
+  controllers: [MessagesController, RoomsController, UsersController, MeController, DirectMessagesController],
 })
 export class ApiModule {}

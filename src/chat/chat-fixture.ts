@@ -10,10 +10,12 @@ import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
+import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore } from '../store/message-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
@@ -43,6 +45,8 @@ const DEFAULTS: Omit<FixtureSettings, 'auth'> = { presenceBatchThreshold: 100, p
 export class ChatFixture {
   readonly hub: Hub;
   readonly store: MessageStore;
+  readonly dmStore: DirectMessageStore;
+  readonly directs: DirectMessagesService;
   readonly errors: ErrorReporter;
   readonly resumes: ResumeService;
   readonly chat: ChatService;
@@ -63,9 +67,12 @@ export class ChatFixture {
     this.directory = new RoomDirectory(this.store.database);
     this.hub = new Hub(new LocalBroker(), metrics, { identified: settings.auth.mode === 'jwt', ...settings });
     this.errors = new ErrorReporter(metrics);
-    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
+    this.dmStore = new DirectMessageStore(this.store.database);
+    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory);
+    const { hub, store, dmStore, users, errors } = this;
+    this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory, this.directs);
     this.rooms = new RoomsService(this.hub, this.store, this.directory, this.errors);
     this.membership = new MembershipService(this.hub, this.rooms, this.directory, this.users);
   }

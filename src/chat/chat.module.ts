@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
@@ -9,7 +10,7 @@ import { SessionLifetime } from './session-lifetime.service';
 
 @Module({
   imports: [HubModule, StoreModule],
-  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService],
-  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService],
+  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
+  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
 })
 export class ChatModule {}

@@ -18,6 +18,7 @@ import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
+import { DirectMessagesService } from './direct-messages.service';
 import { ResumeService } from './resume.service';
 import { SessionLifetime } from './session-lifetime.service';
 
@@ -42,6 +43,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly lifetime: SessionLifetime,
     private readonly users: UserStore,
     private readonly directory: RoomDirectory,
+    private readonly directs: DirectMessagesService,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class ChatService implements BeforeApplicationShutdown {
    * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
    * replay of those rooms (see ResumeService). The sequence never rejects. A signed-in connection
    * (`identity`, jwt mode) is named by its token's claims, ignores `?token=`, and is closed with
-   * 4001 when its token expires (SessionLifetime).
+   * 4001 when its token expires (SessionLifetime); see startUser.
    */
   connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity): Session | undefined {
     if (this.shuttingDown) {
@@ -99,10 +101,11 @@ export class ChatService implements BeforeApplicationShutdown {
 
   /**
    * A signed-in connection (jwt mode): the sign-in is recorded and, at the user's first connection,
-   * its rooms read; the connection is in all of them. Then welcome and each room's history (in the
-   * order of `welcome.rooms`), or with `?since=` a replay of the listed rooms (all by default), and
-   * a join notification per room. A store that cannot say who the user is or where it belongs
-   * closes the connection with 1013 before the welcome.
+   * its rooms read; the connection is in all of them. Then welcome, each room's history (in the
+   * order of `welcome.rooms`) and the direct messages that waited for the user
+   * (DirectMessagesService); or with `?since=` a replay of the listed rooms (all by default) and of
+   * the user's direct messages. Then a join notification per room. A store that cannot say who the
+   * user is or where it belongs closes the connection with 1013 before the welcome.
    */
   private async startUser(session: Session, url: string): Promise<void> {
     const user = session.user!;
@@ -139,6 +142,7 @@ export class ChatService implements BeforeApplicationShutdown {
       session.send(historyFrame(rooms[i], page.value.messages, page.value.hasMore));
       lastIds.set(rooms[i], page.value.messages.at(-1)?.id ?? 0);
     });
+    await this.directs.sendUndelivered(session, lastIds);
     this.hub.goLive(session, lastIds);
   }
 
@@ -176,10 +180,12 @@ export class ChatService implements BeforeApplicationShutdown {
     this.metrics.messagesBroadcast.inc();
   }
 
-  /** Stores and delivers a direct message to the sender and every connection of the recipient. */
+  /**
+   * Anonymous mode: stores and delivers a direct message to the sender and the recipient's
+   * connection. (A signed-in connection's `dm` goes to DirectMessagesService.)
+   */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
     if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
-    if (session.user) return this.postUserDirect(session, dto);
     const recipient = this.hub.findUser(dto.to);
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
@@ -194,31 +200,6 @@ export class ChatService implements BeforeApplicationShutdown {
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient });
     if (duplicate) return;
     this.hub.toUsers([session.nickname, recipient.nickname], directFrame(record));
-    this.metrics.messagesBroadcast.inc();
-  }
-
-  /**
-   * jwt mode, live only as in anonymous mode (offline delivery is a later step): to an online user
-   * named by id or nickname, stored with both user ids, delivered to every connection of both.
-   */
-  private async postUserDirect(session: Session, dto: DirectMessageDto): Promise<void> {
-    const recipient = this.hub.findOnline(dto.to);
-    if (!recipient) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
-    this.metrics.messagesReceived.inc();
-    const { record, duplicate } = await this.store.appendDirect({
-      from: session.nickname,
-      to: recipient.nickname,
-      body: dto.message,
-      clientMsgId: dto.clientMsgId,
-      fromId: session.userId,
-      toId: recipient.userId,
-      delivered: true,
-    });
-    if (record.clientMsgId !== null) {
-      session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient, toId: recipient.userId });
-    }
-    if (duplicate) return;
-    this.hub.toUserIds([session.userId!, recipient.userId], directFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 

@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { DIRECT_HOLD } from '../hub/direct-hold';
 import { ErrorReporter } from '../hub/error-reporter';
 import { Hub } from '../hub/hub';
 import type { Session } from '../hub/session';
 import type { ResumeDto } from '../protocol/dto/resume.dto';
 import { toErrorFrame } from '../protocol/error-frame';
-import { messageFrame, type ServerFrame } from '../protocol/frames';
+import { directFrame, messageFrame, type DirectMessageRecord, type MessageRecord, type ServerFrame } from '../protocol/frames';
+import { DirectMessageStore, type DirectPage } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 
 /**
@@ -14,10 +16,14 @@ import { MessageStore, StoreUnavailableError } from '../store/message-store.serv
  * with an id above `since`, in id order, then `resumed`. At most RESUME_MAX per room; an
  * older remainder is announced with a `gap` frame before them, never skipped silently.
  * Live frames of those rooms are held meanwhile and deduplicated against the replay, which
- * is paced by how fast the client reads.
+ * is paced by how fast the client reads. On a signed-in connection (jwt mode) the direct
+ * messages to or from its user above `since` are replayed with them, merged in id order
+ * (at most RESUME_MAX, an older remainder announced by a `gap` with `direct: true`), its live
+ * `direct` frames held and deduplicated the same way.
  */
 @Injectable()
 export class ResumeService {
+  private readonly logger = new Logger(ResumeService.name);
   private readonly max: number;
 
   constructor(
@@ -25,13 +31,22 @@ export class ResumeService {
     private readonly store: MessageStore,
     private readonly errors: ErrorReporter,
     config: ConfigService<EnvironmentVariables, true>,
+    private readonly dms: DirectMessageStore,
   ) {
     this.max = config.get('RESUME_MAX', { infer: true });
   }
 
   /** The `resume` event on a live session; joins the rooms it is not in yet. */
-  resume(session: Session, { since, rooms }: ResumeDto): Promise<void> {
-    return this.hub.resume(session, rooms ?? [...this.hub.roomsOf(session)], (wanted) => this.replay(session, since, wanted), since);
+  async resume(session: Session, { since, rooms }: ResumeDto): Promise<void> {
+    const holdsDirect = session.identity !== undefined && this.hub.holdDirect(session);
+    let lastIds: ReadonlyMap<string, number> | undefined;
+    const replay = async (wanted: string[]) => (lastIds = await this.replay(session, since, wanted));
+    try {
+      await this.hub.resume(session, rooms ?? [...this.hub.roomsOf(session)], replay, since);
+    } finally {
+      // As the hub releases the rooms' frames: minus what the replay had, or all of them if it failed.
+      if (holdsDirect) this.hub.releaseDirect(session, lastIds?.get(DIRECT_HOLD) ?? 0);
+    }
   }
 
   /**
@@ -45,17 +60,23 @@ export class ResumeService {
       lastIds = await this.replay(session, since, rooms ? [...new Set(rooms)] : [...this.hub.roomsOf(session)]);
     } catch (error) {
       if (session.isClosed) return;
+      if (session.identity) this.hub.markDirectBehind(session); // its DMs were not replayed
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'resume'), error);
     }
     this.hub.goLive(session, lastIds);
   }
 
   /**
-   * Sends gaps, the replayed messages in id order, then `resumed`. Returns each room's last
-   * replayed id (or `since`), for releasing the frames held meanwhile without duplicates.
+   * Sends gaps, the replayed messages (and direct messages) in id order, then `resumed`. Returns
+   * each room's last replayed id (or `since`), and DIRECT_HOLD's, for releasing the frames held
+   * meanwhile without duplicates.
    */
   private async replay(session: Session, since: number, rooms: string[]): Promise<Map<string, number>> {
-    const pages = await Promise.all(rooms.map((room) => this.store.newestSince(room, since, this.max)));
+    const userId = session.identity?.userId;
+    const [pages, direct] = await Promise.all([
+      Promise.all(rooms.map((room) => this.store.newestSince(room, since, this.max))),
+      userId === undefined ? undefined : this.dms.dmsSince(userId, since, this.max),
+    ]);
     const lastIds = new Map<string, number>();
     if (session.isClosed) return lastIds;
     const frames: ServerFrame[] = [];
@@ -64,10 +85,33 @@ export class ResumeService {
       if (hasMore) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0].id });
       lastIds.set(room, messages.at(-1)?.id ?? since);
     });
-    const replayed = pages.flatMap((page) => page.messages).sort((a, b) => a.id - b.id);
-    for (const message of replayed) frames.push(messageFrame(message));
+    if (direct) {
+      if (direct.hasMore) frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0].id });
+      lastIds.set(DIRECT_HOLD, direct.messages.at(-1)?.id ?? since);
+    }
+    const rows: Array<MessageRecord | DirectMessageRecord> = pages.flatMap((page) => page.messages);
+    const replayed = direct ? rows.concat(direct.messages) : rows;
+    replayed.sort((a, b) => a.id - b.id);
+    for (const row of replayed) frames.push('room' in row ? messageFrame(row) : directFrame(row));
     frames.push({ type: 'resumed', lastId: replayed.at(-1)?.id ?? since });
     await session.sendPaced(frames);
+    if (userId !== undefined && direct) void this.recordDelivered(session, userId, direct);
     return lastIds;
+  }
+
+  /**
+   * A replay that reached the client delivered the DMs to its user in it: the user's delivery
+   * cursor moves to the newest (a `gap` told the client to page the older ones), so its next
+   * connect without `?since=` does not send them again. Not awaited: the held frames need not wait
+   * for it. A cursor that cannot be written only means they may be sent again; the replay stands.
+   */
+  private async recordDelivered(session: Session, userId: string, { messages }: DirectPage): Promise<void> {
+    const newest = messages.findLast((dm) => dm.recipientId === userId);
+    if (!newest || !session.isOpen) return;
+    try {
+      await this.dms.markDmsDelivered(userId, newest.id);
+    } catch (error) {
+      this.logger.warn({ msg: 'replayed direct messages not recorded as delivered', userId, err: error });
+    }
   }
 }

@@ -9,6 +9,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ChatService } from '../chat/chat.service';
+import { DirectMessagesService } from '../chat/direct-messages.service';
 import { MembershipService } from '../chat/membership.service';
 import { ResumeService } from '../chat/resume.service';
 import { RoomsService } from '../chat/rooms.service';
@@ -23,8 +24,10 @@ import { RoomMemberDto } from '../protocol/dto/room-member.dto';
 import { RoomDto } from '../protocol/dto/room.dto';
 import { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { SetNicknameDto } from '../protocol/dto/set-nickname.dto';
+import { SignedInDirectMessageDto } from '../protocol/dto/signed-in-direct-message.dto';
 import { WhoDto } from '../protocol/dto/who.dto';
 import type { AuthOkFrame, HistoryFrame, InboundEvent, MembershipFrame, PresenceFrame } from '../protocol/frames';
+import { validatePayload } from '../protocol/validate-payload';
 import { CurrentSession } from './current-session.decorator';
 import { handshakeIdentity } from './handshake';
 import { WsProtocolExceptionFilter } from './ws-exception.filter';
@@ -43,6 +46,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly rooms: RoomsService,
     private readonly resumes: ResumeService,
     private readonly lifetime: SessionLifetime,
+    private readonly directs: DirectMessagesService,
     private readonly membership: MembershipService,
   ) {}
 
@@ -74,9 +78,14 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return this.chat.history(session, dto);
   }
 
+  /**
+   * Validated here, not by the pipe, because the rule for `to` depends on the connection: a
+   * nickname in anonymous mode, a user id or display name when signed in (still synchronously).
+   */
   @on('dm')
-  dm(@MessageBody() dto: DirectMessageDto, @CurrentSession() session: Session): Promise<void> {
-    return this.chat.postDirect(session, dto);
+  dm(@MessageBody() data: unknown, @CurrentSession() session: Session): Promise<void> {
+    if (session.identity) return this.directs.post(session, validatePayload(SignedInDirectMessageDto, data));
+    return this.chat.postDirect(session, validatePayload(DirectMessageDto, data));
   }
 
   @on('join')

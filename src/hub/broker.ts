@@ -9,7 +9,7 @@ export type Audience =
 export interface Delivery {
   audience: Audience;
   data: Buffer;
-  /** A room message's id (the hub dedupes it against history snapshots); 0 otherwise. */
+  /** A room message's id, or a direct message's to user ids (the hub dedupes it against snapshots and replays); 0 otherwise. */
   messageId: number;
   /**
    * The member that must not get it (the joiner of its own join, the typist of its own typing): a

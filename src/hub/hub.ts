@@ -7,6 +7,7 @@ import {
   encodeFrame,
   MAX_LISTED_USERS,
   REPLACED_CLOSE,
+  type DirectFrame,
   type PresenceFrame,
   type RoomVisibility,
   type ServerFrame,
@@ -15,6 +16,7 @@ import {
 } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { BROKER, type Audience, type Broker, type Delivery } from './broker';
+import { DIRECT_HOLD } from './direct-hold';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
 import { PrivateRooms, type PrivateRoomInfo, type RoomMember } from './private-rooms';
@@ -74,6 +76,8 @@ export class Hub implements OnModuleDestroy {
   private readonly privateRooms = new PrivateRooms();
   private readonly memberships: UserMemberships;
   private readonly identified: boolean;
+  /** Connections that were not sent all the DMs that waited for them (the store failed): never caught up. */
+  private readonly directBehind = new WeakSet<Session>();
   /** Set during shutdown: departures are no longer announced. */
   private quiet = false;
 
@@ -471,9 +475,12 @@ export class Hub implements OnModuleDestroy {
     this.publish({ kind: 'users', nicknames }, frame);
   }
 
-  /** jwt mode: to every connection of these users (direct messages), each once. */
-  toUserIds(userIds: readonly string[], frame: ServerFrame): void {
-    this.publish({ kind: 'userIds', userIds }, frame);
+  /**
+   * jwt mode: to every connection of these users (direct messages), each once; with its id, so
+   * that a connection reading direct messages (DIRECT_HOLD) drops what it has read.
+   */
+  toUserIds(userIds: readonly string[], frame: DirectFrame): void {
+    this.broker.publish({ audience: { kind: 'userIds', userIds }, data: encodeFrame(frame), messageId: frame.id, except: 0 });
   }
 
   /** To every connected client (nickname changes). */
@@ -504,13 +511,45 @@ export class Hub implements OnModuleDestroy {
       case 'userIds':
         for (const userId of new Set(audience.userIds)) {
           const user = this.users.get(userId);
-          if (user && user.key !== except) for (const session of user.sessions) session.deliver(data, 0, undefined);
+          // Held under DIRECT_HOLD while DMs are read for the session (its connect, a resume).
+          if (user) for (const session of user.sessions) session.deliver(data, messageId, DIRECT_HOLD);
         }
         return;
       case 'everyone':
         for (const session of this.byId.values()) if (session.key !== except) session.deliver(data, 0, undefined);
         return;
     }
+  }
+
+  // ---- direct messages that wait for their recipient (jwt mode)
+
+  /**
+   * Whether a direct message to this user reaches it live now: some connection of it is past its
+   * connect sequence and not reading direct messages (a resume). Such a connection has been sent
+   * every earlier one, so the user's delivery cursor may move to the new one.
+   */
+  receivesDirectLive(userId: string): boolean {
+    for (const session of this.users.get(userId)?.sessions ?? []) {
+      if (session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
+    }
+    return false;
+  }
+
+  /** The DMs that waited for this connection could not all be sent: it never counts for receivesDirectLive. */
+  markDirectBehind(session: Session): void {
+    this.directBehind.add(session);
+  }
+
+  /** Holds the session's `direct` frames while a resume replays direct messages; false if they are held already (or it is gone). */
+  holdDirect(session: Session): boolean {
+    if (session.isClosed || session.isHeld(DIRECT_HOLD)) return false;
+    session.holdRoom(DIRECT_HOLD, true);
+    return true;
+  }
+
+  /** Releases what holdDirect() held, minus the direct messages with ids up to `lastId` (the replay had them). */
+  releaseDirect(session: Session, lastId: number): void {
+    session.releaseRoom(DIRECT_HOLD, lastId);
   }
 }
 

@@ -128,6 +128,11 @@ export class Session implements Member {
     return this.ended;
   }
 
+  /** Whether frames still reach the client: not closed here, and its transport still open (a sendPaced() cut short leaves it false). */
+  get isOpen(): boolean {
+    return !this.ended && this.transport.isOpen;
+  }
+
   /** The one typed way a frame reaches this client: replies, errors and snapshots. */
   send(frame: ServerFrame): void {
     this.write(encodeFrame(frame));

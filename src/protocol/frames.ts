@@ -149,10 +149,14 @@ export interface AckFrame {
   toId?: string;
 }
 
-/** Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. */
+/**
+ * Messages of `room` with afterId < id < beforeId were not replayed; page them over REST. In jwt
+ * mode a gap in the replayed direct messages has no `room` but `direct: true`.
+ */
 export interface GapFrame {
   type: 'gap';
-  room: string;
+  room?: string;
+  direct?: true;
   afterId: number;
   beforeId: number;
 }
