@@ -3,7 +3,7 @@ import { CONVERSATIONS, DM_PAGE_BETWEEN, DMS_SINCE, UNDELIVERED } from './direct
 import { DirectMessageStore } from './direct-message-store.service';
 import type { NewDirectMessage } from './message-store.service';
 import { StoreUnavailableError } from './store-database';
-import { STORE_KINDS, StoreFixture } from './store-fixture';
+import { STORE_KINDS, StoreFixture } from '../database/store-fixture';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,7 +1,7 @@
 import type { StoredRoom } from './message-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { StoreUnavailableError } from './store-database';
-import { STORE_KINDS, StoreFixture } from './store-fixture';
+import { STORE_KINDS, StoreFixture } from '../database/store-fixture';
 
 const T1 = '2026-11-21T23:44:19.123Z';
 const T2 = '2026-11-21T23:45:00.000Z';

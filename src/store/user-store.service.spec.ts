@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreUnavailableError } from './store-database';
-import { STORE_KINDS, StoreFixture } from './store-fixture';
+import { STORE_KINDS, StoreFixture } from '../database/store-fixture';
 import { UserStore, type UserRecord } from './user-store.service';
 
 const T1 = '2026-11-21T23:44:19.123Z';

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { sqliteOptions } from '../database/typeorm-options';
+import { sqliteOptions } from './typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { DirectMessageStore } from './direct-message-store.service';
-import { MessageStore, type StoreOptions } from './message-store.service';
-import { RoomDirectory } from './room-directory.service';
-import { UserStore } from './user-store.service';
+import { DirectMessageStore } from '../store/direct-message-store.service';
+import { MessageStore, type StoreOptions } from '../store/message-store.service';
+import { RoomDirectory } from '../store/room-directory.service';
+import { UserStore } from '../store/user-store.service';
 
 /** Where a spec's database lives: SQLite in memory, or a WAL file database in a fresh folder. */
 export type StoreKind = ':memory:' | 'file';
