@@ -4,7 +4,7 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { AuthService } from './auth.service';
 import { TokenVerifier, verifierSettings } from './token-verifier';
 
-type OptionalAuthVariable = 'AUTH_JWT_SECRET' | 'AUTH_JWT_PUBLIC_KEY' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE' | 'METRICS_TOKEN';
+type OptionalAuthVariable = 'AUTH_JWT_SECRET' | 'AUTH_JWT_PUBLIC_KEY' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE' | 'METRICS_TOKEN' | 'ADMIN_TOKEN';
 
 /** Provides the AuthService for the edges (handshake, REST hook, /metrics) and the chat services. */
 @Global()
@@ -30,7 +30,7 @@ type OptionalAuthVariable = 'AUTH_JWT_SECRET' | 'AUTH_JWT_PUBLIC_KEY' | 'AUTH_JW
                 }),
               )
             : undefined;
-        return new AuthService({ mode, verifier, metricsToken: optional('METRICS_TOKEN') });
+        return new AuthService({ mode, verifier, metricsToken: optional('METRICS_TOKEN'), adminToken: optional('ADMIN_TOKEN') });
       },
     },
   ],

@@ -14,6 +14,15 @@ export function bearerFromAuthorization(header: string | string[] | undefined): 
   return match[1];
 }
 
+/** The bearer token of an Authorization header where a token is optional: undefined when absent or malformed. */
+export function optionalBearer(header: string | string[] | undefined): string | undefined {
+  try {
+    return bearerFromAuthorization(header);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether two secrets are equal, in time that does not depend on where they differ or on the
  * length of the right one: both are hashed first, so timingSafeEqual compares equal lengths.

@@ -18,6 +18,7 @@ async function app(auth: AuthService, more: (fastify: FastifyInstance) => void =
   fastify.post('/api/echo', (request) => ({ body: request.body }));
   fastify.get('/health/live', whoAmI);
   fastify.get('/metrics', () => 'metrics');
+  fastify.get('/api/admin/audit', whoAmI);
   await fastify.ready();
   return fastify;
 }
@@ -47,10 +48,11 @@ describe(installHttpAuth.name, () => {
     await sut.close();
   });
 
-  it('is not installed at all in anonymous mode without METRICS_TOKEN', async () => {
+  it('asks nothing of user routes in anonymous mode without METRICS_TOKEN, and closes the admin routes', async () => {
     const sut = await app(new AuthService({ mode: 'anonymous' }));
     expect((await sut.inject({ url: '/api/me' })).json()).toEqual({ user: null });
     expect((await sut.inject({ url: '/metrics' })).statusCode).toBe(200);
+    expect((await sut.inject({ url: '/api/admin/audit' })).json()).toMatchObject({ statusCode: 401, reason: 'missing' });
     await sut.close();
   });
 
@@ -77,6 +79,38 @@ describe(currentUser.name, () => {
     await sut.inject({ url: '/api/probe', headers: { authorization: `Bearer ${await mintHs256(claims({ sub: 'u-2' }))}` } });
     await sut.inject({ url: '/open/probe' });
     expect(seen).toEqual([expect.objectContaining({ userId: 'u-2' }), undefined]);
+    await sut.close();
+  });
+});
+
+describe('ADMIN_TOKEN on REST', () => {
+  const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+  const admin = { userId: '@admin', nickname: 'admin', roles: ['admin'], expiresAt: expect.any(Number) as unknown };
+
+  it('anonymous mode: makes a user route request an admin\'s, leaves other tokens (even broken ones) anonymous, and opens the admin routes to it alone', async () => {
+    const sut = await app(new AuthService({ mode: 'anonymous', adminToken: ADMIN_TOKEN }));
+    expect((await sut.inject({ url: '/api/me', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()).toEqual({ user: admin });
+    expect((await sut.inject({ url: '/api/me', headers: { authorization: 'Bearer something-else' } })).json()).toEqual({ user: null });
+    expect((await sut.inject({ url: '/api/me', headers: { authorization: 'Basic xyz' } })).json()).toEqual({ user: null });
+    expect((await sut.inject({ url: '/api/admin/audit', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()).toEqual({ user: admin });
+    const wrong = await sut.inject({ url: '/api/admin/audit', headers: { authorization: 'Bearer something-else' } });
+    expect([wrong.statusCode, wrong.json()]).toEqual([401, { statusCode: 401, error: 'Unauthorized', reason: 'unknown_token', message: 'The bearer token is not ADMIN_TOKEN' }]);
+    await sut.close();
+  });
+
+  it('jwt mode: the admin routes take ADMIN_TOKEN or a token with the role admin, and answer 403 insufficient_role to another user', async () => {
+    const auth = new AuthService({ mode: 'jwt', adminToken: ADMIN_TOKEN, verifier: new TokenVerifier({ key: { kind: 'secret', secret: TEST_SECRET }, rolesClaim: 'roles' }) });
+    const sut = await app(auth);
+    expect((await sut.inject({ url: '/api/admin/audit', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()).toEqual({ user: admin });
+    expect((await sut.inject({ url: '/api/me', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()).toEqual({ user: admin });
+    const root = await sut.inject({ url: '/api/admin/audit', headers: { authorization: `Bearer ${await mintHs256(claims({ sub: 'root', roles: ['admin'] }))}` } });
+    expect(root.json()).toMatchObject({ user: { userId: 'root', roles: ['admin'] } });
+    const user = await sut.inject({ url: '/api/admin/audit', headers: { authorization: `Bearer ${await mintHs256(claims({ sub: 'u-2' }))}` } });
+    expect([user.statusCode, user.headers['www-authenticate'], user.json()]).toEqual([
+      403,
+      'Bearer error="insufficient_scope"',
+      { statusCode: 403, error: 'Forbidden', reason: 'insufficient_role', message: 'This route needs the role "admin" or ADMIN_TOKEN' },
+    ]);
     await sut.close();
   });
 });

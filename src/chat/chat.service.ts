@@ -52,14 +52,15 @@ export class ChatService implements BeforeApplicationShutdown {
    * history and the join notification; or, with `?since=&rooms=` on the URL, welcome and a
    * replay of those rooms (see ResumeService). The sequence never rejects. A signed-in connection
    * (`identity`, jwt mode) is named by its token's claims, ignores `?token=`, and is closed with
-   * 4001 when its token expires (SessionLifetime); see startUser.
+   * 4001 when its token expires (SessionLifetime); see startUser. `adminToken`: an anonymous
+   * connection that presented ADMIN_TOKEN (Session.isAdmin).
    */
-  connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity): Session | undefined {
+  connect(transport: Transport, remoteAddress: string, url = '/', identity?: Identity, adminToken = false): Session | undefined {
     if (this.shuttingDown) {
       void transport.close(GOING_AWAY, 'Server shutting down', SHUTDOWN_GRACE_MS);
       return undefined;
     }
-    const session = this.hub.open(transport, remoteAddress, identity ? undefined : reconnectTokenFromUrl(url), identity);
+    const session = this.hub.open(transport, remoteAddress, identity ? undefined : reconnectTokenFromUrl(url), identity, adminToken);
     this.lifetime.track(session);
     this.start(session, url).catch((error: unknown) => {
       this.logger.error({ msg: 'connection setup failed', remoteAddress, err: error });

@@ -15,7 +15,7 @@ const KEY_SOURCES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL'] 
 /** Settings that mean something in jwt mode only: set in anonymous mode, they are a mistake. */
 const JWT_ONLY = [...KEY_SOURCES, 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'] as const;
 /** Never echoed in an error: they would end up in logs. AUTH_JWT_PUBLIC_KEY is public, but a page long. */
-const UNPRINTED = new Set(['AUTH_JWT_SECRET', 'METRICS_TOKEN', 'AUTH_JWT_PUBLIC_KEY']);
+const UNPRINTED = new Set(['AUTH_JWT_SECRET', 'METRICS_TOKEN', 'ADMIN_TOKEN', 'AUTH_JWT_PUBLIC_KEY']);
 /** RFC 7518 §3.2: an HS256 key has at least as many bits as the hash, 256. */
 export const MIN_SECRET_CHARS = 32;
 export const MIN_METRICS_TOKEN_CHARS = 16;
@@ -147,6 +147,16 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(MIN_METRICS_TOKEN_CHARS)
   METRICS_TOKEN: string | undefined = undefined;
+
+  /**
+   * A static bearer token for moderation and automation, in either mode: on a REST request or on
+   * the WebSocket handshake it acts as an admin (docs/security.md). Unset: admins are the signed-in
+   * users with the role `admin` (jwt mode), and anonymous mode has none.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(MIN_METRICS_TOKEN_CHARS)
+  ADMIN_TOKEN: string | undefined = undefined;
 
   /** Where the web client sends someone without a token (jwt mode). */
   @IsOptional()

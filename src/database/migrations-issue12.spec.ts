@@ -8,6 +8,7 @@ import { MIGRATIONS } from './migrations';
 import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { sqliteOptions } from './typeorm-options';
+import { undoThrough } from './undo-migrations';
 
 const AT = '2026-11-21T23:44:19.123Z';
 
@@ -171,8 +172,7 @@ describe('migrations of issue 12, upgrading a file database', () => {
       await store.appendDirect({ from: 'Sam', to: 'bob', body: 'from another Sam', clientMsgId: 'x', fromId: 'sub-2', toId: 'sub-b' });
       await store.append({ room: 'general', nickname: 'bob', body: 'g5' });
 
-      await upgraded.undoLastMigration(); // ClientMsgIdsPerSender
-      await upgraded.undoLastMigration();
+      await undoThrough(upgraded, DirectMessagesInMessages1766451600000);
 
       await expect(upgraded.query('SELECT id, sender, recipient, body, client_msg_id FROM direct_messages ORDER BY id')).resolves.toEqual([
         { id: 1, sender: 'alice', recipient: 'bob', body: 'anonymous', client_msg_id: 'd-1' },
@@ -225,9 +225,7 @@ describe('migrations of issue 12, upgrading a file database', () => {
       await upgraded.query(`INSERT INTO rooms (name, last_message_id, visibility, owner_id, created_at) VALUES ('eng', NULL, 'private', 'sub-1', '${AT}')`);
       await upgraded.query("UPDATE rooms SET visibility = 'private', owner_id = 'sub-1' WHERE name = 'general'");
 
-      await upgraded.undoLastMigration(); // ClientMsgIdsPerSender
-      await upgraded.undoLastMigration();
-      await upgraded.undoLastMigration();
+      await undoThrough(upgraded, UsersAndPrivateRooms1766448000000);
 
       await expect(upgraded.query('SELECT * FROM rooms')).resolves.toEqual([{ name: 'general', last_message_id: 1 }]);
       await expect(upgraded.query("SELECT name FROM sqlite_master WHERE name IN ('users', 'room_members')")).resolves.toEqual([]);

@@ -10,7 +10,9 @@ import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe'
 import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
+import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { sqliteOptions } from './typeorm-options';
+import { undoThrough } from './undo-migrations';
 
 const tablesNamed = async (ds: DataSource, ...names: string[]): Promise<string[]> => {
   const rows: { name: string }[] = await ds.query(
@@ -73,6 +75,7 @@ describe('migrations', () => {
       'UsersAndPrivateRooms1766448000000',
       'DirectMessagesInMessages1766451600000',
       'ClientMsgIdsPerSender1766455200000',
+      'AuditLog1766520000000',
     ]);
   });
 
@@ -162,9 +165,20 @@ describe('migrations', () => {
     await expect(sut.query('SELECT * FROM store_probe')).resolves.toEqual([]);
   });
 
-  /** Undoes the last `n` migrations, checks `tables` and `check`, then applies them again: the schema is the entities' again. */
-  async function undoAndRedo(n: number, tables: string[], check: () => Promise<void> = () => Promise.resolve()): Promise<void> {
-    for (let i = 0; i < n; i++) await sut.undoLastMigration();
+  it('create the audit_log table, empty, indexed by actor and by action', async () => {
+    await expect(sut.query('SELECT * FROM audit_log')).resolves.toEqual([]);
+    await expect(indexColumns(sut, 'idx_audit_log_actor')).resolves.toEqual(['actor', 'id']);
+    await expect(indexColumns(sut, 'idx_audit_log_action')).resolves.toEqual(['action', 'id']);
+  });
+
+  it('undo back through AuditLog cleanly and apply it again', async () => {
+    await undoAndRedo(AuditLog1766520000000, ['messages', 'room_members', 'rooms', 'store_probe', 'users']);
+  });
+
+  /** Undoes the migrations back through `migration`, checks `tables` and `check`, then applies them again: the schema is the entities' again. */
+  async function undoAndRedo(migration: (typeof MIGRATIONS)[number], tables: string[], check: () => Promise<void> = () => Promise.resolve()): Promise<void> {
+    const allNow = await allTables(sut);
+    const n = await undoThrough(sut, migration);
     await expect(allTables(sut)).resolves.toEqual(tables);
     await check();
     await expect(sut.showMigrations()).resolves.toBe(n > 0);
@@ -172,13 +186,13 @@ describe('migrations', () => {
     await sut.runMigrations();
 
     await expect(sut.showMigrations()).resolves.toBe(false);
-    await expect(allTables(sut)).resolves.toEqual(['messages', 'room_members', 'rooms', 'store_probe', 'users']);
+    await expect(allTables(sut)).resolves.toEqual(allNow);
     const diff = await sut.driver.createSchemaBuilder().log();
     expect(diff.upQueries.map((q) => q.query)).toEqual([]);
   }
 
-  it('undo the last one (clientMsgIds per signed-in sender) cleanly and apply it again', async () => {
-    await undoAndRedo(1, ['messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+  it('undo back through ClientMsgIdsPerSender cleanly and apply it again', async () => {
+    await undoAndRedo(ClientMsgIdsPerSender1766455200000, ['messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
       await expect(indexWhere(sut, 'uq_messages_room_client_msg_id')).resolves.toBeNull();
       await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([
         'uq_messages_dm_nickname_client_msg_id',
@@ -188,8 +202,8 @@ describe('migrations', () => {
     });
   });
 
-  it('undo the last two (DMs in messages) cleanly and apply them again', async () => {
-    await undoAndRedo(2, ['direct_messages', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+  it('undo back through DirectMessagesInMessages cleanly and apply them again', async () => {
+    await undoAndRedo(DirectMessagesInMessages1766451600000, ['direct_messages', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
       await expect(columnsOf(sut, 'messages')).resolves.toEqual(['id', 'room', 'nickname', 'body', 'sent_at', 'client_msg_id']);
       const room: unknown[] = await sut.query("SELECT type, \"notnull\" FROM pragma_table_info('messages') WHERE name IN ('room', 'nickname') ORDER BY cid");
       expect(room).toEqual([
@@ -203,32 +217,32 @@ describe('migrations', () => {
     });
   });
 
-  it('undo the last three (users, membership, private rooms) cleanly and apply them again', async () => {
-    await undoAndRedo(3, ['direct_messages', 'messages', 'rooms', 'store_probe'], async () => {
+  it('undo back through UsersAndPrivateRooms (users, membership, private rooms) cleanly and apply them again', async () => {
+    await undoAndRedo(UsersAndPrivateRooms1766448000000, ['direct_messages', 'messages', 'rooms', 'store_probe'], async () => {
       await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id']);
       await expect(sut.query("INSERT INTO rooms (name, last_message_id) VALUES ('general', NULL)")).rejects.toThrow(/NOT NULL constraint failed/);
     });
   });
 
-  it('undo the last four (store_probe) cleanly and apply them again', async () => {
-    await undoAndRedo(4, ['direct_messages', 'messages', 'rooms'], async () => {
+  it('undo back through StoreProbe cleanly and apply them again', async () => {
+    await undoAndRedo(StoreProbe1765065600000, ['direct_messages', 'messages', 'rooms'], async () => {
       await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual(['uq_messages_room_client_msg_id']);
     });
   });
 
-  it('undo the last five (unique client_msg_ids) cleanly and apply them again', async () => {
-    await undoAndRedo(5, ['direct_messages', 'messages', 'rooms'], async () => {
+  it('undo back through UniqueClientMsgIds cleanly and apply them again', async () => {
+    await undoAndRedo(UniqueClientMsgIds1763791200000, ['direct_messages', 'messages', 'rooms'], async () => {
       await expect(uniqueIndexes(sut, 'messages')).resolves.toEqual([]);
       await expect(uniqueIndexes(sut, 'direct_messages')).resolves.toEqual([]);
     });
   });
 
-  it('undo the last six cleanly and apply them again', async () => {
-    await undoAndRedo(6, ['messages']);
+  it('undo back through RoomsAndDirectMessages cleanly and apply them again', async () => {
+    await undoAndRedo(RoomsAndDirectMessages1763780400000, ['messages']);
   });
 
   it('undo all the way down and apply again', async () => {
-    await undoAndRedo(MIGRATIONS.length, []);
+    await undoAndRedo(CreateMessages1763769600000, []);
   });
 
   describe('upgrading a file database', () => {
@@ -308,7 +322,7 @@ describe('migrations', () => {
 
       it('is the migration after the first two, followed by StoreProbe and the issue 12 ones', () => {
         expect(beforeUnique).toEqual([CreateMessages1763769600000, RoomsAndDirectMessages1763780400000]);
-        expect(MIGRATIONS).toEqual([
+        expect(MIGRATIONS.slice(0, 7)).toEqual([
           ...beforeUnique,
           UniqueClientMsgIds1763791200000,
           StoreProbe1765065600000,

@@ -5,6 +5,7 @@ import { StoreProbe1765065600000 } from './migrations/1765065600000-store-probe'
 import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-users-and-private-rooms';
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
+import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   UsersAndPrivateRooms1766448000000,
   DirectMessagesInMessages1766451600000,
   ClientMsgIdsPerSender1766455200000,
+  AuditLog1766520000000,
 ];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { sqliteOptions } from './typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { AuditStore } from '../store/audit-store.service';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore, type StoreOptions } from '../store/message-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
@@ -24,6 +25,7 @@ export class StoreFixture {
   readonly users: UserStore;
   readonly rooms: RoomDirectory;
   readonly dms: DirectMessageStore;
+  readonly audit: AuditStore;
   /** The shared query runner every store call goes through (better-sqlite3 has one per data source). */
   readonly runner: QueryRunner;
   private readonly logs: jest.SpyInstance[];
@@ -37,8 +39,9 @@ export class StoreFixture {
     this.users = new UserStore(this.messages.database);
     this.rooms = new RoomDirectory(this.messages.database);
     this.dms = new DirectMessageStore(this.messages.database);
+    this.audit = new AuditStore(this.messages.database);
     this.runner = ds.createQueryRunner();
-    this.logs = (['error', 'log', 'debug'] as const).map((level) => jest.spyOn(Logger.prototype, level).mockImplementation(() => undefined));
+    this.logs = (['error', 'log', 'debug', 'warn'] as const).map((level) => jest.spyOn(Logger.prototype, level).mockImplementation(() => undefined));
   }
 
   static async open(kind: StoreKind, options: Partial<StoreOptions> = {}): Promise<StoreFixture> {

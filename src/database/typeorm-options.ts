@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { AuditEntryEntity } from '../store/audit-entry.entity';
 import { MessageEntity } from '../store/message.entity';
 import { RoomMemberEntity } from '../store/room-member.entity';
 import { RoomEntity } from '../store/room.entity';
@@ -21,7 +22,7 @@ export interface SqliteSettings {
   lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
-export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity];
+export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity];
 
 /**
  * Prepared statements TypeORM keeps per connection. The store's group commit uses one statement per

@@ -11,7 +11,7 @@ import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
 import type { ServerFrame } from '../protocol/frames';
 import { parseFrame } from './frame-parser';
-import { authenticateHandshake, chooseProtocol } from './handshake';
+import { authenticateHandshake, chooseProtocol, noteAnonymousAdmin } from './handshake';
 import { sessionOf } from './ws-transport';
 
 export interface ChatWsOptions {
@@ -68,7 +68,10 @@ export class ChatWsAdapter extends WsAdapter {
       verifyClient: (info: { req: IncomingMessage }, done: VerifyDone) => {
         const problem = handshakeProblem(info.req);
         if (problem !== undefined) return done(false, 400, problem);
-        if (!this.settings.auth.required) return done(true);
+        if (!this.settings.auth.required) {
+          noteAnonymousAdmin(info.req, this.settings.auth);
+          return done(true);
+        }
         authenticateHandshake(info.req, this.settings.auth).then(
           () => done(true),
           (error: unknown) => this.refuse(info.req, error, done),

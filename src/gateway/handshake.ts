@@ -14,6 +14,27 @@ export function handshakeIdentity(request: IncomingMessage): Identity | undefine
   return identities.get(request);
 }
 
+/** Anonymous-mode handshakes that presented ADMIN_TOKEN (in jwt mode the token is an identity: ADMIN_TOKEN_USER_ID). */
+const adminHandshakes = new WeakSet<IncomingMessage>();
+
+export function handshakeIsAdmin(request: IncomingMessage): boolean {
+  return adminHandshakes.has(request);
+}
+
+/**
+ * Anonymous mode asks for no token; one that is ADMIN_TOKEN marks the connection an admin's. Any
+ * other token, or a broken one, is ignored: the connection is a guest's as without it.
+ */
+export function noteAnonymousAdmin(request: IncomingMessage, auth: AuthService): void {
+  let token: string | undefined;
+  try {
+    token = handshakeToken(request);
+  } catch {
+    return;
+  }
+  if (auth.isAdminToken(token)) adminHandshakes.add(request);
+}
+
 /**
  * The token of a WebSocket opening handshake: `Authorization: Bearer <jwt>`, the subprotocol
  * pair `bearer, <jwt>`, or `?access_token=<jwt>`. Undefined when there is none; `malformed` when

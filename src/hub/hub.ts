@@ -120,7 +120,7 @@ export class Hub implements OnModuleDestroy {
    * name passes from the hold or the old connection to the new one within this call, so nobody
    * else can take it in between. (An identity in a hub not set up for it only names the connection.)
    */
-  open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity): Session {
+  open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity, adminToken = false): Session {
     if (identity !== undefined && this.identified) {
       const user = this.memberships.userOf(identity, () => this.nextId++);
       const session = new Session(this.nextId++, transport, user.nickname, remoteAddress, this.metrics.framesDelivered, undefined, user);
@@ -133,6 +133,7 @@ export class Hub implements OnModuleDestroy {
     const nickname = identity?.nickname ?? reclaimed?.nickname ?? this.nicknames.nextGuestName();
     const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
     session.identity = identity;
+    session.adminToken = adminToken;
     this.nicknames.register(session, identity === undefined);
     return this.opened(session);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
-import type { Identity } from '../protocol/identity';
+import { isAdmin, type Identity } from '../protocol/identity';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
 
@@ -78,6 +78,8 @@ export class Session implements Member {
   readonly key: number;
   /** Who signed in on this connection (AUTH_MODE=jwt); undefined for an anonymous one. */
   identity: Identity | undefined;
+  /** An anonymous connection whose handshake presented ADMIN_TOKEN (in jwt mode the token gives an admin identity instead). */
+  adminToken = false;
   /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
   readonly connectedAt = Date.now();
   private held: Held[] | null = [];
@@ -109,6 +111,11 @@ export class Session implements Member {
     this.#reconnectToken = reconnectToken;
     this.key = user === null ? id : user.key;
   }
+  /** Whether this connection may moderate: ADMIN_TOKEN on the handshake, or a token with the role `admin` (as of its last `auth`). */
+  isAdmin(): boolean {
+    return this.adminToken || isAdmin(this.identity);
+  }
+
 
   /** jwt mode: the user id of this connection's user. */
   get userId(): string | undefined {

@@ -12,3 +12,14 @@ export interface Identity {
   /** The token's `exp`, epoch ms. */
   expiresAt: number;
 }
+
+/** The role that makes a signed-in user an admin: moderation, the audit log, GET /metrics. */
+export const ADMIN_ROLE = 'admin';
+
+/** The user id of whoever presents ADMIN_TOKEN in jwt mode (a token's `sub` never starts with `@` in practice). */
+export const ADMIN_TOKEN_USER_ID = '@admin';
+
+/** Whether an identity carries the admin role. */
+export function isAdmin(identity: Identity | undefined): boolean {
+  return identity !== undefined && identity.roles.includes(ADMIN_ROLE);
+}

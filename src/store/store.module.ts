@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
+import { AuditStore } from './audit-store.service';
 import { DirectMessageStore } from './direct-message-store.service';
 import { MessageStore } from './message-store.service';
 import { RoomDirectory } from './room-directory.service';
@@ -15,6 +16,7 @@ import { UserStore } from './user-store.service';
     UserStore,
     RoomDirectory,
     DirectMessageStore,
+    AuditStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -23,6 +25,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore],
 })
 export class StoreModule {}
