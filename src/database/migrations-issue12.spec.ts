@@ -208,7 +208,7 @@ describe('migrations of issue 12, upgrading a file database', () => {
 
       const upgraded = await upgrade();
 
-      await expect(upgraded.query('SELECT * FROM rooms ORDER BY name')).resolves.toEqual([
+      await expect(upgraded.query('SELECT name, last_message_id, visibility, owner_id, created_at FROM rooms ORDER BY name')).resolves.toEqual([
         { name: 'dev', last_message_id: 2, visibility: 'public', owner_id: null, created_at: null },
         { name: 'general', last_message_id: 1, visibility: 'public', owner_id: null, created_at: null },
       ]);

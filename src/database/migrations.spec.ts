@@ -11,6 +11,7 @@ import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-us
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
+import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
 import { sqliteOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 
@@ -48,7 +49,7 @@ const columnsOf = async (ds: DataSource, table: string): Promise<string[]> => {
   return rows.map((r) => r.name);
 };
 
-const ALL_TABLES = ['messages', 'rooms', 'direct_messages', 'store_probe', 'users', 'room_members'];
+const ALL_TABLES = ['messages', 'rooms', 'direct_messages', 'store_probe', 'users', 'room_members', 'audit_log'];
 const allTables = (ds: DataSource) => tablesNamed(ds, ...ALL_TABLES);
 
 describe('migrations', () => {
@@ -76,6 +77,7 @@ describe('migrations', () => {
       'DirectMessagesInMessages1766451600000',
       'ClientMsgIdsPerSender1766455200000',
       'AuditLog1766520000000',
+      'EditsDeletionsAndRoomSettings1766523600000',
     ]);
   });
 
@@ -89,7 +91,7 @@ describe('migrations', () => {
   });
 
   it('keep direct messages in messages (room NULL), with no direct_messages table', async () => {
-    await expect(allTables(sut)).resolves.toEqual(['messages', 'room_members', 'rooms', 'store_probe', 'users']);
+    await expect(allTables(sut)).resolves.toEqual(['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users']);
     await expect(columnsOf(sut, 'messages')).resolves.toEqual([
       'id',
       'room',
@@ -100,6 +102,8 @@ describe('migrations', () => {
       'user_id',
       'recipient',
       'recipient_id',
+      'edited_at',
+      'deleted_at',
     ]);
   });
 
@@ -151,12 +155,12 @@ describe('migrations', () => {
   });
 
   it('give rooms a visibility (default public), an owner and a creation time, and a nullable last_message_id', async () => {
-    await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
+    await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at', 'slow_mode_seconds', 'retention_days']);
     await sut.query("INSERT INTO rooms (name, last_message_id) VALUES ('general', 7)");
     await sut.query("INSERT INTO rooms (name, last_message_id, visibility, owner_id, created_at) VALUES ('eng', NULL, 'private', 'sub-1', 'now')");
     await expect(sut.query('SELECT * FROM rooms ORDER BY name')).resolves.toEqual([
-      { name: 'eng', last_message_id: null, visibility: 'private', owner_id: 'sub-1', created_at: 'now' },
-      { name: 'general', last_message_id: 7, visibility: 'public', owner_id: null, created_at: null },
+      { name: 'eng', last_message_id: null, visibility: 'private', owner_id: 'sub-1', created_at: 'now', slow_mode_seconds: 0, retention_days: null },
+      { name: 'general', last_message_id: 7, visibility: 'public', owner_id: null, created_at: null, slow_mode_seconds: 0, retention_days: null },
     ]);
   });
 
@@ -173,6 +177,22 @@ describe('migrations', () => {
 
   it('undo back through AuditLog cleanly and apply it again', async () => {
     await undoAndRedo(AuditLog1766520000000, ['messages', 'room_members', 'rooms', 'store_probe', 'users']);
+  });
+
+  it('add the columns of edits, deletions and room settings without rebuilding messages: its id sequence is kept', async () => {
+    await sut.query("INSERT INTO messages (id, room, nickname, body, sent_at) VALUES (41, 'general', 'a', 'x', 'now')");
+    await sut.query('DELETE FROM messages');
+    await undoThrough(sut, EditsDeletionsAndRoomSettings1766523600000);
+    await sut.runMigrations();
+    await sut.query("INSERT INTO messages (room, nickname, body, sent_at) VALUES ('general', 'a', 'y', 'now')");
+    await expect(sut.query('SELECT id FROM messages')).resolves.toEqual([{ id: 42 }]);
+  });
+
+  it('undo back through EditsDeletionsAndRoomSettings cleanly and apply it again', async () => {
+    await undoAndRedo(EditsDeletionsAndRoomSettings1766523600000, ['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+      await expect(columnsOf(sut, 'messages')).resolves.not.toContain('edited_at');
+      await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
+    });
   });
 
   /** Undoes the migrations back through `migration`, checks `tables` and `check`, then applies them again: the schema is the entities' again. */

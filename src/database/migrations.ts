@@ -6,6 +6,7 @@ import { UsersAndPrivateRooms1766448000000 } from './migrations/1766448000000-us
 import { DirectMessagesInMessages1766451600000 } from './migrations/1766451600000-direct-messages-in-messages';
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
+import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   DirectMessagesInMessages1766451600000,
   ClientMsgIdsPerSender1766455200000,
   AuditLog1766520000000,
+  EditsDeletionsAndRoomSettings1766523600000,
 ];

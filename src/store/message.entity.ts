@@ -56,4 +56,16 @@ export class MessageEntity {
   /** A DM's recipient user id (jwt); NULL for a room message and in anonymous mode. */
   @Column({ name: 'recipient_id', type: 'varchar', length: 255, nullable: true })
   recipientId!: string | null;
+
+  /** ISO 8601 UTC of the last edit; NULL when never edited. */
+  @Column({ name: 'edited_at', type: 'varchar', length: 24, nullable: true })
+  editedAt!: string | null;
+
+  /**
+   * ISO 8601 UTC of its deletion (by its author, a moderator or an erasure); NULL while it stands.
+   * A deleted message is a tombstone: its body is '' (the text is gone from the store, not hidden),
+   * its id and room stay so that paging, resume and unread counts keep their places.
+   */
+  @Column({ name: 'deleted_at', type: 'varchar', length: 24, nullable: true })
+  deletedAt!: string | null;
 }

@@ -26,4 +26,12 @@ export class RoomEntity {
   /** ISO 8601 UTC; NULL for a room that came into being by its first message. */
   @Column({ name: 'created_at', type: 'varchar', length: 24, nullable: true })
   createdAt!: string | null;
+
+  /** Slow mode: one message per user per this many seconds; 0 is off. Set by the owner or an admin. */
+  @Column({ name: 'slow_mode_seconds', type: 'integer', default: 0 })
+  slowModeSeconds!: number;
+
+  /** This room's retention in days, set by an admin: overrides RETENTION_DAYS; NULL follows it. */
+  @Column({ name: 'retention_days', type: 'integer', nullable: true })
+  retentionDays!: number | null;
 }
