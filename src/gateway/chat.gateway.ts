@@ -29,7 +29,7 @@ import { WhoDto } from '../protocol/dto/who.dto';
 import type { AuthOkFrame, HistoryFrame, InboundEvent, MembershipFrame, PresenceFrame } from '../protocol/frames';
 import { validatePayload } from '../protocol/validate-payload';
 import { CurrentSession } from './current-session.decorator';
-import { handshakeIdentity, handshakeIsAdmin } from './handshake';
+import { handshakeAddress, handshakeIdentity, handshakeIsAdmin } from './handshake';
 import { WsProtocolExceptionFilter } from './ws-exception.filter';
 import { bindSession, sessionOf, WsTransport } from './ws-transport';
 import { WsValidationPipe } from './ws-validation.pipe';
@@ -52,7 +52,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   /** `request` is the handshake's: in jwt mode the adapter verified its token (handshake.ts). */
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+    const remoteAddress = handshakeAddress(request);
     const session = this.chat.connect(new WsTransport(socket), remoteAddress, request.url, handshakeIdentity(request), handshakeIsAdmin(request));
     if (session) bindSession(socket, session);
   }

@@ -14,6 +14,14 @@ export function handshakeIdentity(request: IncomingMessage): Identity | undefine
   return identities.get(request);
 }
 
+/**
+ * The client address of a handshake: what bans, caps and logs go by. The peer's address for now;
+ * TRUST_PROXY (issue 13) makes it the X-Forwarded-For entry that trusted proxies vouch for.
+ */
+export function handshakeAddress(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
+}
+
 /** Anonymous-mode handshakes that presented ADMIN_TOKEN (in jwt mode the token is an identity: ADMIN_TOKEN_USER_ID). */
 const adminHandshakes = new WeakSet<IncomingMessage>();
 
