@@ -152,9 +152,12 @@ function headline(scenario: ScenarioName, result: unknown): string {
 }
 
 /**
- * Per scenario: its servers started once and kept for its rounds, which run them in turn (product,
- * previous build if given, baseline, product, …), each with a load generator of its own where the
- * clients stay connected across rounds.
+ * Per scenario: its servers started once and kept for its rounds, which run them in turn, each with
+ * a load generator of its own where the clients stay connected across rounds. The order rotates
+ * each round (round 1: product, previous, baseline; round 2: previous, baseline, product; …): with
+ * the product always first, the same build measured up to 12% apart depending on its place in the
+ * round (docs/benchmarks.md), which hides a 5% difference. Rotation gives every server every place
+ * equally often when the rounds are a multiple of the servers' count.
  */
 async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
   const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], jwt: [], previous: [], baseline: [] }])) as unknown as Results;
@@ -170,7 +173,7 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
     const generators = keeps ? Object.fromEntries(kinds.map((kind) => [kind, new LoadGen(ctx.wsLoadScript)])) : undefined;
     try {
       for (let round = 1; round <= ctx.params.rounds; round++) {
-        for (const kind of kinds) {
+        for (const kind of rotated(kinds, round - 1)) {
           const t = performance.now();
           const run = SCENARIOS[scenario] as (ctx: Context, kind: RunKind, label: string) => Promise<unknown>;
           const result = await run({ ...ctx, shared, generators }, kind, `${scenario}-r${round}`);
@@ -186,10 +189,16 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
   return results;
 }
 
-/** The storm, a server of its own per run: product, previous build (if given), baseline, in turn. */
+/** The order of a round: `kinds` rotated left by `by`. */
+function rotated<T>(kinds: readonly T[], by: number): T[] {
+  const at = kinds.length === 0 ? 0 : by % kinds.length;
+  return [...kinds.slice(at), ...kinds.slice(0, at)];
+}
+
+/** The storm, a server of its own per run: product, previous build (if given), baseline, rotated each round as in runAll. */
 async function runStorm(ctx: Context, results: Results): Promise<void> {
   for (let round = 1; round <= ctx.params.storm.rounds; round++) {
-    for (const kind of stormKinds(ctx)) {
+    for (const kind of rotated(stormKinds(ctx), round - 1)) {
       const t = performance.now();
       const result = await SCENARIOS.storm(ctx, kind, `storm-r${round}`);
       results.storm[kind].push(result);

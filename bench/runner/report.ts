@@ -189,7 +189,7 @@ export function generatedBlock(input: ReportInput): string {
   return [
     BEGIN,
     '',
-    `Run on ${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${params.mode} mode: ${params.rounds} round(s) per scenario, ${input.previous ? 'product, previous build and baseline in turn (A P B A P B …)' : 'product and baseline alternating (A B A B …)'}, median reported. The suite took ${fmt(input.seconds / 60)} min. Product: ${input.product}.${input.previous ? ` Previous build: ${input.previous}.` : ''} Raw results: [${input.jsonFile}](${input.jsonFile}).`,
+    `Run on ${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${params.mode} mode: ${params.rounds} round(s) per scenario, ${input.previous ? 'product, previous build and baseline in turn, the order rotated each round (A P B, P B A, B A P, …)' : 'product and baseline, the order rotated each round (A B, B A, …)'}, median reported. The suite took ${fmt(input.seconds / 60)} min. Product: ${input.product}.${input.previous ? ` Previous build: ${input.previous}.` : ''} Raw results: [${input.jsonFile}](${input.jsonFile}).`,
     '',
     `Other processes on this shared machine used ${fmt(input.background.mean)}% of one core on average during the measured windows (at most ${fmt(input.background.max)}%); every run below shows its own split.`,
     '',
