@@ -1,38 +1,9 @@
-import type { Page } from 'playwright-core';
-import { ChatTabs, dmEntry, messageTexts, TestLink, typeAndEnter, unreadOf, waitForMessage, waitForStatus, waitForText, waitUntil } from './support/browser';
+import { dmEntry, messageTexts, TestLink, typeAndEnter, unreadOf, waitForMessage, waitForStatus, waitForText, waitUntil } from './support/browser';
 import type { ChatClient, Frame } from './support/chat-client';
-import { JWT_ENV, signIn, tokenFor } from './support/signed-in';
-import { startServer, type TestServer } from './support/test-app';
+import { signedInBrowser } from './support/signed-in-browser';
 
 describe('web client: direct messages of a signed-in user (e2e, Chromium, AUTH_MODE=jwt)', () => {
-  const chat = new ChatTabs();
-  let server: TestServer;
-  let clients: ChatClient[];
-
-  beforeAll(() => chat.launch());
-  afterAll(() => chat.close());
-
-  beforeEach(async () => {
-    server = await startServer(JWT_ENV);
-    clients = [];
-  });
-
-  afterEach(async () => {
-    await chat.closeTabs();
-    await Promise.all(clients.map((c) => c.close()));
-    await server.close();
-  });
-
-  /** A signed-in `ws` client of user `sub`, past its connect sequence. */
-  async function connect(sub: string, name = sub): Promise<ChatClient> {
-    const { client } = await signIn(server, sub, name);
-    clients.push(client);
-    return client;
-  }
-
-  async function openAs(sub: string, name = sub, link?: TestLink): Promise<Page> {
-    return chat.open(`${server.httpUrl}/#token=${await tokenFor(sub, name)}`, { beforeLoad: link?.route });
-  }
+  const { chat, connect, openAs, restartWith } = signedInBrowser();
 
   /** `from` sends a DM to user id `to` and waits for its ack. */
   async function dm(from: ChatClient, to: string, message: string): Promise<Frame> {
@@ -105,8 +76,7 @@ describe('web client: direct messages of a signed-in user (e2e, Chromium, AUTH_M
   });
 
   it('when a resume missed more direct messages than it replays, pages the rest in (a direct gap)', async () => {
-    await server.close();
-    server = await startServer({ ...JWT_ENV, RESUME_MAX: '2' });
+    await restartWith({ RESUME_MAX: '2' });
     const link = new TestLink();
     const bob = await openAs('bob-id', 'Bob', link);
     const alice = await connect('alice-id', 'Alice');

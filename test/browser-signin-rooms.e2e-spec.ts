@@ -1,6 +1,5 @@
 import type { Page } from 'playwright-core';
 import {
-  ChatTabs,
   dmEntry,
   joinRoom,
   messageTexts,
@@ -15,9 +14,8 @@ import {
   waitForText,
   waitUntil,
 } from './support/browser';
-import type { ChatClient, Frame } from './support/chat-client';
-import { JWT_ENV, signIn, tokenFor } from './support/signed-in';
-import { startServer, type TestServer } from './support/test-app';
+import type { Frame } from './support/chat-client';
+import { signedInBrowser } from './support/signed-in-browser';
 
 const isNotice = (event: string, room: string, sub: string) => (f: Frame) =>
   f.type === 'notification' && f.event === event && f.room === room && f.userId === sub;
@@ -28,34 +26,7 @@ function locked(page: Page, room: string): Promise<boolean> {
 }
 
 describe('web client: rooms and people of a signed-in user, private rooms (e2e, Chromium, AUTH_MODE=jwt)', () => {
-  const chat = new ChatTabs();
-  let server: TestServer;
-  let clients: ChatClient[];
-
-  beforeAll(() => chat.launch());
-  afterAll(() => chat.close());
-
-  beforeEach(async () => {
-    server = await startServer(JWT_ENV);
-    clients = [];
-  });
-
-  afterEach(async () => {
-    await chat.closeTabs();
-    await Promise.all(clients.map((c) => c.close()));
-    await server.close();
-  });
-
-  /** A signed-in `ws` client of user `sub`, past its connect sequence. */
-  async function connect(sub: string, name = sub): Promise<ChatClient> {
-    const { client } = await signIn(server, sub, name);
-    clients.push(client);
-    return client;
-  }
-
-  async function openAs(sub: string, name = sub, link?: TestLink): Promise<Page> {
-    return chat.open(`${server.httpUrl}/#token=${await tokenFor(sub, name)}`, { beforeLoad: link?.route });
-  }
+  const { connect, openAs } = signedInBrowser();
 
   it('shows a private room it is invited to with a lock, its messages, and takes it away on removal', async () => {
     const olga = await connect('olga-id', 'Olga');
