@@ -28,17 +28,14 @@ export class MembershipService implements OnApplicationBootstrap {
 
   /** Every private room with its owner and members, before the server takes its first connection. */
   async onApplicationBootstrap(): Promise<void> {
-    const nicknames = new Map<string, string>();
-    const rooms: PrivateRoomInfo[] = [];
-    for (const { name, ownerId } of await this.directory.privateRooms()) {
-      const members: RoomMember[] = [];
-      for (const userId of await this.directory.membersOf(name)) {
-        let nickname = nicknames.get(userId);
-        if (nickname === undefined) nicknames.set(userId, (nickname = (await this.users.getUser(userId))?.nickname ?? userId));
-        members.push({ userId, nickname });
-      }
-      rooms.push({ name, ownerId, members });
+    // Two reads whatever the number of rooms and members (it was one read per room and per member).
+    const members = new Map<string, RoomMember[]>();
+    for (const { room, userId, nickname } of await this.directory.privateRoomMembers()) {
+      let list = members.get(room);
+      if (!list) members.set(room, (list = []));
+      list.push({ userId, nickname });
     }
+    const rooms: PrivateRoomInfo[] = (await this.directory.privateRooms()).map(({ name, ownerId }) => ({ name, ownerId, members: members.get(name) ?? [] }));
     this.hub.loadPrivateRooms(rooms);
   }
 

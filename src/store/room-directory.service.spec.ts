@@ -166,6 +166,27 @@ describe.each(STORE_KINDS)(`${RoomDirectory.name} (SQLite %s)`, (kind) => {
       await expect(sut.membersOf('nowhere')).resolves.toEqual([]);
     });
 
+    it('lists every private room’s members with their nicknames in one read: by room, in join order, the user id for a user never recorded', async () => {
+      await sut.createRoom({ name: 'eng', visibility: 'private', ownerId: 'sub-owner' });
+      await sut.createRoom({ name: 'ops', visibility: 'private', ownerId: 'sub-2' });
+      await sut.createRoom({ name: 'lobby', visibility: 'public', ownerId: 'sub-2' });
+      await store.users.upsertUser({ id: 'sub-owner', nickname: 'Olive', roles: [] });
+      await store.users.upsertUser({ id: 'sub-2', nickname: 'Bo', roles: [] });
+      jest.setSystemTime(new Date(T2));
+      await sut.addMember('eng', 'sub-2');
+      await sut.addMember('eng', 'sub-unrecorded');
+      await sut.addMember('lobby', 'sub-owner');
+      const reads = jest.spyOn(store.runner, 'query');
+
+      await expect(sut.privateRoomMembers()).resolves.toEqual([
+        { room: 'eng', userId: 'sub-owner', nickname: 'Olive' },
+        { room: 'eng', userId: 'sub-2', nickname: 'Bo' },
+        { room: 'eng', userId: 'sub-unrecorded', nickname: 'sub-unrecorded' },
+        { room: 'ops', userId: 'sub-2', nickname: 'Bo' },
+      ]);
+      expect(reads).toHaveBeenCalledTimes(1);
+    });
+
     it('keeps membership in the database: another store over the same data source sees it', async () => {
       await sut.addMember('eng', 'sub-1');
       const again = new RoomDirectory(store.messages.database);

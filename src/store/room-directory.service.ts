@@ -22,6 +22,17 @@ const IS_MEMBER = 'SELECT 1 AS found FROM room_members WHERE room = ? AND user_i
 // Join order; equal times (one millisecond) by name, so the order is stable.
 const ROOMS_OF_USER = 'SELECT room FROM room_members WHERE user_id = ? ORDER BY joined_at, room';
 const MEMBERS_OF = 'SELECT user_id AS "userId" FROM room_members WHERE room = ? ORDER BY joined_at, user_id';
+// Every private room's members with their nicknames (the user id for one never recorded), in one read.
+const PRIVATE_ROOM_MEMBERS =
+  'SELECT m.room AS room, m.user_id AS "userId", COALESCE(u.nickname, m.user_id) AS nickname FROM room_members m ' +
+  "JOIN rooms r ON r.name = m.room AND r.visibility = 'private' LEFT JOIN users u ON u.id = m.user_id ORDER BY m.room, m.joined_at, m.user_id";
+
+/** A member of a private room as loaded at startup. */
+export interface PrivateRoomMember {
+  room: string;
+  userId: string;
+  nickname: string;
+}
 
 /**
  * Rooms as stored (visibility, owner) and the users' stored membership of them (jwt mode): a
@@ -58,6 +69,11 @@ export class RoomDirectory {
   /** Every private room, by name. */
   privateRooms(): Promise<StoredRoom[]> {
     return this.database.read((runner) => runner.query(PRIVATE_ROOMS) as Promise<StoredRoom[]>);
+  }
+
+  /** The members of every private room with their nicknames, by room, in the order they joined: one read at startup. */
+  privateRoomMembers(): Promise<PrivateRoomMember[]> {
+    return this.database.read((runner) => runner.query(PRIVATE_ROOM_MEMBERS) as Promise<PrivateRoomMember[]>);
   }
 
   /** The user's rooms, in the order they joined them. */
