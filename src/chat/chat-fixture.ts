@@ -8,7 +8,7 @@ import { Hub, type HubSettings } from '../hub/hub';
 import { LocalBroker } from '../hub/local-broker';
 import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
+import { DEFAULT_ROOM, liveMessageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore } from '../store/message-store.service';
@@ -133,7 +133,7 @@ export class ChatFixture {
   /** Stores a message without delivering it: sent while the client was away. */
   async stored(room: string, body = `in ${room}`): Promise<MessageFrame> {
     const { record } = await this.store.append({ room, nickname: 'bob', body });
-    return messageFrame(record);
+    return liveMessageFrame(record);
   }
 
   /** Stores one message per entry, in order, so their ids follow the list. */
@@ -149,6 +149,6 @@ export class ChatFixture {
 
   private async lastMessage(room: string): Promise<MessageFrame> {
     const { messages } = await this.store.page({ room, limit: 1 });
-    return messageFrame(messages[0]);
+    return liveMessageFrame(messages[0]);
   }
 }
