@@ -8,9 +8,9 @@ import type { DirectMessageRecord } from '../protocol/frames';
 /** A DM row as DirectMessageRecord, straight from the driver. */
 export const DM_COLUMNS =
   'id, nickname AS "sender", recipient, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId", ' +
-  'user_id AS "senderId", recipient_id AS "recipientId"';
+  'user_id AS "senderId", recipient_id AS "recipientId", edited_at AS "editedAt", deleted_at AS "deletedAt"';
 /** The same columns unnamed, for the subqueries DM_COLUMNS selects from. */
-const RAW_COLUMNS = 'id, nickname, recipient, body, sent_at, client_msg_id, user_id, recipient_id';
+const RAW_COLUMNS = 'id, nickname, recipient, body, sent_at, client_msg_id, user_id, recipient_id, edited_at, deleted_at';
 
 export const INSERT_DIRECT_BY_USER =
   'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, user_id, recipient, recipient_id) ' +
@@ -53,7 +53,7 @@ export const CONVERSATIONS =
   'latest (other, id) AS (SELECT other, MAX(id) FROM mine WHERE other IS NOT NULL GROUP BY other) ' +
   'SELECT latest.other AS "userId", COALESCE(users.nickname, CASE WHEN m.user_id = latest.other THEN m.nickname ELSE m.recipient END) AS "nickname", ' +
   'm.id, m.nickname AS "sender", m.recipient, m.body, m.sent_at AS "sentAt", m.client_msg_id AS "clientMsgId", ' +
-  'm.user_id AS "senderId", m.recipient_id AS "recipientId" ' +
+  'm.user_id AS "senderId", m.recipient_id AS "recipientId", m.edited_at AS "editedAt", m.deleted_at AS "deletedAt" ' +
   'FROM latest JOIN messages m ON m.id = latest.id LEFT JOIN users ON users.id = latest.other ORDER BY latest.id DESC LIMIT ?';
 
 /** One conversation (a user id, another user id, in both directions) in `range`, `order`ed, at most `limit`. */
