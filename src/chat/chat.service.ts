@@ -176,7 +176,8 @@ export class ChatService implements BeforeApplicationShutdown {
       userId: session.userId,
     });
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, room });
-    if (duplicate) return; // a resend: acknowledged again, never broadcast twice
+    if (duplicate) return; // a resend: acknowledged again, never broadcast twice (nor claimed: the original may be another's)
+    this.hub.authored(session, record.id);
     this.hub.toRoom(room, liveMessageFrame(record));
     this.metrics.messagesBroadcast.inc();
   }

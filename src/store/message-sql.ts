@@ -183,8 +183,8 @@ export function pageRows(result: unknown, room: string, limit: number, newestFir
     const t = tuples[i];
     const row: MessageRecord = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4], userId: t[5] };
     // Set only when there is one, so a plain message's record is what it always was.
-    if (t[6] !== null) row.editedAt = t[6];
-    if (t[7] !== null) row.deletedAt = t[7];
+    if (t[6] != null) row.editedAt = t[6];
+    if (t[7] != null) row.deletedAt = t[7];
     rows[newestFirst ? n - 1 - i : i] = row;
   }
   return { rows, hasMore: tuples.length > limit };
