@@ -122,6 +122,18 @@ describe('edits and deletions, anonymous mode (e2e)', () => {
     await expect(alice.nextOfType('error')).resolves.toEqual(error('NOT_FOUND', `No message ${id}`, 'delete'));
   });
 
+  it("gives nothing to a resend that matched another sender's clientMsgId: the ack names the original, which stays its author's", async () => {
+    const alice = await join();
+    const bob = await join();
+    alice.send('message', { message: 'alice says', clientMsgId: 'same' });
+    const original = await alice.nextOfType('ack');
+    bob.send('message', { message: 'bob says', clientMsgId: 'same' });
+    await expect(bob.nextOfType('ack')).resolves.toEqual(original); // anonymous clientMsgIds are per room
+
+    bob.send('edit', { id: original.id, message: 'hijacked' });
+    await expect(bob.nextOfType('error')).resolves.toEqual(error('FORBIDDEN', EDIT_FORBIDDEN, 'edit'));
+  });
+
   it('keeps authorship through the reconnect token: the next connection of the lineage edits, the message text stays checked', async () => {
     const alice = await join();
     const id = await post(alice, 'before the tunnel');
