@@ -8,15 +8,18 @@ import { Hub, type HubSettings } from '../hub/hub';
 import { LocalBroker } from '../hub/local-broker';
 import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
-import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
+import { DEFAULT_ROOM, liveMessageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { DirectMessageStore } from '../store/direct-message-store.service';
+import { AuditStore } from '../store/audit-store.service';
+import { MessageChanges } from '../store/message-changes.service';
 import { MessageStore } from '../store/message-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
+import { MessageEditsService } from './message-edits.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
@@ -46,6 +49,8 @@ export class ChatFixture {
   readonly hub: Hub;
   readonly store: MessageStore;
   readonly dmStore: DirectMessageStore;
+  readonly changes: MessageChanges;
+  readonly edits: MessageEditsService;
   readonly directs: DirectMessagesService;
   readonly errors: ErrorReporter;
   readonly resumes: ResumeService;
@@ -68,7 +73,9 @@ export class ChatFixture {
     this.hub = new Hub(new LocalBroker(), metrics, { identified: settings.auth.mode === 'jwt', ...settings });
     this.errors = new ErrorReporter(metrics);
     this.dmStore = new DirectMessageStore(this.store.database);
-    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore);
+    this.changes = new MessageChanges(this.store.database);
+    this.edits = new MessageEditsService(this.hub, this.changes, new AuditStore(this.store.database));
+    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore, this.changes);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
     const { hub, store, dmStore, users, errors } = this;
     this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
@@ -133,7 +140,7 @@ export class ChatFixture {
   /** Stores a message without delivering it: sent while the client was away. */
   async stored(room: string, body = `in ${room}`): Promise<MessageFrame> {
     const { record } = await this.store.append({ room, nickname: 'bob', body });
-    return messageFrame(record);
+    return liveMessageFrame(record);
   }
 
   /** Stores one message per entry, in order, so their ids follow the list. */
@@ -149,6 +156,6 @@ export class ChatFixture {
 
   private async lastMessage(room: string): Promise<MessageFrame> {
     const { messages } = await this.store.page({ room, limit: 1 });
-    return messageFrame(messages[0]);
+    return liveMessageFrame(messages[0]);
   }
 }

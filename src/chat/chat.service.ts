@@ -12,7 +12,7 @@ import { ResumeDto } from '../protocol/dto/resume.dto';
 import type { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
-import { DEFAULT_ROOM, directFrame, historyFrame, messageFrame, RECONNECT_TOKEN_PATTERN, type HistoryFrame } from '../protocol/frames';
+import { DEFAULT_ROOM, historyFrame, liveDirectFrame, liveMessageFrame, RECONNECT_TOKEN_PATTERN, type HistoryFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
 import { validatePayload } from '../protocol/validate-payload';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
@@ -176,8 +176,9 @@ export class ChatService implements BeforeApplicationShutdown {
       userId: session.userId,
     });
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, room });
-    if (duplicate) return; // a resend: acknowledged again, never broadcast twice
-    this.hub.toRoom(room, messageFrame(record));
+    if (duplicate) return; // a resend: acknowledged again, never broadcast twice (nor claimed: the original may be another's)
+    this.hub.authored(session, record.id);
+    this.hub.toRoom(room, liveMessageFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 
@@ -200,7 +201,7 @@ export class ChatService implements BeforeApplicationShutdown {
     });
     if (record.clientMsgId !== null) session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient });
     if (duplicate) return;
-    this.hub.toUsers([session.nickname, recipient.nickname], directFrame(record));
+    this.hub.toUsers([session.nickname, recipient.nickname], liveDirectFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 

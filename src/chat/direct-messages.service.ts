@@ -10,7 +10,7 @@ import { ChatException } from '../protocol/chat.exception';
 import type { SignedInDirectMessageDto } from '../protocol/dto/signed-in-direct-message.dto';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
-import { directFrame } from '../protocol/frames';
+import { directFrame, liveDirectFrame } from '../protocol/frames';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 import { UserStore, type UserRecord } from '../store/user-store.service';
@@ -67,7 +67,7 @@ export class DirectMessagesService {
       session.send({ type: 'ack', clientMsgId: record.clientMsgId, id: record.id, to: record.recipient, toId: record.recipientId ?? recipient.id });
     }
     if (duplicate) return; // a resend: acknowledged again, never delivered twice
-    this.hub.toUserIds([fromId, recipient.id], directFrame(record));
+    this.hub.toUserIds([fromId, recipient.id], liveDirectFrame(record));
     this.metrics.messagesBroadcast.inc();
   }
 

@@ -118,7 +118,7 @@ describe(ResumeService.name, () => {
   }
 
   it('reads RESUME_MAX from the configuration', async () => {
-    sut = new ResumeService(fixture.hub, store, fixture.errors, new ConfigService({ RESUME_MAX: 1 }), fixture.dmStore);
+    sut = new ResumeService(fixture.hub, store, fixture.errors, new ConfigService({ RESUME_MAX: 1 }), fixture.dmStore, fixture.changes);
     const [, second] = await storedIn('general', 'general');
     const alice = await connect('alice');
 

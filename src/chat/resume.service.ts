@@ -8,6 +8,7 @@ import type { Session } from '../hub/session';
 import type { ResumeDto } from '../protocol/dto/resume.dto';
 import { toErrorFrame } from '../protocol/error-frame';
 import { directFrame, messageFrame, type DirectMessageRecord, type MessageRecord, type ServerFrame } from '../protocol/frames';
+import { MessageChanges, type MessageChange } from '../store/message-changes.service';
 import { DirectMessageStore, type DirectPage } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
 
@@ -19,7 +20,9 @@ import { MessageStore, StoreUnavailableError } from '../store/message-store.serv
  * is paced by how fast the client reads. On a signed-in connection (jwt mode) the direct
  * messages to or from its user above `since` are replayed with them, merged in id order
  * (at most RESUME_MAX, an older remainder announced by a `gap` with `direct: true`), its live
- * `direct` frames held and deduplicated the same way.
+ * `direct` frames held and deduplicated the same way. Edits and deletions of messages the client
+ * had (id <= since) that it missed come first, as message_edited / message_deleted frames (see
+ * MessageChanges.changesSince): idempotent, so one it had already seen does no harm.
  */
 @Injectable()
 export class ResumeService {
@@ -32,6 +35,7 @@ export class ResumeService {
     private readonly errors: ErrorReporter,
     config: ConfigService<EnvironmentVariables, true>,
     private readonly dms: DirectMessageStore,
+    private readonly changes: MessageChanges,
   ) {
     this.max = config.get('RESUME_MAX', { infer: true });
   }
@@ -73,9 +77,10 @@ export class ResumeService {
    */
   private async replay(session: Session, since: number, rooms: string[]): Promise<Map<string, number>> {
     const userId = session.identity?.userId;
-    const [pages, direct] = await Promise.all([
+    const [pages, direct, changes] = await Promise.all([
       Promise.all(rooms.map((room) => this.store.newestSince(room, since, this.max))),
       userId === undefined ? undefined : this.dms.dmsSince(userId, since, this.max),
+      since === 0 ? [] : this.changes.changesSince(since, rooms, userId, this.max),
     ]);
     const lastIds = new Map<string, number>();
     if (session.isClosed) return lastIds;
@@ -89,6 +94,7 @@ export class ResumeService {
       if (direct.hasMore) frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0].id });
       lastIds.set(DIRECT_HOLD, direct.messages.at(-1)?.id ?? since);
     }
+    for (const change of changes) frames.push(changeFrame(change));
     const rows: Array<MessageRecord | DirectMessageRecord> = pages.flatMap((page) => page.messages);
     const replayed = direct ? rows.concat(direct.messages) : rows;
     replayed.sort((a, b) => a.id - b.id);
@@ -114,4 +120,11 @@ export class ResumeService {
       this.logger.warn({ msg: 'replayed direct messages not recorded as delivered', userId, err: error });
     }
   }
+}
+
+/** A change a resume replays, as the frame that announced it live (a direct message's without `room`). */
+function changeFrame({ id, room, body, editedAt, deletedAt }: MessageChange): ServerFrame {
+  const where = room === null ? {} : { room };
+  if (deletedAt !== null || editedAt === null) return { type: 'message_deleted', id, ...where };
+  return { type: 'message_edited', id, ...where, message: body, editedAt };
 }

@@ -12,6 +12,7 @@ import { DirectMessagesInMessages1766451600000 } from './migrations/176645160000
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
+import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
 import { sqliteOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 
@@ -78,6 +79,7 @@ describe('migrations', () => {
       'ClientMsgIdsPerSender1766455200000',
       'AuditLog1766520000000',
       'EditsDeletionsAndRoomSettings1766523600000',
+      'MessageChanges1766527300000',
     ]);
   });
 
@@ -104,6 +106,7 @@ describe('migrations', () => {
       'recipient_id',
       'edited_at',
       'deleted_at',
+      'changed_at_id',
     ]);
   });
 
@@ -135,6 +138,7 @@ describe('migrations', () => {
   it('give the partial indexes the WHERE clauses the entity declares (the schema diff does not compare them)', () => {
     const declared = sut.getMetadata('messages').indices.map((index) => [index.name, index.where ?? null]);
     expect(declared.sort()).toEqual([
+      ['idx_messages_changed_at_id', 'changed_at_id IS NOT NULL'],
       ['idx_messages_dm_recipient_id', 'room IS NULL'],
       ['idx_messages_dm_user_id', 'room IS NULL'],
       ['idx_messages_room_id', null],
@@ -193,6 +197,18 @@ describe('migrations', () => {
       await expect(columnsOf(sut, 'messages')).resolves.not.toContain('edited_at');
       await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
     });
+  });
+
+  it('add changed_at_id and its partial index without rebuilding messages; undo and apply it again', async () => {
+    await expect(indexColumns(sut, 'idx_messages_changed_at_id')).resolves.toEqual(['changed_at_id']);
+    await expect(indexWhere(sut, 'idx_messages_changed_at_id')).resolves.toBe('changed_at_id IS NOT NULL');
+    await sut.query("INSERT INTO messages (id, room, nickname, body, sent_at) VALUES (41, 'general', 'a', 'x', 'now')");
+    await sut.query('DELETE FROM messages');
+    await undoAndRedo(MessageChanges1766527300000, ['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+      await expect(columnsOf(sut, 'messages')).resolves.not.toContain('changed_at_id');
+    });
+    await sut.query("INSERT INTO messages (room, nickname, body, sent_at) VALUES ('general', 'a', 'y', 'now')");
+    await expect(sut.query('SELECT id FROM messages')).resolves.toEqual([{ id: 42 }]);
   });
 
   /** Undoes the migrations back through `migration`, checks `tables` and `check`, then applies them again: the schema is the entities' again. */

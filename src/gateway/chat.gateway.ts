@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ChatService } from '../chat/chat.service';
 import { DirectMessagesService } from '../chat/direct-messages.service';
+import { MessageEditsService } from '../chat/message-edits.service';
 import { MembershipService } from '../chat/membership.service';
 import { ResumeService } from '../chat/resume.service';
 import { RoomsService } from '../chat/rooms.service';
@@ -18,6 +19,7 @@ import type { Session } from '../hub/session';
 import { AuthDto } from '../protocol/dto/auth.dto';
 import { CreateRoomDto } from '../protocol/dto/create-room.dto';
 import { DirectMessageDto } from '../protocol/dto/direct-message.dto';
+import { DeleteMessageDto, EditMessageDto } from '../protocol/dto/edit-message.dto';
 import { HistoryQueryDto } from '../protocol/dto/history-query.dto';
 import { ResumeDto } from '../protocol/dto/resume.dto';
 import { RoomMemberDto } from '../protocol/dto/room-member.dto';
@@ -48,6 +50,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly lifetime: SessionLifetime,
     private readonly directs: DirectMessagesService,
     private readonly membership: MembershipService,
+    private readonly edits: MessageEditsService,
   ) {}
 
   /** `request` is the handshake's: in jwt mode the adapter verified its token (handshake.ts). */
@@ -132,5 +135,17 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @on('remove')
   remove(@MessageBody() dto: RoomMemberDto, @CurrentSession() session: Session): Promise<MembershipFrame> {
     return this.membership.remove(session, dto);
+  }
+
+  // Edits and deletions: the reply is the message_edited / message_deleted broadcast itself (or
+  // the same frame to a sender outside the room), so nothing is returned here.
+  @on('edit')
+  async edit(@MessageBody() dto: EditMessageDto, @CurrentSession() session: Session): Promise<void> {
+    await this.edits.edit(MessageEditsService.ofSession(session), dto.id, dto.message);
+  }
+
+  @on('delete')
+  async delete(@MessageBody() dto: DeleteMessageDto, @CurrentSession() session: Session): Promise<void> {
+    await this.edits.delete(MessageEditsService.ofSession(session), dto.id);
   }
 }

@@ -8,6 +8,8 @@ import {
   MAX_LISTED_USERS,
   REPLACED_CLOSE,
   type DirectFrame,
+  type MessageDeletedFrame,
+  type MessageEditedFrame,
   type PresenceFrame,
   type RoomVisibility,
   type ServerFrame,
@@ -134,6 +136,7 @@ export class Hub implements OnModuleDestroy {
     const session = new Session(this.nextId++, transport, nickname, remoteAddress, this.metrics.framesDelivered);
     session.identity = identity;
     session.adminToken = adminToken;
+    if (reclaimed) session.authored = reclaimed.authored;
     this.nicknames.register(session, identity === undefined);
     return this.opened(session);
   }
@@ -314,6 +317,16 @@ export class Hub implements OnModuleDestroy {
     return this.privateRooms.mayRead(room, userId);
   }
 
+  /** Anonymous mode: `session` sent the room message `id` (its lineage may edit and delete it); a signed-in sender is known by its user id. */
+  authored(session: Session, id: number): void {
+    if (!session.user) session.authored.add(id);
+  }
+
+  /** Whether this connection gets the frames of `room` (an edit's sender not in it is sent the frame itself). */
+  receivesRoom(session: Session, room: string): boolean {
+    return this.members.has(session, room);
+  }
+
   isPrivate(room: string): boolean {
     return this.privateRooms.has(room);
   }
@@ -482,6 +495,14 @@ export class Hub implements OnModuleDestroy {
    */
   toUserIds(userIds: readonly string[], frame: DirectFrame): void {
     this.broker.publish({ audience: { kind: 'userIds', userIds }, data: encodeFrame(frame), messageId: frame.id, except: 0 });
+  }
+
+  /**
+   * jwt mode: a direct message's edit or deletion to every connection of its two users. Never held
+   * back as a replayed id (messageId 0): a connection reading DMs gets it after them.
+   */
+  toUserIdsChange(userIds: readonly string[], frame: MessageEditedFrame | MessageDeletedFrame): void {
+    this.broker.publish({ audience: { kind: 'userIds', userIds }, data: encodeFrame(frame), messageId: 0, except: 0 });
   }
 
   /** To every connected client (nickname changes). */

@@ -396,7 +396,7 @@ describe(NicknameRegistry.name, () => {
       it("gives the token's held nickname once, ending the hold so that it can be registered at once", () => {
         const alice = departed('alice');
 
-        expect(sut.redeem(alice.reconnectToken)).toEqual({ nickname: 'alice' });
+        expect(sut.redeem(alice.reconnectToken)).toEqual({ nickname: 'alice', authored: alice.authored });
         expect(sut.heldCount).toBe(0);
         const back = session('alice');
         sut.register(back);
@@ -426,7 +426,7 @@ describe(NicknameRegistry.name, () => {
         sut.rename(old, 'alice');
         const other = connectGuest();
 
-        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old });
+        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old, authored: old.authored });
 
         expect(sut.listed()).toEqual(['Guest2']);
         expect(sut.heldCount).toBe(0);
@@ -447,7 +447,7 @@ describe(NicknameRegistry.name, () => {
         const old = session('alice');
         sut.register(old);
 
-        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old });
+        expect(sut.redeem(old.reconnectToken)).toEqual({ nickname: 'alice', replaced: old, authored: old.authored });
       });
 
       it('holds the name for the new connection\'s own token when that one closes, not for the used one', () => {
@@ -459,7 +459,7 @@ describe(NicknameRegistry.name, () => {
 
         expect(thrownBy(() => sut.register(session('alice')))).toMatchObject(HELD('alice'));
         expect(sut.redeem(first.reconnectToken)).toBeUndefined();
-        expect(sut.redeem(back.reconnectToken)).toEqual({ nickname: 'alice' });
+        expect(sut.redeem(back.reconnectToken)).toEqual({ nickname: 'alice', authored: back.authored });
       });
     });
 

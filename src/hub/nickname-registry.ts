@@ -2,6 +2,7 @@ import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
 import { MAX_LISTED_USERS } from '../protocol/frames';
 import { nicknameKey, nicknameKeys } from '../protocol/nickname';
+import type { Authored } from './authored';
 import { pageOf } from './page';
 import type { Session } from './session';
 
@@ -13,6 +14,8 @@ interface Hold {
   keys: string[];
   /** performance.now() time: monotonic, so a wall-clock change neither ends holds nor keeps them. */
   expiresAt: number;
+  /** The messages the lineage sent: the token's next connection may edit them (Authored). */
+  authored: Authored;
 }
 
 /** What a redeemed reconnect token gives a new connection. */
@@ -20,6 +23,8 @@ export interface Reclaimed {
   nickname: string;
   /** The connection still online under the token, already released here: the caller closes it. */
   replaced?: Session;
+  /** The messages the token's lineage sent, which the new connection may edit and delete. */
+  authored: Authored;
 }
 
 /**
@@ -113,7 +118,7 @@ export class NicknameRegistry {
     this.byToken.delete(session.reconnectToken);
     if (!hold || this.holdMs <= 0) return this.unclaim(session, session.nickname);
     const keys = nicknameKeys(session.nickname).filter((key) => this.byKey.get(key) === session);
-    const entry: Hold = { nickname: session.nickname, token: session.reconnectToken, keys, expiresAt: performance.now() + this.holdMs };
+    const entry: Hold = { nickname: session.nickname, token: session.reconnectToken, keys, expiresAt: performance.now() + this.holdMs, authored: session.authored };
     for (const key of keys) {
       this.byKey.delete(key);
       this.heldKeys.set(key, entry);
@@ -132,12 +137,12 @@ export class NicknameRegistry {
     const session = this.byToken.get(token);
     if (session) {
       this.release(session, false);
-      return { nickname: session.nickname, replaced: session };
+      return { nickname: session.nickname, replaced: session, authored: session.authored };
     }
     const hold = this.holds.get(token);
     if (!hold || this.expired(hold)) return undefined;
     this.end(hold);
-    return { nickname: hold.nickname };
+    return { nickname: hold.nickname, authored: hold.authored };
   }
 
   /** Ends every hold and its timer (the hub is going away). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFrame, type ServerFrame } from '../protocol/frames';
 import { isAdmin, type Identity } from '../protocol/identity';
+import { Authored } from './authored';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
 
@@ -80,6 +81,8 @@ export class Session implements Member {
   identity: Identity | undefined;
   /** An anonymous connection whose handshake presented ADMIN_TOKEN (in jwt mode the token gives an admin identity instead). */
   adminToken = false;
+  /** Anonymous mode: the room messages this connection's reconnect-token lineage sent (what it may edit and delete). */
+  authored = new Authored();
   /** When the client connected, epoch ms (a number, not a Date: 80 bytes less per connection). */
   readonly connectedAt = Date.now();
   private held: Held[] | null = [];

@@ -12,6 +12,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   ROOM_EXISTS = 'ROOM_EXISTS',
   UNAUTHORIZED = 'UNAUTHORIZED',
+  // Edits and deletions (issue 13)
+  NOT_FOUND = 'NOT_FOUND',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -41,6 +43,8 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'A room with that name exists already';
     case ErrorCode.UNAUTHORIZED:
       return 'The token was not accepted';
+    case ErrorCode.NOT_FOUND:
+      return 'No such message';
     default:
       return assertNever(code);
   }

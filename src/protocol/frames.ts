@@ -11,7 +11,7 @@ export const MAX_LISTED_USERS = 1000;
 export const MAX_DIFF_NAMES = 100;
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove'] as const;
+export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove', 'edit', 'delete'] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 /** Who may join a room: anyone (public), or only the members its owner or an admin invited (private). */
@@ -32,6 +32,47 @@ export interface MessageFrame {
   message: string;
   sentAt: string;
   clientMsgId?: string;
+  /** Set once the message was edited: when it last was (ISO 8601). */
+  editedAt?: string;
+}
+
+/**
+ * A deleted room message in a history page, a REST page or a replay: its id and room keep their
+ * places, nothing else of it is left (the text is gone from the store).
+ */
+export interface MessageTombstone {
+  type: 'message';
+  id: number;
+  room: string;
+  deleted: true;
+}
+
+/** A deleted direct message (jwt mode) in a DM page or a replay; fromId and toId say whose conversation. */
+export interface DirectTombstone {
+  type: 'direct';
+  id: number;
+  deleted: true;
+  fromId?: string;
+  toId?: string;
+}
+
+/**
+ * A message was edited (its author, `edit`); to the room, or for a direct message (jwt mode) to
+ * both users' connections, without `room`. Idempotent: a resume may send one the client had.
+ */
+export interface MessageEditedFrame {
+  type: 'message_edited';
+  id: number;
+  room?: string;
+  message: string;
+  editedAt: string;
+}
+
+/** A message was deleted (its author, an admin or the room's owner); like message_edited, idempotent. */
+export interface MessageDeletedFrame {
+  type: 'message_deleted';
+  id: number;
+  room?: string;
 }
 
 /** A reconnect token's form: 32 random bytes in base64url, without padding. */
@@ -66,7 +107,7 @@ export interface WelcomeFrame {
 export interface HistoryFrame {
   type: 'history';
   room: string;
-  messages: MessageFrame[];
+  messages: Array<MessageFrame | MessageTombstone>;
   hasMore: boolean;
 }
 
@@ -134,6 +175,8 @@ export interface DirectFrame {
   /** jwt mode: the sender's and the recipient's user ids. */
   fromId?: string;
   toId?: string;
+  /** Set once the direct message was edited. */
+  editedAt?: string;
 }
 
 /** Sent to the sender only, once its message is durably committed (or was already, for a resend). */
@@ -224,7 +267,12 @@ export type ServerFrame =
   | RemovedFrame
   | MembershipFrame
   | AuthOkFrame
-  | ErrorFrame;
+  | ErrorFrame
+  // Edits and deletions (issue 13)
+  | MessageTombstone
+  | DirectTombstone
+  | MessageEditedFrame
+  | MessageDeletedFrame;
 export type ServerFrameType = ServerFrame['type'];
 
 /** Every frame `type` the server sends, for code that needs them at runtime (the AsyncAPI test). */
@@ -246,6 +294,8 @@ export const SERVER_FRAME_TYPES = [
   'membership',
   'auth_ok',
   'error',
+  'message_edited',
+  'message_deleted',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
 type UnlistedFrameType = Exclude<ServerFrameType, (typeof SERVER_FRAME_TYPES)[number]>;
@@ -266,6 +316,10 @@ export interface MessageRecord {
   clientMsgId: string | null;
   /** The sender's user id (jwt mode); null in anonymous mode. */
   userId: string | null;
+  /** When it was last edited; absent or null when never. */
+  editedAt?: string | null;
+  /** Set on a tombstone (body ''): messageFrame() then shows only its id and room. */
+  deletedAt?: string | null;
 }
 
 /** A stored direct message as the store returns it. */
@@ -280,20 +334,42 @@ export interface DirectMessageRecord {
   /** The sender's and recipient's user ids (jwt mode); null in anonymous mode. */
   senderId: string | null;
   recipientId: string | null;
+  editedAt?: string | null;
+  deletedAt?: string | null;
 }
 
-export function messageFrame(row: MessageRecord): MessageFrame {
+/** A row as its frame; a deleted one (deletedAt: the only thing that decides it) as a tombstone. */
+export function messageFrame(row: MessageRecord): MessageFrame | MessageTombstone {
+  if (row.deletedAt) return { type: 'message', id: row.id, room: row.room, deleted: true };
+  return liveMessageFrame(row);
+}
+
+/** A row that is not deleted (one just stored) as its `message` frame. */
+export function liveMessageFrame(row: MessageRecord): MessageFrame {
   const frame: MessageFrame = { type: 'message', id: row.id, room: row.room, nickname: row.nickname, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
   if (row.userId != null) frame.userId = row.userId;
+  if (row.editedAt) frame.editedAt = row.editedAt;
   return frame;
 }
 
-export function directFrame(row: DirectMessageRecord): DirectFrame {
+export function directFrame(row: DirectMessageRecord): DirectFrame | DirectTombstone {
+  if (row.deletedAt) {
+    const tombstone: DirectTombstone = { type: 'direct', id: row.id, deleted: true };
+    if (row.senderId != null) tombstone.fromId = row.senderId;
+    if (row.recipientId != null) tombstone.toId = row.recipientId;
+    return tombstone;
+  }
+  return liveDirectFrame(row);
+}
+
+/** A direct message that is not deleted as its `direct` frame. */
+export function liveDirectFrame(row: DirectMessageRecord): DirectFrame {
   const frame: DirectFrame = { type: 'direct', id: row.id, from: row.sender, to: row.recipient, message: row.body, sentAt: row.sentAt };
   if (row.clientMsgId !== null) frame.clientMsgId = row.clientMsgId;
   if (row.senderId != null) frame.fromId = row.senderId;
   if (row.recipientId != null) frame.toId = row.recipientId;
+  if (row.editedAt) frame.editedAt = row.editedAt;
   return frame;
 }
 

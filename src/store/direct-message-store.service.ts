@@ -53,7 +53,7 @@ export class DirectMessageStore {
    */
   async dmsSince(userId: string, afterId: number, limit: number): Promise<DirectPage> {
     const n = limit + 1;
-    const rows = await this.database.read((runner) => runner.query(DMS_SINCE, [userId, afterId, n, userId, afterId, n, n]) as Promise<DirectMessageRecord[]>);
+    const rows = await this.database.read((runner) => runner.query(DMS_SINCE, [userId, afterId, n, userId, afterId, n, n]) as Promise<DirectMessageRecord[]>).then(plain);
     return cut(rows, limit, true);
   }
 
@@ -62,7 +62,7 @@ export class DirectMessageStore {
    * more wait. Nothing for a user who is not recorded.
    */
   async undeliveredDms(userId: string, limit: number): Promise<DirectPage> {
-    const rows = await this.database.read((runner) => runner.query(UNDELIVERED, [userId, userId, limit + 1]) as Promise<DirectMessageRecord[]>);
+    const rows = await this.database.read((runner) => runner.query(UNDELIVERED, [userId, userId, limit + 1]) as Promise<DirectMessageRecord[]>).then(plain);
     return cut(rows, limit, false);
   }
 
@@ -74,7 +74,7 @@ export class DirectMessageStore {
 
   /** The user's conversations, the one with the newest DM first, at most `limit`. */
   async conversations(userId: string, limit = DEFAULT_CONVERSATIONS): Promise<Conversation[]> {
-    const rows = await this.database.read((runner) => runner.query(CONVERSATIONS, [userId, userId, limit]) as Promise<ConversationRow[]>);
+    const rows = await this.database.read((runner) => runner.query(CONVERSATIONS, [userId, userId, limit]) as Promise<ConversationRow[]>).then(plain);
     return rows.map(({ userId: other, nickname, ...lastMessage }) => ({ userId: other, nickname, lastId: lastMessage.id, lastMessage }));
   }
 
@@ -89,9 +89,18 @@ export class DirectMessageStore {
     const sql =
       after !== undefined && before !== undefined ? DM_PAGE_BETWEEN : after !== undefined ? DM_PAGE_AFTER : before !== undefined ? DM_PAGE_BEFORE : DM_PAGE_NEWEST;
     const params = [userId, otherId, ...range, n, otherId, userId, ...range, n, n];
-    const rows = await this.database.read((runner) => runner.query(sql, params) as Promise<DirectMessageRecord[]>);
+    const rows = await this.database.read((runner) => runner.query(sql, params) as Promise<DirectMessageRecord[]>).then(plain);
     return cut(rows, limit, after === undefined);
   }
+}
+
+/** Rows without a null editedAt or deletedAt: a DM never edited reads as it always did. */
+function plain<R extends DirectMessageRecord>(rows: R[]): R[] {
+  for (const row of rows) {
+    if (row.editedAt === null) delete row.editedAt;
+    if (row.deletedAt === null) delete row.deletedAt;
+  }
+  return rows;
 }
 
 /** The first `limit` rows, returned oldest first, and whether there were more. */

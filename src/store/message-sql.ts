@@ -153,15 +153,15 @@ async function touchRooms(runner: QueryRunner, newestByRoom: ReadonlyMap<string,
 }
 
 /** A row of a page as SQLite's JSON aggregate encodes it; the room is the one asked for. */
-type PageTuple = [id: number, nickname: string, body: string, sentAt: string, clientMsgId: string | null, userId: string | null];
+type PageTuple = [id: number, nickname: string, body: string, sentAt: string, clientMsgId: string | null, userId: string | null, editedAt: string | null, deletedAt: string | null];
 
 /**
  * A page read returns one row holding the whole page as a JSON array of arrays: building a named
  * object per row in the driver costs more than SQLite encoding the page and V8 parsing it.
  */
 const page = (where: string, order: 'ASC' | 'DESC') =>
-  'SELECT json_group_array(json_array(id, nickname, body, sent_at, client_msg_id, user_id)) AS page FROM ' +
-  `(SELECT id, nickname, body, sent_at, client_msg_id, user_id FROM messages WHERE ${where} ORDER BY id ${order} LIMIT ?)`;
+  'SELECT json_group_array(json_array(id, nickname, body, sent_at, client_msg_id, user_id, edited_at, deleted_at)) AS page FROM ' +
+  `(SELECT id, nickname, body, sent_at, client_msg_id, user_id, edited_at, deleted_at FROM messages WHERE ${where} ORDER BY id ${order} LIMIT ?)`;
 
 // Keyset paging over the (room, id) index.
 export const PAGE_NEWEST = page('room = ?', 'DESC');
@@ -181,7 +181,11 @@ export function pageRows(result: unknown, room: string, limit: number, newestFir
   const rows = new Array<MessageRecord>(n);
   for (let i = 0; i < n; i++) {
     const t = tuples[i];
-    rows[newestFirst ? n - 1 - i : i] = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4], userId: t[5] };
+    const row: MessageRecord = { id: t[0], room, nickname: t[1], body: t[2], sentAt: t[3], clientMsgId: t[4], userId: t[5] };
+    // Set only when there is one, so a plain message's record is what it always was.
+    if (t[6] != null) row.editedAt = t[6];
+    if (t[7] != null) row.deletedAt = t[7];
+    rows[newestFirst ? n - 1 - i : i] = row;
   }
   return { rows, hasMore: tuples.length > limit };
 }

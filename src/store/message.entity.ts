@@ -12,6 +12,8 @@ export const DM_NICKNAME_CLIENT_MSG_ID = 'room IS NULL AND user_id IS NULL';
 export const ANONYMOUS_ROOM_MESSAGE = 'user_id IS NULL';
 /** Room messages of signed-in senders: one row per (room, user_id, client_msg_id), so users never share ids. */
 export const SIGNED_IN_ROOM_MESSAGE = 'room IS NOT NULL AND user_id IS NOT NULL';
+/** Edited or deleted rows only: what a resume replays as changes (message_edited, message_deleted). */
+export const CHANGED_ONLY = 'changed_at_id IS NOT NULL';
 /** Every DM: "DMs to or from user X above id N" are range scans of these indexes. */
 export const DM_ONLY = 'room IS NULL';
 
@@ -23,6 +25,7 @@ export const DM_ONLY = 'room IS NULL';
 @Index('uq_messages_dm_nickname_client_msg_id', ['nickname', 'clientMsgId'], { unique: true, where: DM_NICKNAME_CLIENT_MSG_ID })
 @Index('idx_messages_dm_recipient_id', ['recipientId', 'id'], { where: DM_ONLY })
 @Index('idx_messages_dm_user_id', ['userId', 'id'], { where: DM_ONLY })
+@Index('idx_messages_changed_at_id', ['changedAtId'], { where: CHANGED_ONLY })
 export class MessageEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
@@ -68,4 +71,11 @@ export class MessageEntity {
    */
   @Column({ name: 'deleted_at', type: 'varchar', length: 24, nullable: true })
   deletedAt!: string | null;
+
+  /**
+   * The newest message id when it was last edited or deleted: a client resuming from `since` has
+   * missed the changes with changed_at_id >= since to messages it already had (id <= since).
+   */
+  @Column({ name: 'changed_at_id', type: 'integer', nullable: true })
+  changedAtId!: number | null;
 }

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { AuditStore } from './audit-store.service';
 import { DirectMessageStore } from './direct-message-store.service';
+import { MessageChanges } from './message-changes.service';
 import { MessageStore } from './message-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
@@ -17,6 +18,7 @@ import { UserStore } from './user-store.service';
     RoomDirectory,
     DirectMessageStore,
     AuditStore,
+    MessageChanges,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -25,6 +27,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, MessageChanges],
 })
 export class StoreModule {}

@@ -37,10 +37,13 @@ export class DirectPageQueryDto extends PageQueryDto {
 export class DirectDto {
   @ApiProperty({ enum: ['direct'] }) type!: 'direct';
   @ApiProperty({ example: 43 }) id!: number;
-  @ApiProperty({ example: 'Alice Smith', description: "The sender's nickname when it was sent" }) from!: string;
-  @ApiProperty({ example: 'bob', description: "The recipient's nickname when it was sent" }) to!: string;
-  @ApiProperty({ example: 'lunch?' }) message!: string;
-  @ApiProperty({ example: '2026-11-21T23:44:19.123Z' }) sentAt!: string;
+  // from, to, message and sentAt are absent from a tombstone (`deleted: true`).
+  @ApiPropertyOptional({ example: 'Alice Smith', description: "The sender's nickname when it was sent" }) from?: string;
+  @ApiPropertyOptional({ example: 'bob', description: "The recipient's nickname when it was sent" }) to?: string;
+  @ApiPropertyOptional({ example: 'lunch?' }) message?: string;
+  @ApiPropertyOptional({ example: '2026-11-21T23:44:19.123Z' }) sentAt?: string;
+  @ApiPropertyOptional({ example: '2026-11-21T23:45:02.000Z', description: 'When it was last edited' }) editedAt?: string;
+  @ApiPropertyOptional({ enum: [true], description: 'A deleted direct message (a tombstone): only id, fromId and toId are left' }) deleted?: true;
   @ApiPropertyOptional({ maxLength: 64 }) clientMsgId?: string;
   // Always present here (stored DMs read by user id carry both); optional in the type as in DirectFrame.
   @ApiProperty({ example: 'a1b2c3', description: "The sender's user id" }) fromId?: string;

@@ -1,8 +1,10 @@
 // What the user does: the composer, the nickname and join forms, the room directory, and clicks in
-// the conversation lists, the people list and on a pending message's Retry or Discard.
+// the conversation lists, the people list, on a pending message's Retry or Discard and on a
+// message's Edit and Delete (message-actions.js).
 import { send } from './connection.js';
 import { closeVisible, joinRoom, openDm, show } from './conversations.js';
 import { loadMore } from './members.js';
+import { onMessageAction } from './message-actions.js';
 import { loadMoreOnline } from './online.js';
 import { dropPending, queueMessage, transmit } from './outbox.js';
 import { loadDirectory } from './render.js';
@@ -54,6 +56,8 @@ function wireLists() {
   ui.dmList.addEventListener('click', (event) => onConversationClick(event, dms, 'peer'));
   ui.leaveButton.addEventListener('click', closeVisible);
   ui.logHost.addEventListener('click', onPendingAction);
+  ui.logHost.addEventListener('click', onMessageAction);
+  ui.logHost.addEventListener('keydown', onMessageAction);
   ui.users.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-nickname]');
     if (button) openDm(button.dataset.nickname);

@@ -223,7 +223,15 @@ export function addMessage(conv, message, countUnread) {
 /** A stored room message (a frame or a REST page entry): it settles its pending send, if any, and is shown. */
 export function addRoomMessage(room, message, countUnread) {
   settle(message.clientMsgId);
-  const entry = { id: message.id, author: message.nickname, authorId: message.userId, text: message.message, sentAt: message.sentAt };
+  const entry = {
+    id: message.id,
+    author: message.nickname ?? '',
+    authorId: message.userId,
+    text: message.message ?? '',
+    sentAt: message.sentAt,
+    editedAt: message.editedAt,
+    deleted: message.deleted === true,
+  };
   addMessage(room, entry, countUnread);
 }
 

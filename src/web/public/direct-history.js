@@ -14,7 +14,15 @@ let listed = false; // the conversations were listed once on this page
 
 /** The message of a `direct` frame (live, or from the API), as a conversation holds it. */
 export function directMessage(frame) {
-  return { id: frame.id, author: frame.from, authorId: frame.fromId, text: frame.message, sentAt: frame.sentAt };
+  return {
+    id: frame.id,
+    author: frame.from ?? '',
+    authorId: frame.fromId,
+    text: frame.message ?? '',
+    sentAt: frame.sentAt,
+    editedAt: frame.editedAt,
+    deleted: frame.deleted === true,
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import { olderPageCame } from './scrollback.js';
 import { redrawAll } from './scroller.js';
 import { awaitingHistory, dms, GENERAL, isMine, isOpen, isRoomName, leftHere, noteUserId, noteUserIds, rooms, session } from './state.js';
 import { saveNick, saveState } from './storage.js';
-import { notePage, settleEarlyNotices } from './timeline.js';
+import { changeMessage, notePage, settleEarlyNotices } from './timeline.js';
 import { showTyping, stopTyping } from './typing.js';
 import { actionSucceeded, showError, ui } from './ui.js';
 
@@ -51,9 +51,28 @@ export function handleFrame(frame) {
       return onInvited(frame);
     case 'removed':
       return onRemoved(frame);
+    case 'message_edited':
+      return onChanged(frame, { text: String(frame.message ?? ''), editedAt: frame.editedAt });
+    case 'message_deleted':
+      return onChanged(frame, { deleted: true });
     case 'error':
       return frame.event === 'resume' ? onResumeFailed(frame) : onError(frame);
   }
+}
+
+/**
+ * An edit or deletion: applied to the message wherever it is loaded (a room's, or without `room` a
+ * direct message's, found by its id). One not loaded is nothing to show: a page that loads it
+ * later has it as it is now.
+ */
+function onChanged(frame, change) {
+  if (!Number.isSafeInteger(frame.id)) return;
+  if (frame.room !== undefined) {
+    const room = rooms.get(frame.room);
+    if (room) changeMessage(room, frame.id, change);
+    return;
+  }
+  for (const conv of dms.values()) if (changeMessage(conv, frame.id, change)) return;
 }
 
 function onHistory(frame) {
@@ -132,6 +151,13 @@ function onAck(frame) {
  * is the peer's by user id (fromId, toId), so two users who share a name stay apart.
  */
 function onDirect(frame) {
+  if (frame.deleted) {
+    // A tombstone (a replay): whose conversation, by the ids it still carries.
+    const peerId = frame.fromId === session.userId ? frame.toId : frame.fromId;
+    const conv = dms.get(peerId);
+    if (conv) addMessage(conv, directMessage(frame), false);
+    return;
+  }
   noteUserId(frame.from, frame.fromId);
   noteUserId(frame.to, frame.toId);
   const mine = isMine(frame.from, frame.fromId);

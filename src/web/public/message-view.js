@@ -31,12 +31,15 @@ function timeOf(time) {
 }
 
 /**
- * A message: {id, author, authorId, text, time}. `me` is the reader's nickname (a mention of it is
- * highlighted, in other people's messages), `myId` the reader's user id when signed in (names are
- * not unique then: whose a message is goes by id). A message continuing its sender's previous one
- * gets the class `continued` (scroller.js): its header is then hidden, and its time shows on hover.
+ * A message: {id, author, authorId, text, time, editedAt, deleted}. `me` is the reader's nickname
+ * (a mention of it is highlighted, in other people's messages), `myId` the reader's user id when
+ * signed in (names are not unique then: whose a message is goes by id). A message continuing its
+ * sender's previous one gets the class `continued` (scroller.js): its header is then hidden, and
+ * its time shows on hover. Own messages get Edit and Delete, everyone's Delete for an admin
+ * (`moderator`); an edited one an "(edited)" mark; a deleted one is a placeholder.
  */
-export function messageItem(message, me, myId = '') {
+export function messageItem(message, me, myId = '', moderator = false) {
+  if (message.deleted) return deletedItem(message);
   const own = message.authorId && myId ? message.authorId === myId : message.author === me;
   const { body, mentionsMe } = renderBody(message.text, own ? '' : me);
   const item = el('li', `entry message${own ? ' own' : ''}${mentionsMe ? ' mentions-me' : ''}`);
@@ -53,9 +56,44 @@ export function messageItem(message, me, myId = '') {
   const author = el('span', 'author', message.author);
   if (message.authorId) author.title = `User id: ${message.authorId}`;
   meta.append(author, time);
+  if (message.editedAt) meta.append(editedMark(message.editedAt));
   const content = el('div', 'content');
   content.append(meta, body);
+  if (own || moderator) content.append(messageActions(own));
   item.append(gutter, content);
+  return item;
+}
+
+function editedMark(editedAt) {
+  const mark = el('span', 'edited-mark', '(edited)');
+  mark.dataset.testid = 'edited-mark';
+  const time = Date.parse(editedAt);
+  if (Number.isFinite(time)) mark.title = `Edited ${FULL.format(time)}`;
+  return mark;
+}
+
+/** Small buttons, shown when the message is hovered or focused: message-actions.js handles them. */
+function messageActions(own) {
+  const actions = el('div', 'message-actions');
+  for (const [action, label] of own ? [['edit', 'Edit'], ['delete', 'Delete']] : [['delete', 'Delete']]) {
+    const button = el('button', 'message-action', label);
+    button.type = 'button';
+    button.dataset.editAction = action;
+    button.dataset.testid = `message-${action}`;
+    actions.append(button);
+  }
+  return actions;
+}
+
+/** Where a deleted message was: its place in the log, nothing of it (the server keeps no text either). */
+function deletedItem(message) {
+  const item = el('li', 'entry message deleted');
+  item.dataset.testid = 'message';
+  item.dataset.id = String(message.id);
+  item.dataset.deleted = 'true';
+  const content = el('div', 'content');
+  content.append(el('span', 'deleted-text', 'Message deleted'));
+  item.append(el('div', 'gutter'), content);
   return item;
 }
 

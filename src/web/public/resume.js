@@ -25,6 +25,7 @@ export function onWelcome(frame) {
   if (isSignedInMode()) {
     session.userId = typeof frame.userId === 'string' ? frame.userId : tokenUserId();
     session.userRooms = typeof frame.userId === 'string';
+    session.admin = Array.isArray(frame.roles) && frame.roles.includes('admin');
     noteUserIds(frame.users, frame.userIds);
   } else {
     // Single use: the next connect needs this connection's token.

@@ -141,9 +141,10 @@ function layout(conv) {
     const entry = entries[i];
     drawn.add(entry);
     if (entry.type === 'message') {
-      if (entry.day !== lastDay) nodes.push(divider(entry, now));
-      lastDay = entry.day;
-      entry.node ??= messageItem(entry, session.me, session.userId);
+      // A tombstone has no time of its own: it takes no date line.
+      if (!entry.deleted && entry.day !== lastDay) nodes.push(divider(entry, now));
+      if (!entry.deleted) lastDay = entry.day;
+      entry.node ??= messageItem(entry, session.me, session.userId, session.admin);
       entry.node.classList.toggle('continued', continues(previous, entry));
     } else {
       entry.node ??= entry.build();
@@ -164,6 +165,8 @@ function continues(previous, entry) {
   return (
     previous !== undefined &&
     previous.type === 'message' &&
+    !previous.deleted &&
+    !entry.deleted &&
     previous.author === entry.author &&
     previous.authorId === entry.authorId &&
     previous.day === entry.day &&
@@ -174,7 +177,7 @@ function continues(previous, entry) {
 
 function dayAbove(entries, index) {
   for (let i = index - 1; i >= Math.max(0, index - DAY_LOOKBACK); i -= 1) {
-    if (entries[i].type === 'message') return entries[i].day;
+    if (entries[i].type === 'message' && !entries[i].deleted) return entries[i].day;
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ export const session = {
   // Signed in, on a server that keeps each user's rooms (its welcome names the user id): the rooms
   // of welcome.rooms are this user's, wherever they were joined or left.
   userRooms: false,
+  admin: false, // signed in with the role `admin` (welcome.roles): may delete anyone's message
   chosenNick: '', // asked for again after a connect that did not get it back (no token, or it expired)
   reconnectToken: '', // the last welcome's: the next connect gets this connection's nickname back
   reclaiming: '', // the chosen nickname asked for again after a (re)connect, until the answer comes

@@ -67,9 +67,19 @@ export function oldestId(conv) {
   return first ? first.id : 0;
 }
 
-/** Adds a message ({id, author, authorId (signed in), text, sentAt}) once; returns whether it was new. */
+/**
+ * Adds a message ({id, author, authorId (signed in), text, sentAt, editedAt, deleted}) once;
+ * returns whether it was new. A page or replay that shows a loaded message edited or deleted
+ * since updates it.
+ */
 export function addMessageEntry(conv, message) {
-  if (!Number.isSafeInteger(message.id) || findMessage(conv, message.id)) return false;
+  if (!Number.isSafeInteger(message.id)) return false;
+  const existing = findMessage(conv, message.id);
+  if (existing) {
+    if (message.deleted) changeMessage(conv, message.id, { deleted: true });
+    else if (message.editedAt && message.editedAt !== existing.editedAt) changeMessage(conv, message.id, { text: message.text, editedAt: message.editedAt });
+    return false;
+  }
   const time = Date.parse(message.sentAt);
   const at = Number.isFinite(time) ? time : Date.now();
   const date = new Date(at);
@@ -79,13 +89,29 @@ export function addMessageEntry(conv, message) {
     id: message.id,
     author: message.author,
     authorId: message.authorId,
-    text: message.text,
+    text: message.deleted ? '' : message.text,
+    editedAt: message.editedAt,
+    deleted: message.deleted === true,
     time: at,
     day: `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`,
     node: null,
   });
   conv.messageCount += 1;
   conv.lastId = Math.max(conv.lastId, message.id);
+  return true;
+}
+
+/**
+ * A loaded message was edited ({text, editedAt}) or deleted ({deleted: true}): it is drawn again.
+ * Returns whether this conversation had it. A deletion is final: a late edit does not undo it.
+ */
+export function changeMessage(conv, id, change) {
+  const entry = findMessage(conv, id);
+  if (!entry) return false;
+  if (change.deleted) Object.assign(entry, { deleted: true, text: '', editedAt: undefined });
+  else if (!entry.deleted) Object.assign(entry, { text: change.text, editedAt: change.editedAt });
+  entry.node = null;
+  markDirty(conv);
   return true;
 }
 
