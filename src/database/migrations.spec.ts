@@ -12,6 +12,7 @@ import { DirectMessagesInMessages1766451600000 } from './migrations/176645160000
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
+import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
 import { sqliteOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 
@@ -78,6 +79,7 @@ describe('migrations', () => {
       'ClientMsgIdsPerSender1766455200000',
       'AuditLog1766520000000',
       'EditsDeletionsAndRoomSettings1766523600000',
+      'RetentionMarks1766527400000',
     ]);
   });
 
@@ -193,6 +195,19 @@ describe('migrations', () => {
       await expect(columnsOf(sut, 'messages')).resolves.not.toContain('edited_at');
       await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
     });
+  });
+
+  it('create retention_marks, empty, and undo it cleanly (the messages id sequence is kept)', async () => {
+    await expect(sut.query('SELECT * FROM retention_marks')).resolves.toEqual([]);
+    await expect(columnsOf(sut, 'retention_marks')).resolves.toEqual(['scope', 'purged_through_id', 'purged_at']);
+    await sut.query("INSERT INTO messages (id, room, nickname, body, sent_at) VALUES (41, 'general', 'a', 'x', 'now')");
+    await sut.query('DELETE FROM messages');
+    await undoAndRedo(RetentionMarks1766527400000, ALL_TABLES.filter((t) => t !== 'direct_messages').sort(), async () => {
+      await expect(tablesNamed(sut, 'retention_marks')).resolves.toEqual([]);
+    });
+    await expect(tablesNamed(sut, 'retention_marks')).resolves.toEqual(['retention_marks']);
+    await sut.query("INSERT INTO messages (room, nickname, body, sent_at) VALUES ('general', 'a', 'y', 'now')");
+    await expect(sut.query('SELECT id FROM messages')).resolves.toEqual([{ id: 42 }]);
   });
 
   /** Undoes the migrations back through `migration`, checks `tables` and `check`, then applies them again: the schema is the entities' again. */
