@@ -6,8 +6,10 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { sqliteOptions } from './typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { AuditStore } from '../store/audit-store.service';
+import { DataSubjectStore } from '../store/data-subject-store.service';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore, type StoreOptions } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 
@@ -26,6 +28,8 @@ export class StoreFixture {
   readonly rooms: RoomDirectory;
   readonly dms: DirectMessageStore;
   readonly audit: AuditStore;
+  readonly retention: RetentionStore;
+  readonly subjects: DataSubjectStore;
   /** The shared query runner every store call goes through (better-sqlite3 has one per data source). */
   readonly runner: QueryRunner;
   private readonly logs: jest.SpyInstance[];
@@ -40,6 +44,8 @@ export class StoreFixture {
     this.rooms = new RoomDirectory(this.messages.database);
     this.dms = new DirectMessageStore(this.messages.database);
     this.audit = new AuditStore(this.messages.database);
+    this.retention = new RetentionStore(this.messages.database);
+    this.subjects = new DataSubjectStore(this.messages.database);
     this.runner = ds.createQueryRunner();
     this.logs = (['error', 'log', 'debug', 'warn'] as const).map((level) => jest.spyOn(Logger.prototype, level).mockImplementation(() => undefined));
   }

@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { AuditStore } from './audit-store.service';
+import { DataSubjectStore } from './data-subject-store.service';
 import { DirectMessageStore } from './direct-message-store.service';
 import { MessageStore } from './message-store.service';
+import { RetentionStore } from './retention-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
 import { UserStore } from './user-store.service';
@@ -17,6 +19,8 @@ import { UserStore } from './user-store.service';
     RoomDirectory,
     DirectMessageStore,
     AuditStore,
+    RetentionStore,
+    DataSubjectStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -25,6 +29,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, RetentionStore, DataSubjectStore],
 })
 export class StoreModule {}
