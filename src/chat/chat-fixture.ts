@@ -12,6 +12,7 @@ import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from 
 import type { Identity } from '../protocol/identity';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
@@ -55,6 +56,7 @@ export class ChatFixture {
   readonly lifetime: SessionLifetime;
   readonly users: UserStore;
   readonly directory: RoomDirectory;
+  readonly retention: RetentionStore;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -68,7 +70,8 @@ export class ChatFixture {
     this.hub = new Hub(new LocalBroker(), metrics, { identified: settings.auth.mode === 'jwt', ...settings });
     this.errors = new ErrorReporter(metrics);
     this.dmStore = new DirectMessageStore(this.store.database);
-    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore);
+    this.retention = new RetentionStore(this.store.database);
+    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore, this.retention);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
     const { hub, store, dmStore, users, errors } = this;
     this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));

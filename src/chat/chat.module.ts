@@ -2,15 +2,17 @@ import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
+import { DataSubjectService } from './data-subject.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
 import { ResumeService } from './resume.service';
+import { RetentionService } from './retention.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
 
 @Module({
   imports: [HubModule, StoreModule],
-  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
-  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
+  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService, RetentionService, DataSubjectService],
+  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService, RetentionService, DataSubjectService],
 })
 export class ChatModule {}

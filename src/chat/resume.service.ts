@@ -10,6 +10,7 @@ import { toErrorFrame } from '../protocol/error-frame';
 import { directFrame, messageFrame, type DirectMessageRecord, type MessageRecord, type ServerFrame } from '../protocol/frames';
 import { DirectMessageStore, type DirectPage } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 
 /**
  * Catching up from the database after a reconnect: every message of the requested rooms
@@ -19,7 +20,8 @@ import { MessageStore, StoreUnavailableError } from '../store/message-store.serv
  * is paced by how fast the client reads. On a signed-in connection (jwt mode) the direct
  * messages to or from its user above `since` are replayed with them, merged in id order
  * (at most RESUME_MAX, an older remainder announced by a `gap` with `direct: true`), its live
- * `direct` frames held and deduplicated the same way.
+ * `direct` frames held and deduplicated the same way. Messages deleted by retention above
+ * `since` are announced by a `gap` too (RetentionStore's marks: the highest id it deleted).
  */
 @Injectable()
 export class ResumeService {
@@ -32,6 +34,7 @@ export class ResumeService {
     private readonly errors: ErrorReporter,
     config: ConfigService<EnvironmentVariables, true>,
     private readonly dms: DirectMessageStore,
+    private readonly retention: RetentionStore,
   ) {
     this.max = config.get('RESUME_MAX', { infer: true });
   }
@@ -73,20 +76,25 @@ export class ResumeService {
    */
   private async replay(session: Session, since: number, rooms: string[]): Promise<Map<string, number>> {
     const userId = session.identity?.userId;
-    const [pages, direct] = await Promise.all([
+    const [pages, direct, purged] = await Promise.all([
       Promise.all(rooms.map((room) => this.store.newestSince(room, since, this.max))),
       userId === undefined ? undefined : this.dms.dmsSince(userId, since, this.max),
+      this.retention.marks(rooms, userId !== undefined),
     ]);
     const lastIds = new Map<string, number>();
     if (session.isClosed) return lastIds;
     const frames: ServerFrame[] = [];
     rooms.forEach((room, i) => {
       const { messages, hasMore } = pages[i];
-      if (hasMore) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0].id });
+      const deleted = purged.rooms.get(room) ?? 0;
+      // Retention deleted messages above `since`: they are missing as surely as those left out.
+      if (hasMore || since < deleted) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0]?.id ?? deleted + 1 });
       lastIds.set(room, messages.at(-1)?.id ?? since);
     });
     if (direct) {
-      if (direct.hasMore) frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0].id });
+      if (direct.hasMore || since < purged.direct) {
+        frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0]?.id ?? purged.direct + 1 });
+      }
       lastIds.set(DIRECT_HOLD, direct.messages.at(-1)?.id ?? since);
     }
     const rows: Array<MessageRecord | DirectMessageRecord> = pages.flatMap((page) => page.messages);
