@@ -128,7 +128,8 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     this.metrics.retentionRuns.inc({ outcome });
     this.metrics.retentionLastRunSeconds.set(report.durationMs / 1000);
     const reason = describe(report, this.days) + (note ? `; ${note}` : '');
-    (outcome === 'ok' ? this.logger.log : this.logger.warn).call(this.logger, { msg: `retention run ${outcome}`, reason });
+    if (outcome === 'ok') this.logger.log({ msg: 'retention run', reason });
+    else this.logger.warn({ msg: 'retention run failed', reason });
     await this.audit.record({ actor, action: 'retention_run', reason }).catch((error: unknown) => this.logger.warn({ msg: 'audit row not written', action: 'retention_run', err: error }));
   }
 }
