@@ -32,6 +32,9 @@ const DEFAULT_ENV = {
   METRICS_TOKEN: '',
   AUTH_LOGIN_URL: '',
   AUTH_REFRESH_URL: '',
+  ADMIN_TOKEN: '',
+  RETENTION_DAYS: '',
+  RETENTION_INTERVAL_MS: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
