@@ -39,7 +39,9 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     private readonly metrics: ChatMetrics,
     config: ConfigService<EnvironmentVariables, true>,
   ) {
-    this.days = config.get('RETENTION_DAYS', { infer: true });
+    // Unset, ConfigService falls back to the raw environment, where an empty value means unset too.
+    const days: unknown = config.get('RETENTION_DAYS', { infer: true });
+    this.days = typeof days === 'number' ? days : undefined;
     this.intervalMs = config.get('RETENTION_INTERVAL_MS', { infer: true });
   }
 

@@ -64,10 +64,11 @@ export class RoomRetentionBodyDto {
     example: 30,
     description: "Delete this room's messages older than this many days; null: follow RETENTION_DAYS",
   })
+  // Checked bottom up, and only the first failure is reported: an integer first, then its bounds.
   @ValidateIf((body: RoomRetentionBodyDto) => body.days !== null)
-  @IsInt()
   @Min(1)
   @Max(MAX_RETENTION_DAYS)
+  @IsInt()
   days!: number | null;
 }
 
