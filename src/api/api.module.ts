@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ChatModule } from '../chat/chat.module';
 import { HubModule } from '../hub/hub.module';
 import { StoreModule } from '../store/store.module';
+import { AdminController } from './admin.controller';
 import { DirectMessagesController } from './dm.controller';
 import { MeController } from './me.controller';
 import { MessageEditsController } from './message-edits.controller';
@@ -9,9 +10,9 @@ import { MessagesController } from './messages.controller';
 import { RoomsController } from './rooms.controller';
 import { UsersController } from './users.controller';
 
-/** The REST API under /api: history, rooms, users, the signed-in user and (jwt mode) direct messages. */
+/** The REST API under /api: history, rooms, users, the signed-in user, (jwt mode) direct messages, and the admin routes. */
 @Module({
   imports: [HubModule, StoreModule, ChatModule],
-  controllers: [MessagesController, RoomsController, UsersController, MeController, DirectMessagesController, MessageEditsController],
+  controllers: [MessagesController, RoomsController, UsersController, MeController, DirectMessagesController, MessageEditsController, AdminController],
 })
 export class ApiModule {}

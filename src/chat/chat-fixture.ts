@@ -14,6 +14,7 @@ import { DirectMessageStore } from '../store/direct-message-store.service';
 import { AuditStore } from '../store/audit-store.service';
 import { MessageChanges } from '../store/message-changes.service';
 import { MessageStore } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
@@ -60,6 +61,7 @@ export class ChatFixture {
   readonly lifetime: SessionLifetime;
   readonly users: UserStore;
   readonly directory: RoomDirectory;
+  readonly retention: RetentionStore;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -75,7 +77,8 @@ export class ChatFixture {
     this.dmStore = new DirectMessageStore(this.store.database);
     this.changes = new MessageChanges(this.store.database);
     this.edits = new MessageEditsService(this.hub, this.changes, new AuditStore(this.store.database));
-    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore, this.changes);
+    this.retention = new RetentionStore(this.store.database);
+    this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore, this.changes, this.retention);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
     const { hub, store, dmStore, users, errors } = this;
     this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));

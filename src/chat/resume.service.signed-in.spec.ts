@@ -97,6 +97,20 @@ describe(`${ResumeService.name} with signed-in connections`, () => {
       expect(replayed(bob)).toEqual([gap, ...dms.slice(2), g, resumed(g.id)]);
     });
 
+    it('announces DMs deleted by retention above since with a direct gap', async () => {
+      const old = await storedDm('u-alice', 'u-bob');
+      const kept = await storedDm('u-alice', 'u-bob');
+      await fixture.store.database.transaction((runner) => runner.query('UPDATE messages SET sent_at = ? WHERE id = ?', ['2000-01-01T00:00:00.000Z', old.id]));
+      await fixture.retention.purgeBatch('direct', '2001-01-01T00:00:00.000Z');
+
+      const bob = await signIn('u-bob', '/?since=0');
+      const gap: GapFrame = { type: 'gap', direct: true, afterId: 0, beforeId: kept.id };
+      expect(replayed(bob)).toEqual([gap, kept, resumed(kept.id)]);
+
+      const again = await signIn('u-bob', `/?since=${old.id}`);
+      expect(replayed(again).filter((f) => f.type === 'gap')).toEqual([]);
+    });
+
     it('drops the live DMs the replay already had, and delivers the rest after it', async () => {
       const alice = await signIn('u-alice');
       const committed = deferred();

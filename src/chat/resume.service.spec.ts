@@ -118,13 +118,48 @@ describe(ResumeService.name, () => {
   }
 
   it('reads RESUME_MAX from the configuration', async () => {
-    sut = new ResumeService(fixture.hub, store, fixture.errors, new ConfigService({ RESUME_MAX: 1 }), fixture.dmStore, fixture.changes);
+    sut = new ResumeService(fixture.hub, store, fixture.errors, new ConfigService({ RESUME_MAX: 1 }), fixture.dmStore, fixture.changes, fixture.retention);
     const [, second] = await storedIn('general', 'general');
     const alice = await connect('alice');
 
     await sut.resume(alice.session, { since: 0, rooms: ['general'] });
 
     expect(alice.frames()).toEqual([gap('general', 0, second.id), second, resumed(second.id)]);
+  });
+
+  describe('after retention deleted messages', () => {
+    /** Deletes the stored messages of `room` up to `through` (included), as the retention job does. */
+    async function purge(room: string, through: number): Promise<void> {
+      await store.database.transaction((runner) => runner.query('UPDATE messages SET sent_at = ? WHERE room = ? AND id <= ?', ['2000-01-01T00:00:00.000Z', room, through]));
+      await expect(fixture.retention.purgeBatch({ room }, '2001-01-01T00:00:00.000Z')).resolves.toEqual(expect.objectContaining({ done: true }));
+    }
+
+    it('sends a gap from since to the oldest kept message when the deleted ones lie above since', async () => {
+      const [g1, , g3, g4] = await storedIn('general', 'general', 'general', 'general');
+      await purge('general', g3.id - 1);
+      const alice = await connect('alice', ['general']);
+
+      await sut.resume(alice.session, { since: 0, rooms: ['general'] });
+      expect(alice.frames()).toEqual([gap('general', 0, g3.id), g3, g4, resumed(g4.id)]);
+
+      alice.clear();
+      await sut.resume(alice.session, { since: g1.id, rooms: ['general'] });
+      expect(alice.frames()).toEqual([gap('general', g1.id, g3.id), g3, g4, resumed(g4.id)]);
+    });
+
+    it('sends no gap to a client that had seen every deleted message, and a gap past the mark when nothing is kept', async () => {
+      const [, g2, g3] = await storedIn('general', 'general', 'general');
+      await purge('general', g2.id);
+      const alice = await connect('alice', ['general']);
+
+      await sut.resume(alice.session, { since: g2.id, rooms: ['general'] });
+      expect(alice.frames()).toEqual([g3, resumed(g3.id)]);
+
+      await purge('general', g3.id);
+      alice.clear();
+      await sut.resume(alice.session, { since: 0, rooms: ['general'] });
+      expect(alice.frames()).toEqual([gap('general', 0, g3.id + 1), resumed(0)]);
+    });
   });
 
   describe('on connect (?since=&rooms=)', () => {

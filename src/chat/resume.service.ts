@@ -11,6 +11,7 @@ import { directFrame, messageFrame, type DirectMessageRecord, type MessageRecord
 import { MessageChanges, type MessageChange } from '../store/message-changes.service';
 import { DirectMessageStore, type DirectPage } from '../store/direct-message-store.service';
 import { MessageStore, StoreUnavailableError } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 
 /**
  * Catching up from the database after a reconnect: every message of the requested rooms
@@ -23,6 +24,8 @@ import { MessageStore, StoreUnavailableError } from '../store/message-store.serv
  * `direct` frames held and deduplicated the same way. Edits and deletions of messages the client
  * had (id <= since) that it missed come first, as message_edited / message_deleted frames (see
  * MessageChanges.changesSince): idempotent, so one it had already seen does no harm.
+ * Messages deleted by retention above
+ * `since` are announced by a `gap` too (RetentionStore's marks: the highest id it deleted).
  */
 @Injectable()
 export class ResumeService {
@@ -36,6 +39,7 @@ export class ResumeService {
     config: ConfigService<EnvironmentVariables, true>,
     private readonly dms: DirectMessageStore,
     private readonly changes: MessageChanges,
+    private readonly retention: RetentionStore,
   ) {
     this.max = config.get('RESUME_MAX', { infer: true });
   }
@@ -77,21 +81,26 @@ export class ResumeService {
    */
   private async replay(session: Session, since: number, rooms: string[]): Promise<Map<string, number>> {
     const userId = session.identity?.userId;
-    const [pages, direct, changes] = await Promise.all([
+    const [pages, direct, changes, purged] = await Promise.all([
       Promise.all(rooms.map((room) => this.store.newestSince(room, since, this.max))),
       userId === undefined ? undefined : this.dms.dmsSince(userId, since, this.max),
       since === 0 ? [] : this.changes.changesSince(since, rooms, userId, this.max),
+      this.retention.marks(rooms, userId !== undefined),
     ]);
     const lastIds = new Map<string, number>();
     if (session.isClosed) return lastIds;
     const frames: ServerFrame[] = [];
     rooms.forEach((room, i) => {
       const { messages, hasMore } = pages[i];
-      if (hasMore) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0].id });
+      const deleted = purged.rooms.get(room) ?? 0;
+      // Retention deleted messages above `since`: they are missing as surely as those left out.
+      if (hasMore || since < deleted) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0]?.id ?? deleted + 1 });
       lastIds.set(room, messages.at(-1)?.id ?? since);
     });
     if (direct) {
-      if (direct.hasMore) frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0].id });
+      if (direct.hasMore || since < purged.direct) {
+        frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0]?.id ?? purged.direct + 1 });
+      }
       lastIds.set(DIRECT_HOLD, direct.messages.at(-1)?.id ?? since);
     }
     for (const change of changes) frames.push(changeFrame(change));

@@ -158,6 +158,24 @@ export class EnvironmentVariables {
   @MinLength(MIN_METRICS_TOKEN_CHARS)
   ADMIN_TOKEN: string | undefined = undefined;
 
+  /**
+   * Retention (issue 13): messages (room messages and direct messages) older than this many days
+   * are deleted by the retention job. Unset: kept forever, except in rooms an admin gave their own.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  RETENTION_DAYS: number | undefined = undefined;
+
+  /** How often the retention job runs. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(604_800_000)
+  RETENTION_INTERVAL_MS = 3_600_000;
+
   /** Where the web client sends someone without a token (jwt mode). */
   @IsOptional()
   @IsString()

@@ -13,6 +13,7 @@ import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-c
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
 import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
+import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
 import { sqliteOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 
@@ -80,6 +81,7 @@ describe('migrations', () => {
       'AuditLog1766520000000',
       'EditsDeletionsAndRoomSettings1766523600000',
       'MessageChanges1766527300000',
+      'RetentionMarks1766527400000',
     ]);
   });
 
@@ -207,6 +209,17 @@ describe('migrations', () => {
     await undoAndRedo(MessageChanges1766527300000, ['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
       await expect(columnsOf(sut, 'messages')).resolves.not.toContain('changed_at_id');
     });
+  });
+
+  it('create retention_marks, empty, and undo it cleanly (the messages id sequence is kept)', async () => {
+    await expect(sut.query('SELECT * FROM retention_marks')).resolves.toEqual([]);
+    await expect(columnsOf(sut, 'retention_marks')).resolves.toEqual(['scope', 'purged_through_id', 'purged_at']);
+    await sut.query("INSERT INTO messages (id, room, nickname, body, sent_at) VALUES (41, 'general', 'a', 'x', 'now')");
+    await sut.query('DELETE FROM messages');
+    await undoAndRedo(RetentionMarks1766527400000, ALL_TABLES.filter((t) => t !== 'direct_messages').sort(), async () => {
+      await expect(tablesNamed(sut, 'retention_marks')).resolves.toEqual([]);
+    });
+    await expect(tablesNamed(sut, 'retention_marks')).resolves.toEqual(['retention_marks']);
     await sut.query("INSERT INTO messages (room, nickname, body, sent_at) VALUES ('general', 'a', 'y', 'now')");
     await expect(sut.query('SELECT id FROM messages')).resolves.toEqual([{ id: 42 }]);
   });

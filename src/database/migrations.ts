@@ -8,6 +8,7 @@ import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-c
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
 import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
+import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AuditLog1766520000000,
   EditsDeletionsAndRoomSettings1766523600000,
   MessageChanges1766527300000,
+  RetentionMarks1766527400000,
 ];

@@ -6,9 +6,11 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { sqliteOptions } from './typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { AuditStore } from '../store/audit-store.service';
+import { DataSubjectStore } from '../store/data-subject-store.service';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageChanges } from '../store/message-changes.service';
 import { MessageStore, type StoreOptions } from '../store/message-store.service';
+import { RetentionStore } from '../store/retention-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 
@@ -28,6 +30,8 @@ export class StoreFixture {
   readonly dms: DirectMessageStore;
   readonly audit: AuditStore;
   readonly changes: MessageChanges;
+  readonly retention: RetentionStore;
+  readonly subjects: DataSubjectStore;
   /** The shared query runner every store call goes through (better-sqlite3 has one per data source). */
   readonly runner: QueryRunner;
   private readonly logs: jest.SpyInstance[];
@@ -43,6 +47,8 @@ export class StoreFixture {
     this.dms = new DirectMessageStore(this.messages.database);
     this.audit = new AuditStore(this.messages.database);
     this.changes = new MessageChanges(this.messages.database);
+    this.retention = new RetentionStore(this.messages.database);
+    this.subjects = new DataSubjectStore(this.messages.database);
     this.runner = ds.createQueryRunner();
     this.logs = (['error', 'log', 'debug', 'warn'] as const).map((level) => jest.spyOn(Logger.prototype, level).mockImplementation(() => undefined));
   }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AuditEntryEntity } from '../store/audit-entry.entity';
 import { MessageEntity } from '../store/message.entity';
+import { RetentionMarkEntity } from '../store/retention-mark.entity';
 import { RoomMemberEntity } from '../store/room-member.entity';
 import { RoomEntity } from '../store/room.entity';
 import { StoreProbeEntity } from '../store/store-probe.entity';
@@ -22,7 +23,7 @@ export interface SqliteSettings {
   lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
-export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity];
+export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity, RetentionMarkEntity];
 
 /**
  * Prepared statements TypeORM keeps per connection. The store's group commit uses one statement per

@@ -81,6 +81,27 @@ export class ChatMetrics {
     collect: collectTally(this.framesDelivered),
   });
 
+  // Retention (issue 13): the job that deletes messages older than RETENTION_DAYS or a room's own setting.
+  readonly retentionDeleted = new Counter({
+    name: 'chat_retention_deleted_total',
+    help: 'Messages deleted by retention, by kind: room (room messages) or direct (direct messages)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionRuns = new Counter({
+    name: 'chat_retention_runs_total',
+    help: 'Retention runs finished, by outcome: ok, or failed (the store refused a batch; the next run goes on)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionLastRunSeconds = new Gauge({
+    name: 'chat_retention_last_run_seconds',
+    help: 'How long the last retention run took',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { AuditStore } from './audit-store.service';
+import { DataSubjectStore } from './data-subject-store.service';
 import { DirectMessageStore } from './direct-message-store.service';
 import { MessageChanges } from './message-changes.service';
 import { MessageStore } from './message-store.service';
+import { RetentionStore } from './retention-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
 import { UserStore } from './user-store.service';
@@ -19,6 +21,8 @@ import { UserStore } from './user-store.service';
     DirectMessageStore,
     AuditStore,
     MessageChanges,
+    RetentionStore,
+    DataSubjectStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -27,6 +31,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, MessageChanges],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, MessageChanges, RetentionStore, DataSubjectStore],
 })
 export class StoreModule {}

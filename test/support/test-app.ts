@@ -33,6 +33,8 @@ const DEFAULT_ENV = {
   AUTH_LOGIN_URL: '',
   AUTH_REFRESH_URL: '',
   ADMIN_TOKEN: '',
+  RETENTION_DAYS: '',
+  RETENTION_INTERVAL_MS: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
