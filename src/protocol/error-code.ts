@@ -12,6 +12,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   ROOM_EXISTS = 'ROOM_EXISTS',
   UNAUTHORIZED = 'UNAUTHORIZED',
+  /** The frame was over the connection's (jwt mode: the user's) rate limit and was not processed. */
+  RATE_LIMITED = 'RATE_LIMITED',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -41,6 +43,8 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'A room with that name exists already';
     case ErrorCode.UNAUTHORIZED:
       return 'The token was not accepted';
+    case ErrorCode.RATE_LIMITED:
+      return 'Too many frames: this one and any more before retryAfterMs were not processed';
     default:
       return assertNever(code);
   }

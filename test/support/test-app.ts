@@ -32,6 +32,16 @@ const DEFAULT_ENV = {
   METRICS_TOKEN: '',
   AUTH_LOGIN_URL: '',
   AUTH_REFRESH_URL: '',
+  // Abuse limits at their defaults, except the rate limit: the other suites send bursts of hundreds
+  // of frames to test ordering and delivery. test/abuse-limits.e2e-spec.ts tests the limits.
+  ALLOWED_ORIGINS: '',
+  RATE_LIMIT_PER_SEC: '1000000',
+  RATE_LIMIT_BURST: '1000000',
+  MAX_CONNECTIONS_PER_IP: '',
+  MAX_CONNECTIONS_PER_USER: '',
+  MAX_CONNECTIONS: '',
+  TRUST_PROXY: '',
+  HANDSHAKE_TIMEOUT_MS: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
