@@ -1,8 +1,10 @@
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { AuditStore } from '../src/store/audit-store.service';
 import { ChatClient, withTimeout, type Frame } from './support/chat-client';
 import { refusedHandshake } from './support/handshake';
+import { TestKeyPair } from './support/jwt';
 import { JWT_ENV, tokenFor } from './support/signed-in';
 import { startServer, type TestServer } from './support/test-app';
 
@@ -11,7 +13,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const METRICS_TOKEN = 'scrape-me-0123456789';
 /** The limits at their defaults (test-app raises the rate limit for the other suites); /metrics behind a token, as jwt mode needs. */
-const DEFAULTS = { RATE_LIMIT_PER_SEC: '', RATE_LIMIT_BURST: '', METRICS_TOKEN };
+const DEFAULTS = { RATE_LIMIT_PER_SEC: '', RATE_LIMIT_BURST: '', MAX_CONNECTIONS_PER_IP: '', METRICS_TOKEN };
 
 function refusal(status: 403 | 429 | 503, reason: string, message: string) {
   const error = { 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
@@ -214,6 +216,34 @@ describe('abuse limits (e2e)', () => {
       // Fastify answers the route (404) without reading the body; the request still has to end in time.
       expect(text).toContain('HTTP/1.1 408 Request Timeout\r\n');
       expect(closedAfterMs).toBeLessThan(3000);
+    });
+
+    it('closes a handshake still waiting for its token to be verified (a JWKS that never answers) after HANDSHAKE_TIMEOUT_MS', async () => {
+      const silent = createServer(() => undefined); // takes the JWKS request and never answers
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const jwksUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/jwks.json`;
+      const waiting = await startServer({ ...DEFAULTS, AUTH_MODE: 'jwt', AUTH_JWKS_URL: jwksUrl, HANDSHAKE_TIMEOUT_MS: '500' });
+      try {
+        const key = await TestKeyPair.generate('ES256');
+        const socket = new WebSocket(waiting.wsUrl, { headers: { authorization: `Bearer ${await key.sign()}` } });
+        const began = Date.now();
+        const ended = await withTimeout(
+          new Promise<string>((resolve) => {
+            socket.on('open', () => resolve('open'));
+            socket.on('unexpected-response', () => resolve('answered'));
+            socket.on('error', (error) => resolve(error.message));
+          }),
+          4000,
+          'the handshake to be closed',
+        );
+        expect(ended).toBe('socket hang up');
+        expect(Date.now() - began).toBeLessThan(2000);
+        expect(await metric(waiting, 'chat_connections_refused_total{reason="handshake_timeout"}')).toBe(1);
+      } finally {
+        await waiting.close();
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
 
     it('refuses oversized headers with 431, counted', async () => {
