@@ -46,8 +46,10 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKin
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
   if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
   const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
+  // The flood's server has the limits on and a database of its own, made at its start (quick runs make no templates).
+  if (scenario === 'flood') return { dbPath, heartbeatMs, logFile, nodeArgs, abuseLimits: true };
   freshCopy(ctx.templates[kind === 'jwt' ? 'product' : kind], dbPath);
-  return { dbPath, heartbeatMs, logFile, nodeArgs, abuseLimits: scenario === 'flood' };
+  return { dbPath, heartbeatMs, logFile, nodeArgs };
 }
 
 /**
