@@ -19,6 +19,7 @@ import {
   type RampResult,
   type ScenarioName,
   type SendPathResult,
+  type FloodResult,
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
@@ -26,7 +27,7 @@ import { fanoutKinds, runKinds, startServer, stopServer, type RunKind, type Runn
 import { stormKinds, type StormResult } from './runner/storm';
 import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Figure, type Results } from './runner/summary';
 
-const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm'];
+const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm', 'flood'];
 /**
  * The suite must finish within 10 minutes (15 with an earlier build as a third server); profiles
  * are taken only while this leaves room.
@@ -143,6 +144,10 @@ function headline(scenario: ScenarioName, result: unknown): string {
       const r = result as HistoryResult;
       return `${fmt(r.report.perSecond)} req/s, p99 ${fmt(r.report.p99)} ms`;
     }
+    case 'flood': {
+      const r = result as FloodResult;
+      return `p99 ${fmt(r.quiet.latency.p99)} ms without, ${fmt(r.flooded.latency.p99)} ms with a flooder (${fmt(r.p99Ratio)}x); flooder sent ${fmt(r.flood.sent)}, ${r.flood.limited} RATE_LIMITED`;
+    }
     case 'storm': {
       const r = result as StormResult;
       const live = Number.isNaN(stormLiveSeconds(r)) ? `${fmt(r.report.ready)} of ${fmt(r.report.requested)} live` : `all live in ${fmt(stormLiveSeconds(r))} s`;
@@ -166,8 +171,10 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
       await runStorm(ctx, results);
       continue;
     }
-    const kinds = scenario === 'fanout' ? fanoutKinds(ctx.entry) : runKinds(ctx.entry);
-    const shared = ctx.shared ?? (await startServers(ctx, scenario, kinds));
+    // The flood runs on the product alone (the baseline has no limits), on a server of its own with its limits on.
+    const kinds: RunKind[] = scenario === 'fanout' ? fanoutKinds(ctx.entry) : scenario === 'flood' ? ['product'] : runKinds(ctx.entry);
+    const own = scenario === 'flood' || !ctx.shared;
+    const shared = own || !ctx.shared ? await startServers(ctx, scenario, kinds) : ctx.shared;
     // Idle measures connecting, so each of its rounds connects anew; the others keep their clients.
     const keeps = scenario !== 'idle' && scenario !== 'history';
     const generators = keeps ? Object.fromEntries(kinds.map((kind) => [kind, new LoadGen(ctx.wsLoadScript)])) : undefined;
@@ -183,7 +190,7 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
       }
     } finally {
       for (const gen of Object.values(generators ?? {})) await gen.kill();
-      if (!ctx.shared) for (const server of Object.values(shared)) await stopServer(server, false);
+      if (own) for (const server of Object.values(shared)) await stopServer(server, false);
     }
   }
   return results;

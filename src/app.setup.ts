@@ -13,7 +13,10 @@ import { installHttpAuth } from './auth/http-auth';
 import { AppLogger } from './config/app-logger';
 import type { AuthMode, EnvironmentVariables } from './config/env.validation';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
+import { allowedOrigins } from './config/allowed-origins';
+import { normalizeAddress, proxyTrust, type ProxyTrust } from './config/trust-proxy';
 import { ErrorReporter } from './hub/error-reporter';
+import { AuditStore } from './store/audit-store.service';
 import { ChatMetrics } from './metrics/chat-metrics.service';
 import { contentSecurityPolicy } from './web/client-config';
 
@@ -22,10 +25,16 @@ export async function createApp(): Promise<INestApplication> {
   // Fastify rather than Express: its router and request/reply objects cost a fraction of Express's
   // per request, which is what GET /api/messages needs to keep up with the raw baseline
   // (docs/benchmarks.md). It sends no X-Powered-By and no ETag on API responses.
-  const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true } });
+  // TRUST_PROXY decides request.ip as it decides a handshake's address (config/trust-proxy.ts); the
+  // adapter is built before the configuration is read, so the predicate is filled in right after.
+  let trust: ProxyTrust = () => false;
+  const adapter = new FastifyAdapter({ forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true }, trustProxy: (address: string) => trust(address) });
   const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), adapter, { abortOnError: false, bufferLogs: true });
   app.useLogger(app.get(AppLogger));
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  trust = proxyTrust(config.get('TRUST_PROXY', { infer: true }));
+  const metrics = app.get(ChatMetrics);
+  guardHttpServer(app.getHttpServer(), config.get('HANDSHAKE_TIMEOUT_MS', { infer: true }), metrics);
   // The browser client at `/`: src/web/public under jest, dist/web/public (nest-cli "assets") in
   // production. One route per file, found at startup, so no request ever looks for a file on disk.
   const csp = contentSecurityPolicy(config.get('AUTH_REFRESH_URL', { infer: true }));
@@ -38,13 +47,29 @@ export async function createApp(): Promise<INestApplication> {
   });
   const auth = app.get(AuthService);
   // Every /api/* route and /metrics, by the route matched, before any controller (auth/http-auth.ts).
-  installHttpAuth(adapter.getInstance(), auth);
+  const audit = app.get(AuditStore);
+  installHttpAuth(adapter.getInstance(), auth, (request, failure) =>
+    audit.note({ actor: null, action: 'auth_failed', target: request.routeOptions.url ?? null, reason: failure.reason, address: normalizeAddress(request.ip) }),
+  );
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
       errors: app.get(ErrorReporter),
       auth,
+      limits: {
+        handshake: {
+          allowedOrigins: allowedOrigins(config.get('ALLOWED_ORIGINS', { infer: true })),
+          trust,
+          maxPerAddress: config.get('MAX_CONNECTIONS_PER_IP', { infer: true }),
+          maxPerUser: config.get('MAX_CONNECTIONS_PER_USER', { infer: true }),
+          maxTotal: config.get('MAX_CONNECTIONS', { infer: true }),
+        },
+        rate: { perSecond: config.get('RATE_LIMIT_PER_SEC', { infer: true }), burst: config.get('RATE_LIMIT_BURST', { infer: true }) },
+        handshakeTimeoutMs: config.get('HANDSHAKE_TIMEOUT_MS', { infer: true }),
+      },
+      metrics,
+      audit,
     }),
   );
   const openApi = new DocumentBuilder()
@@ -58,6 +83,34 @@ export async function createApp(): Promise<INestApplication> {
 }
 
 export type { AuthMode };
+
+/** Read by Node's HTTP server at each connection and at listen, though @types/node declares them as createServer options only. */
+interface NodeServerSettings {
+  maxHeaderSize?: number;
+  connectionsCheckingInterval?: number;
+}
+
+/** Node's default (16 KiB), set here so that it is a decision: a JWT in a header fits many times over. Beyond: 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Node's HTTP server limits, set explicitly rather than left to defaults that suit none of this:
+ * headers must arrive within HANDSHAKE_TIMEOUT_MS (Node's default is 60 s, so a slow-drip client
+ * held a socket for a minute) and a whole request too (Fastify sets no limit at all); Node checks
+ * both on a timer, every connectionsCheckingInterval (default 30 s), so that is made a fraction of
+ * the timeout. A late request is answered 408 and an oversized header block 431 (Fastify's
+ * clientError handler); this counts both, once per connection.
+ */
+function guardHttpServer(server: Server & NodeServerSettings, timeoutMs: number, metrics: ChatMetrics): void {
+  server.maxHeaderSize = MAX_HEADER_BYTES;
+  server.headersTimeout = timeoutMs;
+  server.requestTimeout = timeoutMs;
+  server.connectionsCheckingInterval = Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
+  server.on('clientError', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'HPE_HEADER_OVERFLOW') metrics.connectionsRefused.inc({ reason: 'headers_too_large' });
+    else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.connectionsRefused.inc({ reason: 'handshake_timeout' });
+  });
+}
 
 /** What the ready banner says: where to point a browser, a WebSocket client and Swagger, and where the data is. */
 export interface ReadyInfo {

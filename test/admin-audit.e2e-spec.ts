@@ -10,6 +10,25 @@ interface AuditPage {
 }
 
 describe('GET /api/admin/audit (e2e)', () => {
+  describe('anonymous mode, refusals', () => {
+    it('answers 401 without a token and with a token that is not ADMIN_TOKEN, and logs each refusal as auth_failed', async () => {
+      const server = await startServer({ ADMIN_TOKEN });
+      try {
+        const none = await call(server, 'GET', '/api/admin/audit');
+        expect(none.status).toBe(401);
+        expect(none.body).toEqual(expect.objectContaining({ statusCode: 401 }));
+        await expect(call(server, 'GET', '/api/admin/audit', { token: 'not-the-admin-token-at-all' })).resolves.toEqual(expect.objectContaining({ status: 401 }));
+        const page = (await asAdmin(server, 'GET', '/api/admin/audit')).body as AuditPage;
+        expect(page.entries.map(({ actor, action, target }) => [actor, action, target])).toEqual([
+          [null, 'auth_failed', '/api/admin/audit'],
+          [null, 'auth_failed', '/api/admin/audit'],
+        ]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
   describe('anonymous mode', () => {
     let server: TestServer;
 
@@ -21,13 +40,6 @@ describe('GET /api/admin/audit (e2e)', () => {
     });
 
     afterAll(() => server.close());
-
-    it('answers 401 without a token and with a token that is not ADMIN_TOKEN', async () => {
-      const none = await call(server, 'GET', '/api/admin/audit');
-      expect(none.status).toBe(401);
-      expect(none.body).toEqual(expect.objectContaining({ statusCode: 401 }));
-      await expect(call(server, 'GET', '/api/admin/audit', { token: 'not-the-admin-token-at-all' })).resolves.toEqual(expect.objectContaining({ status: 401 }));
-    });
 
     it('lists the rows newest first with every column, to ADMIN_TOKEN', async () => {
       const { status, body } = await asAdmin(server, 'GET', '/api/admin/audit');

@@ -41,7 +41,9 @@ describe('data-subject requests (e2e)', () => {
     }
   }
 
-  const audit = async (): Promise<AuditEntry[]> => ((await asAdmin(server, 'GET', '/api/admin/audit')).body as { entries: AuditEntry[] }).entries;
+  const auditLog = async (): Promise<AuditEntry[]> => ((await asAdmin(server, 'GET', '/api/admin/audit')).body as { entries: AuditEntry[] }).entries;
+  // The rows of the data-subject actions; the refusals of the tests' own unauthorised requests (auth_failed) are left out.
+  const audit = async (): Promise<AuditEntry[]> => (await auditLog()).filter((row) => row.action !== 'auth_failed');
 
   describe('jwt mode', () => {
     let alice: ChatClient;
@@ -172,6 +174,10 @@ describe('data-subject requests (e2e)', () => {
       await expect(asAdmin(server, 'DELETE', '/api/admin/users/%20%20')).resolves.toEqual(expect.objectContaining({ status: 400, body: bad }));
       await expect(asAdmin(server, 'GET', `/api/admin/export?user=${'x'.repeat(256)}`)).resolves.toEqual(expect.objectContaining({ status: 400, body: bad }));
       await expect(audit()).resolves.toEqual([]);
+      expect((await auditLog()).map(({ action, reason, target }) => [action, reason, target])).toEqual([
+        ['auth_failed', 'missing', '/api/admin/export'],
+        ['auth_failed', 'missing', '/api/admin/users/:user'],
+      ]);
     });
   });
 });

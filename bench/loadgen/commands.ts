@@ -78,7 +78,23 @@ export interface ProbeStopCommand {
   drainMs: number;
 }
 
-export type Command = ConnectCommand | BroadcastCommand | SendPathCommand | StatusCommand | StormCommand | ProbeStartCommand | ProbeStopCommand;
+/** One client in `general` sending messages as fast as its socket takes them (the abuse limits' scenario). */
+export interface FloodCommand {
+  kind: 'flood';
+  url: string;
+  durationMs: number;
+}
+
+export interface FloodReport {
+  sent: number;
+  /** RATE_LIMITED frames received. */
+  limited: number;
+  /** The close code if the server closed the connection (1008 after 10 s of flooding), else 0. */
+  closeCode: number;
+  durationMs: number;
+}
+
+export type Command = ConnectCommand | BroadcastCommand | SendPathCommand | StatusCommand | StormCommand | ProbeStartCommand | ProbeStopCommand | FloodCommand;
 
 export interface ConnectReport {
   requested: number;

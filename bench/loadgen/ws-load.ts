@@ -1,5 +1,6 @@
 // The WebSocket load generator: a separate process, driven by the runner over IPC, one command at a time.
 import type { Command, Reply, StatusReport } from './commands';
+import { flood } from './flood';
 import { broadcast, sendPath } from './load';
 import { Pool } from './pool';
 import { startProbes, stopProbes, storm } from './storm';
@@ -20,6 +21,8 @@ async function run(command: Command): Promise<unknown> {
       return startProbes(pool, command);
     case 'probe-stop':
       return stopProbes(pool, command);
+    case 'flood':
+      return flood(command);
     case 'status':
       return { open: pool.readyClients().length, closed: pool.closed, errors: pool.errors } satisfies StatusReport;
   }

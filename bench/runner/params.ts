@@ -8,6 +8,8 @@ export interface Params {
   sendpath: { senders: number; receivers: number; warmupMs: number; durationMs: number; drainMs: number; heartbeatMs: number };
   idle: { connections: number; roomSize: number; inFlight: number; sourceAddresses: number; settleMs: number; heartbeatMs: number; connectTimeoutMs: number };
   history: { rows: number; connections: number; warmupS: number; durationS: number };
+  /** The abuse limits: p99 of `clients` in a room with `senders` at `rate`, without and then with one flooding client. */
+  flood: { clients: number; senders: number; rate: number; warmupMs: number; durationMs: number; drainMs: number; heartbeatMs: number };
   storm: { rounds: number; clients: number; inFlight: number; sourceAddresses: number; probes: number; probeRate: number; liveTimeoutMs: number; quietMs: number; drainMaxMs: number; heartbeatMs: number };
 }
 
@@ -37,6 +39,8 @@ export const FULL: Params = {
   // Handshakes in flight stay under the servers' listen backlog (Node's default, 511): past it the
   // kernel drops SYNs and clients retry after 1, 3, 7, 15 … s, so the time would be TCP's, not the
   // server's. Counting goes on until no frame has come for longer than the presence batch interval (1 s).
+  // Measured for 5 s: a flooder is closed (1008) after 10 s of being limited, and this is about its limited frames, not its close.
+  flood: { clients: 200, senders: 20, rate: 100, warmupMs: 1000, durationMs: 5000, drainMs: 2000, heartbeatMs: 10_000 },
   storm: { rounds: 1, clients: 10_000, inFlight: 500, sourceAddresses: 16, probes: 4, probeRate: 20, liveTimeoutMs: 90_000, quietMs: 2000, drainMaxMs: 15_000, heartbeatMs: 30_000 },
 };
 
@@ -49,6 +53,7 @@ export const QUICK: Params = {
   sendpath: { senders: 20, receivers: 2, warmupMs: 300, durationMs: 1500, drainMs: 1000, heartbeatMs: 10_000 },
   idle: { connections: 500, roomSize: 10, inFlight: 64, sourceAddresses: 4, settleMs: 1200, heartbeatMs: 1000, connectTimeoutMs: 20_000 },
   history: { rows: 20_000, connections: 10, warmupS: 0, durationS: 2 },
+  flood: { clients: 50, senders: 5, rate: 20, warmupMs: 300, durationMs: 1500, drainMs: 1000, heartbeatMs: 10_000 },
   storm: { rounds: 1, clients: 200, inFlight: 200, sourceAddresses: 4, probes: 2, probeRate: 10, liveTimeoutMs: 20_000, quietMs: 1200, drainMaxMs: 3000, heartbeatMs: 30_000 },
 };
 

@@ -1,7 +1,7 @@
 // The scenarios. Each run returns raw figures (the storm's are in storm.ts); a load generator is kept
 // across rounds per server where the clients stay connected, a fresh one otherwise.
 import { join } from 'node:path';
-import type { BroadcastReport, ConnectCommand, ConnectReport, SendPathReport, StatusReport } from '../loadgen/commands';
+import type { BroadcastReport, ConnectCommand, ConnectReport, FloodReport, SendPathReport, StatusReport } from '../loadgen/commands';
 import type { HttpLoadReport } from '../loadgen/http-load';
 import { httpLoad, LoadGen } from './loadgen-client';
 import type { Params } from './params';
@@ -10,7 +10,7 @@ import { countMessages, freshCopy } from './seed';
 import { storm } from './storm';
 import { BENCH_JWT_SECRET, collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerOptions } from './servers';
 
-export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm';
+export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm' | 'flood';
 
 /** The measured part of a run on the monotonic clock, in µs (what --cpu-prof timestamps use). */
 export interface Window {
@@ -46,6 +46,8 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKin
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
   if (scenario === 'history') return { dbPath: ctx.historyDbs[kind], heartbeatMs, logFile, nodeArgs };
   const dbPath = join(ctx.workDir, `${label}-${kind}.sqlite`);
+  // The flood's server has the limits on and a database of its own, made at its start (quick runs make no templates).
+  if (scenario === 'flood') return { dbPath, heartbeatMs, logFile, nodeArgs, abuseLimits: true };
   freshCopy(ctx.templates[kind === 'jwt' ? 'product' : kind], dbPath);
   return { dbPath, heartbeatMs, logFile, nodeArgs };
 }
@@ -251,4 +253,45 @@ export function history(ctx: Context, kind: RunKind, label: string): Promise<His
   });
 }
 
-export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history, storm } as const;
+export interface FloodResult {
+  connect: ConnectReport;
+  /** The room's traffic without the flooder, then the same with it. */
+  quiet: BroadcastReport;
+  flooded: BroadcastReport;
+  flood: FloodReport;
+  /** flooded p99 / quiet p99: the issue allows 1.2. */
+  p99Ratio: number;
+  window: Window;
+}
+
+/**
+ * Abuse limits: `clients` in `general`, `senders` of them at `rate` messages/s (open loop), measured
+ * without a flooder and then while one more client (a load generator of its own, so its sending
+ * does not delay the measuring one) sends into the same room as fast as its socket takes frames.
+ * The product runs with its default limits: the flooder gets 20 messages/s through, the rest is
+ * dropped unparsed. Product only: the raw baseline has no limit to measure.
+ */
+export function flood(ctx: Context, kind: RunKind, label: string): Promise<FloodResult> {
+  const p = ctx.params.flood;
+  return session(ctx, 'flood', kind, label, async (server, gen) => {
+    const connect = await connectOnce(gen, connectCommand(server, p.clients, 'general'));
+    const load = (durationMs: number) => ({ kind: 'broadcast', senders: p.senders, rate: p.rate, durationMs, drainMs: p.drainMs }) as const;
+    const deadline = p.durationMs + p.drainMs + 10_000;
+    await gen.request<BroadcastReport>(load(p.warmupMs), p.warmupMs + deadline);
+    const start = nowUs();
+    const quiet = await gen.request<BroadcastReport>(load(p.durationMs), deadline);
+    const flooder = new LoadGen(ctx.wsLoadScript);
+    try {
+      // The flood starts half a second before the measured run and ends after it.
+      const flooding = flooder.request<FloodReport>({ kind: 'flood', url: server.wsUrl, durationMs: p.durationMs + 1000 }, deadline + 10_000);
+      await sleep(500);
+      const flooded = await gen.request<BroadcastReport>(load(p.durationMs), deadline);
+      const report = await flooding;
+      return { connect, quiet, flooded, flood: report, p99Ratio: flooded.latency.p99 / quiet.latency.p99, window: { startUs: start, endUs: nowUs() } };
+    } finally {
+      await flooder.kill();
+    }
+  });
+}
+
+export const SCENARIOS = { fanout, ramp, sendpath: sendPath, idle, history, storm, flood } as const;

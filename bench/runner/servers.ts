@@ -34,6 +34,12 @@ export interface ServerOptions {
   /** Extra node flags: --cpu-prof for profiles, --inspect for a GC from outside. */
   nodeArgs?: string[];
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Run the product with its abuse limits at their defaults (the flood scenario). The others lift
+   * them: the send path's closed loop sends far more than 20 frames a second per client, and the
+   * storm connects more than 500 clients per source address.
+   */
+  abuseLimits?: boolean;
 }
 
 export interface RunningServer {
@@ -98,6 +104,7 @@ export async function startServer(kind: RunKind, entry: Entrypoints, options: Se
       HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
       LOG_LEVEL: 'warn',
       ...(kind === 'jwt' ? { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: BENCH_JWT_SECRET } : {}),
+      ...(options.abuseLimits ? {} : { RATE_LIMIT_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000', MAX_CONNECTIONS_PER_IP: '1000000' }),
     },
     stdio: ['ignore', log, log],
   });

@@ -1,6 +1,7 @@
 // Medians over rounds, ratios product/baseline with the issue's targets, and product/earlier build
 // (when one ran) with the 5% bound issue 10 sets for CPU-per-work and throughput figures.
-import type { FanoutResult, HistoryResult, IdleResult, RampResult, ScenarioName, SendPathResult } from './scenarios';
+import type { BroadcastReport } from '../loadgen/commands';
+import type { FanoutResult, FloodResult, HistoryResult, IdleResult, RampResult, ScenarioName, SendPathResult } from './scenarios';
 import type { RunKind } from './servers';
 import type { StormResult } from './storm';
 import type { Usage } from './proc-stats';
@@ -15,6 +16,7 @@ export interface Results {
   idle: Record<RunKind, IdleResult[]>;
   history: Record<RunKind, HistoryResult[]>;
   storm: Record<RunKind, StormResult[]>;
+  flood: Record<RunKind, FloodResult[]>;
 }
 
 /**
@@ -134,6 +136,22 @@ export function figures(r: Results, ramp: { p99LimitMs: number; clients: number 
     figure('history', r.history, 'server CPU per 1,000 requests', 's', (x) => x.cpuPer1kRequests, { versus: 'cpu' }),
     ...stormFigures(r.storm),
     ...jwtFigures(r.fanout),
+    ...floodFigures(r.flood),
+  ];
+}
+
+/**
+ * Issue 13: the room's p99 while one client floods it, against the same product and room without
+ * the flooder, which stands in the baseline column of these rows.
+ */
+function floodFigures(runs: Results['flood']): Figure[] {
+  if (runs.product.length === 0) return [];
+  const versusQuiet = (pick: (x: FloodResult) => BroadcastReport) => ({ product: runs.product.map(pick), jwt: [], previous: [], baseline: runs.product.map((x) => x.quiet) });
+  return [
+    figure('flood', versusQuiet((x) => x.flooded), 'p99 delivery latency with a flooder in the room (vs without)', 'ms', (x) => x.latency.p99, { target: 'ratio ≤ 1.2', check: ratioAtMost(1.2) }),
+    figure('flood', versusQuiet((x) => x.flooded), 'frames lost or cut off with a flooder (all rounds)', 'frames', (x) => x.lost + x.closed, noneLost),
+    figure('flood', { product: runs.product, jwt: [], previous: [], baseline: [] }, 'flooder: frames sent per second', '/s', (x) => (x.flood.sent * 1000) / x.flood.durationMs),
+    figure('flood', { product: runs.product, jwt: [], previous: [], baseline: [] }, 'flooder: RATE_LIMITED frames received', 'frames', (x) => x.flood.limited),
   ];
 }
 
@@ -184,6 +202,7 @@ export function harnessProblems(r: Results): string[] {
     if (r.idle[kind].some((x) => x.connect.ready === 0)) problems.push(`idle/${kind}: no connection completed`);
     if (r.history[kind].some((x) => x.report.ok === 0)) problems.push(`history/${kind}: no successful request`);
     if (r.storm[kind].some((x) => x.report.ready === 0 || x.probes.received === 0)) problems.push(`storm/${kind}: no client live or no probe message delivered`);
+    if (r.flood[kind].some((x) => x.quiet.received === 0 || x.flood.limited === 0)) problems.push(`flood/${kind}: nothing delivered, or the flooder was never limited`);
   }
   return problems;
 }

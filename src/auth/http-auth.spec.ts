@@ -2,16 +2,16 @@ import type { ExecutionContext } from '@nestjs/common';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AuthService } from './auth.service';
 import { currentUser } from './current-user.decorator';
-import { identityOfRequest, installHttpAuth } from './http-auth';
+import { identityOfRequest, installHttpAuth, type HttpAuthFailureListener } from './http-auth';
 import { claims, mintHs256, TEST_SECRET } from './token-fixture';
 import { TokenVerifier } from './token-verifier';
 
 const jwt = () => new AuthService({ mode: 'jwt', verifier: new TokenVerifier({ key: { kind: 'secret', secret: TEST_SECRET }, rolesClaim: 'roles' }) });
 
 /** A Fastify app with the hook and routes that report the identity they see, as a controller's @CurrentUser() would. */
-async function app(auth: AuthService, more: (fastify: FastifyInstance) => void = () => undefined): Promise<FastifyInstance> {
+async function app(auth: AuthService, more: (fastify: FastifyInstance) => void = () => undefined, onFailure?: HttpAuthFailureListener): Promise<FastifyInstance> {
   const fastify = Fastify();
-  installHttpAuth(fastify, auth);
+  installHttpAuth(fastify, auth, onFailure);
   more(fastify);
   const whoAmI = (request: { raw: Parameters<typeof identityOfRequest>[0] }) => ({ user: identityOfRequest(request.raw) ?? null });
   fastify.get('/api/me', whoAmI);
@@ -38,6 +38,23 @@ describe(installHttpAuth.name, () => {
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="nest-chat"');
     expect(res.json()).toEqual({ statusCode: 401, error: 'Unauthorized', reason: 'missing', message: 'A bearer token is required' });
+    await sut.close();
+  });
+
+  it('tells the failure listener of every 401 and 403 (the audit log), and of nothing else', async () => {
+    const failures: Array<[string | undefined, string]> = [];
+    const sut = await app(jwt(), undefined, (request, failure) => failures.push([request.routeOptions.url, failure.reason]));
+    const user = await mintHs256(claims({ sub: 'u-3' }));
+    await sut.inject({ url: '/api/me' });
+    await sut.inject({ url: '/api/me', headers: { authorization: 'Bearer nonsense' } });
+    await sut.inject({ url: '/api/admin/audit', headers: { authorization: `Bearer ${user}` } });
+    await sut.inject({ url: '/api/me', headers: { authorization: `Bearer ${user}` } });
+    await sut.inject({ url: '/health/live' });
+    expect(failures).toEqual([
+      ['/api/me', 'missing'],
+      ['/api/me', 'malformed'],
+      ['/api/admin/audit', 'insufficient_role'],
+    ]);
     await sut.close();
   });
 

@@ -32,13 +32,16 @@ export function routePolicy(route: string | undefined): RoutePolicy {
   return route === '/api' || route.startsWith('/api/') ? 'user' : 'open';
 }
 
+/** Told of every request refused for its credentials (the audit log's `auth_failed`; auth itself writes nothing). */
+export type HttpAuthFailureListener = (request: FastifyRequest, failure: AuthFailure) => void;
+
 /**
  * Authenticates HTTP requests by the route they matched, for every controller present and future:
  * a Fastify hook on the root instance, so no controller can forget a guard. It runs after the
  * request logger (so a refusal is logged, with the token redacted) and before the body is parsed.
  * In anonymous mode a user route takes requests without a token, and ADMIN_TOKEN makes one an admin's.
  */
-export function installHttpAuth(fastify: FastifyInstance, auth: AuthService): void {
+export function installHttpAuth(fastify: FastifyInstance, auth: AuthService, onFailure?: HttpAuthFailureListener): void {
   fastify.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply, payload) => {
     const policy = routePolicy(request.routeOptions.url);
     if (policy === 'open') return payload;
@@ -59,6 +62,7 @@ export function installHttpAuth(fastify: FastifyInstance, auth: AuthService): vo
       return payload;
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
+      onFailure?.(request, error);
       void reply.code(error.status).headers(error.headers).send(error.body);
       return undefined;
     }

@@ -56,6 +56,23 @@ describe(validateEnvironment.name, () => {
     expect(() => validateEnvironment({ NICK_HOLD_MS: '3600001' })).toThrow('NICK_HOLD_MS must not be greater than 3600000');
   });
 
+  it('turns the abuse limits on by default and checks TRUST_PROXY and ALLOWED_ORIGINS at startup', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      RATE_LIMIT_PER_SEC: 20,
+      RATE_LIMIT_BURST: 40,
+      MAX_CONNECTIONS_PER_IP: 500,
+      MAX_CONNECTIONS_PER_USER: 20,
+      MAX_CONNECTIONS: 50000,
+      HANDSHAKE_TIMEOUT_MS: 10000,
+      TRUST_PROXY: undefined,
+      ALLOWED_ORIGINS: undefined,
+    });
+    expect(() => validateEnvironment({ TRUST_PROXY: '10.0.0.0/8,nginx' })).toThrow('TRUST_PROXY="10.0.0.0/8,nginx": "nginx" is not an IP address or CIDR range');
+    expect(() => validateEnvironment({ ALLOWED_ORIGINS: 'chat.example.com' })).toThrow('ALLOWED_ORIGINS="chat.example.com": "chat.example.com" is not an origin');
+    expect(validateEnvironment({ ALLOWED_ORIGINS: '*, https://chat.example.com/' }).ALLOWED_ORIGINS).toBe('*, https://chat.example.com/');
+    expect(() => validateEnvironment({ RATE_LIMIT_PER_SEC: '0' })).toThrow('RATE_LIMIT_PER_SEC must not be less than 1');
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

@@ -1,6 +1,8 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { allowedOriginsProblems } from './allowed-origins';
 import { parsePublicKeyPem } from './public-key';
+import { trustProxyProblems } from './trust-proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -185,6 +187,60 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   AUTH_REFRESH_URL: string | undefined = undefined;
+
+  // --- Abuse limits (docs/security.md#abuse-limits) ---
+
+  /** Origins besides the server's own whose pages may open a WebSocket: a comma list of origins, or `*` for any. */
+  @IsOptional()
+  @IsString()
+  ALLOWED_ORIGINS: string | undefined = undefined;
+
+  /** Frames per second each connection (jwt mode: each user) may send, every frame counted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_SEC = 20;
+
+  /** Frames a connection (user) may send at once before the rate applies: the token bucket's size. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_BURST = 40;
+
+  /** WebSocket connections per client address; more are refused with 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  MAX_CONNECTIONS_PER_IP = 500;
+
+  /** WebSocket connections per signed-in user (jwt mode); more are refused with 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  MAX_CONNECTIONS_PER_USER = 20;
+
+  /** WebSocket connections in all; more are refused with 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  MAX_CONNECTIONS = 50_000;
+
+  /** Proxies whose X-Forwarded-For is believed: a comma list of addresses and CIDR ranges. Unset: none. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY: string | undefined = undefined;
+
+  /** How long an HTTP request or WebSocket handshake may take to arrive (and, for a handshake, to be accepted). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HANDSHAKE_TIMEOUT_MS = 10_000;
 }
 
 /** ConfigModule's `validate` hook: throws one readable error listing every bad variable. */
@@ -199,6 +255,8 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const problems = [
     ...errors.map((e): [string, string] => [e.property, Object.values(e.constraints ?? {}).join('; ')]),
     ...authProblems(config),
+    ...trustProxyProblems(config.TRUST_PROXY).map((problem): [string, string] => ['TRUST_PROXY', problem]),
+    ...allowedOriginsProblems(config.ALLOWED_ORIGINS).map((problem): [string, string] => ['ALLOWED_ORIGINS', problem]),
   ];
   if (problems.length > 0) {
     const lines = problems.map(([key, problem]) => `  ${key}=${shown(key, present[key])}: ${problem}`);

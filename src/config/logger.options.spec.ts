@@ -1,3 +1,4 @@
+import { proxyTrust } from './trust-proxy';
 import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { AutoLoggingOptions } from 'pino-http';
@@ -57,6 +58,15 @@ describe(redactUrl.name, () => {
     const serialize = (http.serializers as { req: (req: object) => { url: string } }).req;
     expect(serialize({ method: 'GET', url: '/api/users?access_token=abc' })).toEqual({ method: 'GET', url: '/api/users?access_token=[Redacted]' });
     expect(http.redact).toEqual(expect.arrayContaining(['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token']));
+  });
+
+  it('logs the client behind a proxy listed in TRUST_PROXY as remoteAddress, and the peer otherwise', () => {
+    const raw = (peer: string) => ({ socket: { remoteAddress: peer }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+    const serialize = (settings: Parameters<typeof loggerOptions>[0]) => (loggerOptions(settings).http.serializers as { req: (req: object) => object }).req;
+    const trusting = serialize({ level: 'info', format: 'json', trust: proxyTrust('10.0.0.0/8') });
+    expect(trusting({ url: '/api/rooms', remoteAddress: '10.0.0.2', raw: raw('10.0.0.2') })).toMatchObject({ remoteAddress: '203.0.113.9' });
+    expect(trusting({ url: '/api/rooms', remoteAddress: '192.0.2.1', raw: raw('192.0.2.1') })).toMatchObject({ remoteAddress: '192.0.2.1' });
+    expect(serialize({ level: 'info', format: 'json' })({ url: '/', remoteAddress: '10.0.0.2', raw: raw('10.0.0.2') })).toMatchObject({ remoteAddress: '10.0.0.2' });
   });
 });
 

@@ -4,6 +4,7 @@ import { destination, stdTimeFunctions, type DestinationStream } from 'pino';
 import type { Options as HttpOptions } from 'pino-http';
 import { prettyFactory } from 'pino-pretty';
 import type { LogFormat, LogLevel } from './env.validation';
+import { clientAddress, type ProxyTrust } from './trust-proxy';
 
 const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metrics'];
 
@@ -19,6 +20,8 @@ const PRETTY_HIDDEN_KEYS = 'pid,hostname,context,req,res,responseTime,ready,shut
 export interface LoggerSettings {
   level: LogLevel;
   format: LogFormat;
+  /** TRUST_PROXY: when set, a request line's remoteAddress is the client behind the proxy, as request.ip and the handshake's address. */
+  trust?: ProxyTrust;
 }
 
 /** A route for MiddlewareConsumer.forRoutes (Nest's RouteInfo, which its package index does not export). */
@@ -50,7 +53,7 @@ export function resolveLogFormat(configured: LogFormat | undefined, nodeEnv: str
  * `info` and below (probes and scrapes excluded). Pretty: one short line each, with the request
  * log limited to the REST API (no line per static file of the web client or Swagger UI).
  */
-export function loggerOptions({ level, format }: LoggerSettings): LoggerOptions {
+export function loggerOptions({ level, format, trust }: LoggerSettings): LoggerOptions {
   const pretty = format === 'pretty';
   const quiet = pretty ? (path: string) => !isApiPath(path) : (path: string) => QUIET_PATHS.includes(path);
   const http: HttpOptions = {
@@ -58,7 +61,7 @@ export function loggerOptions({ level, format }: LoggerSettings): LoggerOptions 
     // `query` is the parsed query string Fastify hands the request logger: its names are decoded.
     redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'req.query.access_token', 'res.headers["set-cookie"]'],
     // pino-http hands this the request as pino-std-serializers made it: only its URL is changed.
-    serializers: { req: (req: { url?: unknown }) => (typeof req.url === 'string' ? { ...req, url: redactUrl(req.url) } : req) },
+    serializers: { req: (req: SerializedRequest) => withClientAddress(typeof req.url === 'string' ? { ...req, url: redactUrl(req.url) } : req, req.raw, trust) },
     autoLogging: { ignore: (req) => quiet(pathOf(req)) },
     ...(pretty
       ? { customSuccessMessage: (req, res, ms) => `${req.method} ${redactUrl(originalUrl(req))} ${res.statusCode} ${ms} ms` }
@@ -143,4 +146,17 @@ function pathOf(req: IncomingMessage): string {
 
 function isApiPath(path: string): boolean {
   return path.startsWith('/api/') && path !== '/api/docs' && !path.startsWith('/api/docs/') && !path.startsWith('/api/docs-');
+}
+
+/** The request as pino-std-serializers hands it to the serializer; `raw` is Node's request. */
+interface SerializedRequest {
+  url?: unknown;
+  remoteAddress?: unknown;
+  raw?: IncomingMessage;
+}
+
+/** Behind a trusted proxy (TRUST_PROXY), the address logged is the client's, not the proxy's. */
+function withClientAddress(req: SerializedRequest, raw: IncomingMessage | undefined, trust: ProxyTrust | undefined): SerializedRequest {
+  if (trust === undefined || raw === undefined) return req;
+  return { ...req, remoteAddress: clientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], trust) };
 }

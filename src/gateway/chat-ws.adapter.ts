@@ -6,12 +6,16 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
 import type { ErrorReporter } from '../hub/error-reporter';
+import type { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
-import { ErrorCode } from '../protocol/error-code';
+import { defaultErrorMessage, ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
 import type { ServerFrame } from '../protocol/frames';
+import type { AuditEntry } from '../store/audit-store.service';
 import { parseFrame } from './frame-parser';
-import { authenticateHandshake, chooseProtocol, noteAnonymousAdmin } from './handshake';
+import { authenticateHandshake, chooseProtocol, handshakeAddress, handshakeIdentity, noteAnonymousAdmin } from './handshake';
+import { HandshakeLimits, type HandshakeLimitSettings, type LimitRefusal } from './handshake-limits';
+import { FrameVerdict, RateLimits, type FrameLimit, type RateLimitSettings } from './rate-limit';
 import { sessionOf } from './ws-transport';
 
 export interface ChatWsOptions {
@@ -19,6 +23,16 @@ export interface ChatWsOptions {
   heartbeatIntervalMs: number;
   errors: ErrorReporter;
   auth: AuthService;
+  /** Abuse limits (docs/security.md#abuse-limits). */
+  limits: {
+    handshake: HandshakeLimitSettings;
+    rate: RateLimitSettings;
+    /** How long a handshake may wait for its token to be verified before the socket is closed. */
+    handshakeTimeoutMs: number;
+  };
+  metrics: ChatMetrics;
+  /** Where failed sign-ins are written (AuditStore.note). */
+  audit: { note(entry: AuditEntry): void };
 }
 
 type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
@@ -42,12 +56,18 @@ export class ChatWsAdapter extends WsAdapter {
   /** The one `message` listener of every socket (the socket is `this`). */
   private readonly onMessage: (this: WebSocket, raw: RawData, isBinary: boolean) => void;
   private readonly onSocketError = (err: Error): void => this.log.debug(`socket error: ${err.message}`);
+  private readonly handshakeLimits: HandshakeLimits;
+  private readonly rateLimits: RateLimits;
+  /** Each socket's rate limit, from its connection until it is gone. */
+  private readonly frameLimits = new WeakMap<WebSocket, FrameLimit>();
 
   constructor(
     app: INestApplicationContext,
     private readonly settings: ChatWsOptions,
   ) {
     super(app);
+    this.handshakeLimits = new HandshakeLimits(settings.limits.handshake);
+    this.rateLimits = new RateLimits(settings.limits.rate);
     const receive = this.receive.bind(this);
     this.onMessage = function (this: WebSocket, raw: RawData, isBinary: boolean) {
       receive(this, raw, isBinary);
@@ -67,30 +87,107 @@ export class ChatWsAdapter extends WsAdapter {
       // Two parameters: ws then lets it answer with a status, headers and body of its choosing.
       verifyClient: (info: { req: IncomingMessage }, done: VerifyDone) => {
         const problem = handshakeProblem(info.req);
-        if (problem !== undefined) return done(false, 400, problem);
+        if (problem !== undefined) {
+          this.settings.metrics.connectionsRefused.inc({ reason: 'bad_handshake' });
+          return done(false, 400, problem);
+        }
+        // Abuse limits: Origin, then the connection caps (and the client address, TRUST_PROXY).
+        const limited = this.handshakeLimits.admit(info.req);
+        if (limited) return this.refuseForLimit(info.req, limited, done);
         if (!this.settings.auth.required) {
           noteAnonymousAdmin(info.req, this.settings.auth);
           return done(true);
         }
+        const finish = this.withDeadline(info.req, done);
         authenticateHandshake(info.req, this.settings.auth).then(
-          () => done(true),
-          (error: unknown) => this.refuse(info.req, error, done),
+          (identity) => {
+            // Abuse limits: the per-user cap, once the user is known.
+            const overUser = this.handshakeLimits.admitUser(info.req, identity.userId);
+            if (overUser) return this.refuseForLimit(info.req, overUser, finish);
+            finish(true);
+          },
+          (error: unknown) => this.refuse(info.req, error, finish),
         );
       },
       handleProtocols: chooseProtocol,
     }) as WebSocketServer;
+    // Before Nest's own connection listener: the rate limit is in place before any frame.
+    server.on('connection', (ws: WebSocket, req: IncomingMessage) => this.openFrameLimit(ws, req));
     this.startHeartbeat(server);
     return server;
   }
 
+  /** A refusal by an abuse limit: its status, Retry-After where it has one, and a JSON body shaped like the 401s'. */
+  private refuseForLimit(req: IncomingMessage, refusal: LimitRefusal, done: VerifyDone): void {
+    this.settings.metrics.connectionsRefused.inc({ reason: refusal.reason });
+    this.log.log({ msg: 'handshake refused', reason: refusal.reason, remoteAddress: handshakeAddress(req) });
+    const body = { statusCode: refusal.status, error: STATUS_TEXT[refusal.status], reason: refusal.reason, message: refusal.message };
+    done(false, refusal.status, JSON.stringify(body), { ...JSON_CONTENT, ...refusal.headers });
+  }
+
+  /**
+   * A handshake waiting for its token to be verified (a JWKS fetch) is closed after
+   * HANDSHAKE_TIMEOUT_MS, so slow handshakes cannot pile up; a late verdict is then ignored.
+   */
+  private withDeadline(req: IncomingMessage, done: VerifyDone): VerifyDone {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      this.settings.metrics.connectionsRefused.inc({ reason: 'handshake_timeout' });
+      this.log.log({ msg: 'handshake timed out', remoteAddress: handshakeAddress(req) });
+      req.socket.destroy();
+    }, this.settings.limits.handshakeTimeoutMs);
+    return (...args) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done(...args);
+    };
+  }
+
+  private openFrameLimit(ws: WebSocket, req: IncomingMessage): void {
+    const userId = handshakeIdentity(req)?.userId;
+    const limit = this.rateLimits.open(userId, Date.now());
+    this.frameLimits.set(ws, limit);
+    ws.once('close', () => this.rateLimits.release(limit, userId));
+  }
+
+  /**
+   * A frame over the rate limit: never processed. The client hears RATE_LIMITED at most once per
+   * NOTICE_INTERVAL_MS, the connection is logged and counted once, and one that floods on for
+   * FLOOD_CLOSE_MS is closed with 1008.
+   */
+  private overLimit(client: WebSocket, limit: FrameLimit, verdict: FrameVerdict): void {
+    const metrics = this.settings.metrics;
+    metrics.rateLimitedFrames.inc();
+    if (verdict === FrameVerdict.Drop) return;
+    const session = sessionOf(client);
+    if (verdict === FrameVerdict.Close) {
+      metrics.floodCloses.inc();
+      this.log.log({ msg: 'connection closed for flooding', remoteAddress: session?.remoteAddress });
+      client.close(1008, 'Rate limit exceeded');
+      return;
+    }
+    if (!limit.limited) {
+      limit.limited = true;
+      metrics.rateLimitedConnections.inc();
+      this.log.log({ msg: 'connection rate limited', remoteAddress: session?.remoteAddress });
+    }
+    metrics.errors.inc({ code: ErrorCode.RATE_LIMITED });
+    const code = ErrorCode.RATE_LIMITED;
+    session?.send({ type: 'error', code, message: defaultErrorMessage(code), retryAfterMs: limit.bucket.retryAfterMs() });
+  }
+
   /** A handshake whose token was not accepted: 401 (or 403, 503) with a JSON body, before any upgrade. */
   private refuse(req: IncomingMessage, error: unknown, done: VerifyDone): void {
-    const remoteAddress = req.socket.remoteAddress;
+    const remoteAddress = handshakeAddress(req);
     if (!(error instanceof AuthFailure)) {
       this.log.error({ msg: 'handshake authentication failed', remoteAddress, err: error });
       return done(false, 500, JSON.stringify({ statusCode: 500, error: 'Internal Server Error', message: 'Internal error' }), JSON_CONTENT);
     }
+    this.settings.metrics.connectionsRefused.inc({ reason: 'unauthorized' });
     this.log.log({ msg: 'handshake refused', reason: error.reason, remoteAddress });
+    this.settings.audit.note({ actor: null, action: 'auth_failed', reason: error.reason, address: remoteAddress });
     done(false, error.status, JSON.stringify(error.body), { ...JSON_CONTENT, ...error.headers });
   }
 
@@ -105,6 +202,12 @@ export class ChatWsAdapter extends WsAdapter {
 
   /** Frames sent before the connect sequence (welcome, history, join) has finished are handled right after it, in order. */
   private receive(client: WebSocket, raw: RawData, isBinary: boolean): void {
+    // Abuse limits: every frame counts, garbage and binary included, before it is looked at.
+    const limit = this.frameLimits.get(client);
+    if (limit !== undefined) {
+      const verdict = limit.check(Date.now());
+      if (verdict !== FrameVerdict.Take) return this.overLimit(client, limit, verdict);
+    }
     const queue = this.waiting.get(client);
     if (queue) {
       queue.push([raw, isBinary]);
@@ -193,6 +296,7 @@ export class ChatWsAdapter extends WsAdapter {
 }
 
 const JSON_CONTENT = { 'Content-Type': 'application/json; charset=utf-8' };
+const STATUS_TEXT = { 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' } as const;
 
 /**
  * What RFC 6455 §4.1 requires of an opening handshake that `ws` does not check: HTTP/1.1 or later

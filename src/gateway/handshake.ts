@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
 import { bearerFromAuthorization } from '../auth/bearer';
+import { clientAddress, normalizeAddress, type ProxyTrust } from '../config/trust-proxy';
 import type { Identity } from '../protocol/identity';
 
 /** The subprotocol a browser offers with its token, `new WebSocket(url, ['bearer', jwt])`, and the one the server answers. */
@@ -14,12 +15,23 @@ export function handshakeIdentity(request: IncomingMessage): Identity | undefine
   return identities.get(request);
 }
 
+/** Each handshake's client address, decided once by resolveHandshakeAddress (the first check a handshake meets). */
+const addresses = new WeakMap<IncomingMessage, string>();
+
 /**
- * The client address of a handshake: what bans, caps and logs go by. The peer's address for now;
- * TRUST_PROXY (issue 13) makes it the X-Forwarded-For entry that trusted proxies vouch for.
+ * The client address of a handshake: what bans, caps and logs go by. The address
+ * resolveHandshakeAddress decided (TRUST_PROXY: the X-Forwarded-For entry that trusted proxies
+ * vouch for); the TCP peer for a request it has not seen.
  */
 export function handshakeAddress(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+  return addresses.get(request) ?? normalizeAddress(request.socket.remoteAddress ?? 'unknown');
+}
+
+/** Decides (and keeps, for handshakeAddress) the client address of a handshake: see clientAddress. */
+export function resolveHandshakeAddress(request: IncomingMessage, trust: ProxyTrust): string {
+  const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trust);
+  addresses.set(request, address);
+  return address;
 }
 
 /** Anonymous-mode handshakes that presented ADMIN_TOKEN (in jwt mode the token is an identity: ADMIN_TOKEN_USER_ID). */

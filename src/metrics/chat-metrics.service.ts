@@ -102,10 +102,47 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
+  // --- Abuse limits (docs/security.md#abuse-limits) ---
+
+  /** Connections refused before the upgrade (or, for a timeout or oversized headers, before the request was read), by reason. */
+  readonly connectionsRefused = new Counter({
+    name: 'chat_connections_refused_total',
+    help: 'Connections and handshakes refused, by reason: origin, address_limit, user_limit, server_full, handshake_timeout, headers_too_large, bad_handshake, unauthorized',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Inbound frames dropped by the rate limit: a plain tally, as framesDelivered (a flood must cost as little as possible). */
+  readonly rateLimitedFrames = new FrameTally();
+
+  readonly rateLimitedFramesCounter = new Counter({
+    name: 'chat_rate_limited_frames_total',
+    help: 'Inbound frames over the rate limit, not processed',
+    registers: [this.registry],
+    collect: collectTally(this.rateLimitedFrames),
+  });
+
+  readonly rateLimitedConnections = new Counter({
+    name: 'chat_rate_limited_connections_total',
+    help: 'Connections that went over the rate limit at least once',
+    registers: [this.registry],
+  });
+
+  readonly floodCloses = new Counter({
+    name: 'chat_flood_closes_total',
+    help: 'Connections closed with 1008 for flooding on after being rate limited',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    for (const reason of REFUSAL_REASONS) this.connectionsRefused.inc({ reason }, 0);
   }
 }
+
+/** Every `reason` of chat_connections_refused_total, exported at 0 from the start so that a dashboard sees them all. */
+export const REFUSAL_REASONS = ['origin', 'address_limit', 'user_limit', 'server_full', 'handshake_timeout', 'headers_too_large', 'bad_handshake', 'unauthorized'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** A counter of frames that costs one addition per frame; read into Prometheus when scraped. */
 export class FrameTally {

@@ -14,6 +14,8 @@ export enum ErrorCode {
   UNAUTHORIZED = 'UNAUTHORIZED',
   // Edits and deletions (issue 13)
   NOT_FOUND = 'NOT_FOUND',
+  /** The frame was over the connection's (jwt mode: the user's) rate limit and was not processed. */
+  RATE_LIMITED = 'RATE_LIMITED',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -45,6 +47,8 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'The token was not accepted';
     case ErrorCode.NOT_FOUND:
       return 'No such message';
+    case ErrorCode.RATE_LIMITED:
+      return 'Too many frames: this one and any more before retryAfterMs were not processed';
     default:
       return assertNever(code);
   }

@@ -248,6 +248,8 @@ export interface ErrorFrame {
   message: string;
   event?: string;
   clientMsgId?: string;
+  /** RATE_LIMITED: milliseconds until a frame will be taken again. */
+  retryAfterMs?: number;
 }
 
 export type ServerFrame =

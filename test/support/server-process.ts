@@ -6,6 +6,12 @@ import { withTimeout } from './chat-client';
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
 
+/**
+ * As test-app.ts does for the in-process servers: the suites that run the built server send bursts
+ * (a SIGKILL mid-burst, 50 messages before a SIGTERM) that the default rate limit would cut short.
+ */
+const RAISED_LIMITS = { RATE_LIMIT_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000', MAX_CONNECTIONS_PER_IP: '1000000' };
+
 export interface ServerProcess {
   child: ChildProcess;
   port: number;
@@ -24,7 +30,7 @@ export async function spawnServer(env: Record<string, string>, { via = 'node' }:
   const [command, args] = via === 'npm' ? ['npm', ['run', 'start:prod']] : [process.execPath, [MAIN]];
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', ...RAISED_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

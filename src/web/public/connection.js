@@ -3,6 +3,7 @@
 // Signed in (jwt mode), it connects with the token, and a close that is about the token (4001, or a
 // handshake the server refused) renews the token once or ends the session instead of reconnecting.
 import { checkToken, dropToken, isSignedInMode, renewToken, signIn, startRenewals } from './auth.js';
+import { closeStatus } from './errors.js';
 import { rooms, session } from './state.js';
 import { resumePoint } from './storage.js';
 import { setStatus } from './ui.js';
@@ -54,7 +55,7 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     handlers.onClose();
-    setStatus('offline', 'Disconnected — reconnecting…');
+    setStatus('offline', closeStatus(event.code) ?? 'Disconnected — reconnecting…');
     if (isSignedInMode()) void afterSignedInClose(event.code, opened);
     else scheduleReconnect();
   });

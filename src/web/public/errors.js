@@ -89,6 +89,8 @@ function explainError(frame, sent) {
       return `That is not allowed: ${frame.message}`;
     case 'VALIDATION':
       return explainValidation(frame);
+    case 'RATE_LIMITED':
+      return 'You are sending too fast: the server skipped what you sent just now. Wait a moment, then send it again.';
     case 'UNAVAILABLE':
       if (frame.event === 'history') return 'Earlier messages could not be loaded right now.';
       if (frame.event === 'join') return 'The room could not be joined right now. Please try again in a moment.';
@@ -108,4 +110,10 @@ function explainValidation(frame) {
   }
   if (frame.event === 'join') return `That room cannot be joined. ${ROOM_NAME_RULE}`;
   return `The server rejected that request: ${frame.message}`;
+}
+
+/** The status line for a close the server explains (1008: the rate limit); undefined for the others. */
+export function closeStatus(code) {
+  if (code === 1008) return 'Disconnected for sending too fast — reconnecting…';
+  return undefined;
 }

@@ -1,0 +1,52 @@
+import { FLOOD_CLOSE_MS, FrameVerdict, RateLimits, TokenBucket } from './rate-limit';
+
+describe(TokenBucket.name, () => {
+  it('takes a burst at once, then refills at the rate', () => {
+    const sut = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
+    expect([sut.take(0), sut.take(0), sut.take(0), sut.take(0)]).toEqual([true, true, true, false]);
+    expect(sut.retryAfterMs()).toBe(100);
+    expect(sut.take(100)).toBe(true);
+    expect(sut.take(100)).toBe(false);
+    // Never more than the burst, however long it was idle.
+    expect([sut.take(60_000), sut.take(60_000), sut.take(60_000), sut.take(60_000)]).toEqual([true, true, true, false]);
+  });
+});
+
+describe(RateLimits.name, () => {
+  const settings = { perSecond: 10, burst: 2 };
+
+  it('tells the client once a second at most, and closes a flood that lasts FLOOD_CLOSE_MS', () => {
+    const sut = new RateLimits(settings).open(undefined, 0);
+    const verdicts: FrameVerdict[] = [];
+    let closedAt = -1;
+    for (let t = 0; closedAt < 0 && t <= 2 * FLOOD_CLOSE_MS; t += 10) {
+      verdicts.push(sut.check(t));
+      if (verdicts.at(-1) === FrameVerdict.Close) closedAt = t;
+    }
+    expect(verdicts.slice(0, 3)).toEqual([FrameVerdict.Take, FrameVerdict.Take, FrameVerdict.DropAndNotify]);
+    expect(verdicts.filter((v) => v === FrameVerdict.DropAndNotify)).toHaveLength(10);
+    // First limited at 20 ms; closed at the first limited frame FLOOD_CLOSE_MS later (a token every 100 ms still gets through).
+    expect(closedAt).toBeGreaterThanOrEqual(20 + FLOOD_CLOSE_MS);
+    expect(closedAt).toBeLessThanOrEqual(50 + FLOOD_CLOSE_MS);
+    expect(sut.check(FLOOD_CLOSE_MS + 1000)).toBe(FrameVerdict.Drop);
+  });
+
+  it('forgets a flood once the client paused as long as the bucket takes to refill', () => {
+    const sut = new RateLimits(settings).open(undefined, 0);
+    for (let t = 0; t < 9000; t += 10) sut.check(t);
+    // Quiet for over a second (the refill time, at least a second), then limited again: a new flood.
+    for (let t = 10_500; t < 10_500 + FLOOD_CLOSE_MS - 100; t += 10) expect(sut.check(t)).not.toBe(FrameVerdict.Close);
+  });
+
+  it('shares a user bucket among its connections, and drops it with the last', () => {
+    const sut = new RateLimits(settings);
+    const a = sut.open('u1', 0);
+    const b = sut.open('u1', 0);
+    const other = sut.open('u2', 0);
+    expect([a.check(0), b.check(0), b.check(0)]).toEqual([FrameVerdict.Take, FrameVerdict.Take, FrameVerdict.DropAndNotify]);
+    expect(other.check(0)).toBe(FrameVerdict.Take);
+    sut.release(a, 'u1');
+    sut.release(b, 'u1');
+    expect(sut.open('u1', 0).check(0)).toBe(FrameVerdict.Take);
+  });
+});

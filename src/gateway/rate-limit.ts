@@ -1,0 +1,125 @@
+export interface RateLimitSettings {
+  /** Tokens added per second. */
+  perSecond: number;
+  /** The bucket's size: frames that may come at once. */
+  burst: number;
+}
+
+/** A connection still over its limit this long after it was first limited (in one flood) is closed with 1008. */
+export const FLOOD_CLOSE_MS = 10_000;
+/**
+ * At most one RATE_LIMITED frame per connection per this many ms (or per retryAfterMs, if longer):
+ * answering every dropped frame would turn the flood around at the flooder's own rate.
+ */
+export const NOTICE_INTERVAL_MS = 1000;
+
+/** What to do with one inbound frame: a number, so deciding allocates nothing. */
+export enum FrameVerdict {
+  /** Within the limit: process it. */
+  Take,
+  /** Over the limit: drop it, quietly. */
+  Drop,
+  /** Over the limit: drop it and tell the client (RATE_LIMITED with retryAfterMs). */
+  DropAndNotify,
+  /** Over the limit for FLOOD_CLOSE_MS: drop it and close the connection with 1008. */
+  Close,
+}
+
+/**
+ * A token bucket over inbound frames: `burst` at once, then `perSecond`. Refilled lazily from the
+ * time of each frame, so an idle connection costs no timer. In jwt mode all connections of a user
+ * share one.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+  /** Connections holding this bucket (jwt mode: the user's); it is dropped with the last. */
+  holders = 0;
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    now: number,
+  ) {
+    this.tokens = settings.burst;
+    this.last = now;
+    this.perMs = settings.perSecond / 1000;
+  }
+
+  take(now: number): boolean {
+    let tokens = this.tokens + (now - this.last) * this.perMs;
+    if (tokens > this.settings.burst) tokens = this.settings.burst;
+    this.last = now;
+    if (tokens >= 1) {
+      this.tokens = tokens - 1;
+      return true;
+    }
+    this.tokens = tokens;
+    return false;
+  }
+
+  /** Milliseconds until the next frame will be taken (as of the last `take`). */
+  retryAfterMs(): number {
+    return Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+  }
+}
+
+/**
+ * One connection under the rate limit: its bucket (its own, or its user's), and its flood. A flood
+ * begins with a limited frame and lasts while limited frames keep coming, no further apart than
+ * the time the bucket takes to refill (a client that paused that long had stopped flooding).
+ */
+export class FrameLimit {
+  private floodStart = 0;
+  private lastLimited = -Infinity;
+  private noticeAt = 0;
+  /** Whether this connection was ever limited: it is logged and counted once. */
+  limited = false;
+  /** Set when closed for flooding: nothing more is processed or answered. */
+  closing = false;
+
+  constructor(
+    readonly bucket: TokenBucket,
+    /** How long without a limited frame ends a flood: the bucket's refill time. */
+    private readonly quietMs: number,
+  ) {}
+
+  check(now: number): FrameVerdict {
+    if (this.closing) return FrameVerdict.Drop;
+    if (this.bucket.take(now)) return FrameVerdict.Take;
+    if (now - this.lastLimited > this.quietMs) this.floodStart = now;
+    this.lastLimited = now;
+    if (now - this.floodStart >= FLOOD_CLOSE_MS) {
+      this.closing = true;
+      return FrameVerdict.Close;
+    }
+    if (now < this.noticeAt) return FrameVerdict.Drop;
+    this.noticeAt = now + Math.max(NOTICE_INTERVAL_MS, this.bucket.retryAfterMs());
+    return FrameVerdict.DropAndNotify;
+  }
+}
+
+/** The buckets: one per connection, or one per user shared by that user's connections (jwt mode). */
+export class RateLimits {
+  private readonly users = new Map<string, TokenBucket>();
+  private readonly quietMs: number;
+
+  constructor(private readonly settings: RateLimitSettings) {
+    this.quietMs = Math.max(1000, (settings.burst / settings.perSecond) * 1000);
+  }
+
+  /** A new connection's limit; `userId` (jwt mode) shares the user's bucket. Give it back with `release`. */
+  open(userId: string | undefined, now: number): FrameLimit {
+    let bucket = userId === undefined ? undefined : this.users.get(userId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.settings, now);
+      if (userId !== undefined) this.users.set(userId, bucket);
+    }
+    bucket.holders++;
+    return new FrameLimit(bucket, this.quietMs);
+  }
+
+  release(limit: FrameLimit, userId: string | undefined): void {
+    if (--limit.bucket.holders === 0 && userId !== undefined && this.users.get(userId) === limit.bucket) this.users.delete(userId);
+  }
+}
