@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AuditEntryEntity } from '../store/audit-entry.entity';
+import { BanEntity } from '../store/ban.entity';
 import { MessageEntity } from '../store/message.entity';
+import { MuteEntity } from '../store/mute.entity';
 import { RoomMemberEntity } from '../store/room-member.entity';
 import { RoomEntity } from '../store/room.entity';
 import { StoreProbeEntity } from '../store/store-probe.entity';
@@ -22,7 +24,9 @@ export interface SqliteSettings {
   lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
-export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity];
+export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity,
+  // Moderation (issue 13)
+  BanEntity, MuteEntity];
 
 /**
  * Prepared statements TypeORM keeps per connection. The store's group commit uses one statement per

@@ -12,6 +12,9 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   ROOM_EXISTS = 'ROOM_EXISTS',
   UNAUTHORIZED = 'UNAUTHORIZED',
+  // Moderation (issue 13)
+  MUTED = 'MUTED',
+  SLOW_MODE = 'SLOW_MODE',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -41,6 +44,10 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'A room with that name exists already';
     case ErrorCode.UNAUTHORIZED:
       return 'The token was not accepted';
+    case ErrorCode.MUTED:
+      return 'You are muted in this room';
+    case ErrorCode.SLOW_MODE:
+      return 'This room is in slow mode; wait before sending again';
     default:
       return assertNever(code);
   }
