@@ -12,6 +12,7 @@ import { AuthService } from './auth/auth.service';
 import { installHttpAuth } from './auth/http-auth';
 import { AppLogger } from './config/app-logger';
 import type { AuthMode, EnvironmentVariables } from './config/env.validation';
+import { ModerationService } from './chat/moderation.service';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { ErrorReporter } from './hub/error-reporter';
 import { ChatMetrics } from './metrics/chat-metrics.service';
@@ -45,6 +46,7 @@ export async function createApp(): Promise<INestApplication> {
       heartbeatIntervalMs: config.get('HEARTBEAT_INTERVAL_MS', { infer: true }),
       errors: app.get(ErrorReporter),
       auth,
+      bans: app.get(ModerationService),
     }),
   );
   const openApi = new DocumentBuilder()

@@ -10,13 +10,16 @@ import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, messageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
+import { AuditStore } from '../store/audit-store.service';
 import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageStore } from '../store/message-store.service';
+import { ModerationStore } from '../store/moderation-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
+import { ModerationService } from './moderation.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
@@ -55,6 +58,7 @@ export class ChatFixture {
   readonly lifetime: SessionLifetime;
   readonly users: UserStore;
   readonly directory: RoomDirectory;
+  readonly moderation: ModerationService;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -72,7 +76,9 @@ export class ChatFixture {
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
     const { hub, store, dmStore, users, errors } = this;
     this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory, this.directs);
+    const audit = new AuditStore(this.store.database);
+    this.moderation = new ModerationService(hub, new ModerationStore(this.store.database), users, this.directory, audit, metrics);
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory, this.directs, this.moderation);
     this.rooms = new RoomsService(this.hub, this.store, this.directory, this.errors);
     this.membership = new MembershipService(this.hub, this.rooms, this.directory, this.users);
   }

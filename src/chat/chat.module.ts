@@ -4,13 +4,14 @@ import { StoreModule } from '../store/store.module';
 import { ChatService } from './chat.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
+import { ModerationService } from './moderation.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
 
 @Module({
   imports: [HubModule, StoreModule],
-  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
-  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService],
+  providers: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService, ModerationService],
+  exports: [ChatService, RoomsService, ResumeService, SessionLifetime, MembershipService, DirectMessagesService, ModerationService],
 })
 export class ChatModule {}

@@ -5,13 +5,14 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
+import type { ModerationService } from '../chat/moderation.service';
 import type { ErrorReporter } from '../hub/error-reporter';
 import { ChatException } from '../protocol/chat.exception';
 import { ErrorCode } from '../protocol/error-code';
 import { toErrorFrame } from '../protocol/error-frame';
 import type { ServerFrame } from '../protocol/frames';
 import { parseFrame } from './frame-parser';
-import { authenticateHandshake, chooseProtocol, noteAnonymousAdmin } from './handshake';
+import { authenticateHandshake, chooseProtocol, handshakeAddress, handshakeIsAdmin, noteAnonymousAdmin } from './handshake';
 import { sessionOf } from './ws-transport';
 
 export interface ChatWsOptions {
@@ -19,6 +20,8 @@ export interface ChatWsOptions {
   heartbeatIntervalMs: number;
   errors: ErrorReporter;
   auth: AuthService;
+  /** Bans in force (issue 13): a banned user's or address's handshake is refused with 403. */
+  bans?: Pick<ModerationService, 'bannedHandshake'>;
 }
 
 type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
@@ -70,10 +73,13 @@ export class ChatWsAdapter extends WsAdapter {
         if (problem !== undefined) return done(false, 400, problem);
         if (!this.settings.auth.required) {
           noteAnonymousAdmin(info.req, this.settings.auth);
+          if (this.refuseBanned(info.req, undefined, done)) return;
           return done(true);
         }
         authenticateHandshake(info.req, this.settings.auth).then(
-          () => done(true),
+          (identity) => {
+            if (!this.refuseBanned(info.req, identity.userId, done)) done(true);
+          },
           (error: unknown) => this.refuse(info.req, error, done),
         );
       },
@@ -92,6 +98,25 @@ export class ChatWsAdapter extends WsAdapter {
     }
     this.log.log({ msg: 'handshake refused', reason: error.reason, remoteAddress });
     done(false, error.status, JSON.stringify(error.body), { ...JSON_CONTENT, ...error.headers });
+  }
+
+  /**
+   * A banned user's (jwt mode: checked after its token) or address's handshake: 403 with a JSON
+   * body like a 401's (`reason: "banned"`, and `until`), before the upgrade. In memory, no database
+   * read; the audit row is bounded by the moderation service. True when refused.
+   */
+  private refuseBanned(req: IncomingMessage, userId: string | undefined, done: VerifyDone): boolean {
+    const ban = this.settings.bans?.bannedHandshake(handshakeAddress(req), userId, handshakeIsAdmin(req));
+    if (!ban) return false;
+    const until = ban.until === null ? null : new Date(ban.until).toISOString();
+    const who = ban.kind === 'user' ? 'This user' : 'This address';
+    const message = `${who} is banned ${until === null ? 'until a moderator lifts the ban' : `until ${until}`}`;
+    const body = { statusCode: 403, error: 'Forbidden', reason: 'banned', message, until };
+    const headers: Record<string, string> = { ...JSON_CONTENT };
+    if (ban.until !== null) headers['Retry-After'] = String(Math.max(1, Math.ceil((ban.until - Date.now()) / 1000)));
+    this.log.debug({ msg: 'handshake refused', reason: 'banned', kind: ban.kind, remoteAddress: handshakeAddress(req) });
+    done(false, 403, JSON.stringify(body), headers);
+    return true;
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {

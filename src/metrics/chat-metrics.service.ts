@@ -81,6 +81,22 @@ export class ChatMetrics {
     collect: collectTally(this.framesDelivered),
   });
 
+  // ---- moderation (issue 13)
+
+  readonly moderationActions = new Counter({
+    name: 'chat_moderation_actions_total',
+    help: 'Moderation actions taken (kick, ban, unban, mute, unmute, slow_mode), by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly banRefusals = new Counter({
+    name: 'chat_ban_refusals_total',
+    help: 'WebSocket handshakes refused with 403 because the user or the address is banned, by the kind of ban (user, address)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }

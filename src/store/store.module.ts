@@ -4,6 +4,7 @@ import type { EnvironmentVariables } from '../config/env.validation';
 import { AuditStore } from './audit-store.service';
 import { DirectMessageStore } from './direct-message-store.service';
 import { MessageStore } from './message-store.service';
+import { ModerationStore } from './moderation-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
 import { UserStore } from './user-store.service';
@@ -17,6 +18,7 @@ import { UserStore } from './user-store.service';
     RoomDirectory,
     DirectMessageStore,
     AuditStore,
+    ModerationStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -25,6 +27,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, ModerationStore],
 })
 export class StoreModule {}
