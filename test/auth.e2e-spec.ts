@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import WebSocket from 'ws';
 import { Hub } from '../src/hub/hub';
 import { ChatClient, withTimeout, type Frame } from './support/chat-client';
+import { refusedHandshake } from './support/handshake';
 import { claims, inSeconds, JwksServer, mintHs256, TEST_SECRET, TestKeyPair } from './support/jwt';
 import { runFailingServer, spawnServer, type ServerProcess } from './support/server-process';
 import { startServer, type TestServer } from './support/test-app';
@@ -12,37 +12,6 @@ const METRICS_TOKEN = 'scrape-me-0123456789';
 const INVALID = 'Bearer error="invalid_token"';
 const MISSING = 'Bearer realm="nest-chat"';
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-interface Refusal {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-/**
- * Opens a WebSocket handshake that the server must refuse before the upgrade: the HTTP status,
- * headers and JSON body it answered. Fails if the connection is upgraded instead.
- */
-function refusedHandshake(url: string, { headers, protocols }: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<Refusal> {
-  const socket = new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false });
-  return withTimeout(
-    new Promise<Refusal>((resolve, reject) => {
-      socket.on('unexpected-response', (_req, res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as unknown }));
-      });
-      socket.on('open', () => {
-        socket.terminate();
-        reject(new Error('the handshake was upgraded'));
-      });
-      socket.on('error', reject);
-    }),
-    5000,
-    `refusal of ${url}`,
-  );
-}
 
 function refusal(status: number, reason: string, message: string | RegExp) {
   const error = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' }[status];

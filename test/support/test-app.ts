@@ -32,6 +32,7 @@ const DEFAULT_ENV = {
   METRICS_TOKEN: '',
   AUTH_LOGIN_URL: '',
   AUTH_REFRESH_URL: '',
+  ADMIN_TOKEN: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */
