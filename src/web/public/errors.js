@@ -89,6 +89,12 @@ function explainError(frame, sent) {
       return `That is not allowed: ${frame.message}`;
     case 'VALIDATION':
       return explainValidation(frame);
+    case 'MUTED': {
+      const until = frame.until ? `until ${new Date(frame.until).toLocaleString()}` : 'until a moderator unmutes you';
+      return `A moderator has muted you in ${sent ? title(sent.conv) : 'this room'} ${until}, so your message was not sent.`;
+    }
+    case 'SLOW_MODE':
+      return `${sent ? title(sent.conv) : 'This room'} is in slow mode: wait ${Math.ceil((frame.retryAfterMs ?? 1000) / 1000)} seconds, then send your message again.`;
     case 'UNAVAILABLE':
       if (frame.event === 'history') return 'Earlier messages could not be loaded right now.';
       if (frame.event === 'join') return 'The room could not be joined right now. Please try again in a moment.';
@@ -108,4 +114,12 @@ function explainValidation(frame) {
   }
   if (frame.event === 'join') return `That room cannot be joined. ${ROOM_NAME_RULE}`;
   return `The server rejected that request: ${frame.message}`;
+}
+
+/** Close 4003: a moderator ended the connection (`kicked`: the page reconnects; `banned`: it does not). */
+export const MODERATED_CLOSE = 4003;
+
+export function describeModeratedClose(reason) {
+  if (reason === 'banned') return 'A moderator has banned you from this chat, so the page will not reconnect.';
+  return 'A moderator disconnected you. Reconnecting…';
 }
