@@ -12,6 +12,7 @@ import { AuthService } from './auth/auth.service';
 import { installHttpAuth } from './auth/http-auth';
 import { AppLogger } from './config/app-logger';
 import type { AuthMode, EnvironmentVariables } from './config/env.validation';
+import { ModerationService } from './chat/moderation.service';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { allowedOrigins } from './config/allowed-origins';
 import { normalizeAddress, proxyTrust, type ProxyTrust } from './config/trust-proxy';
@@ -70,6 +71,7 @@ export async function createApp(): Promise<INestApplication> {
       },
       metrics,
       audit,
+      bans: app.get(ModerationService),
     }),
   );
   const openApi = new DocumentBuilder()

@@ -10,17 +10,19 @@ import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { DEFAULT_ROOM, liveMessageFrame, type MessageFrame, type ServerFrame } from '../protocol/frames';
 import type { Identity } from '../protocol/identity';
-import { DirectMessageStore } from '../store/direct-message-store.service';
 import { AuditStore } from '../store/audit-store.service';
+import { DirectMessageStore } from '../store/direct-message-store.service';
 import { MessageChanges } from '../store/message-changes.service';
 import { MessageStore } from '../store/message-store.service';
 import { RetentionStore } from '../store/retention-store.service';
+import { ModerationStore } from '../store/moderation-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { ChatService } from './chat.service';
 import { DirectMessagesService } from './direct-messages.service';
 import { MembershipService } from './membership.service';
 import { MessageEditsService } from './message-edits.service';
+import { ModerationService } from './moderation.service';
 import { ResumeService } from './resume.service';
 import { RoomsService } from './rooms.service';
 import { SessionLifetime } from './session-lifetime.service';
@@ -62,6 +64,7 @@ export class ChatFixture {
   readonly users: UserStore;
   readonly directory: RoomDirectory;
   readonly retention: RetentionStore;
+  readonly moderation: ModerationService;
   private readonly clients: Client[] = [];
 
   private constructor(
@@ -75,14 +78,16 @@ export class ChatFixture {
     this.hub = new Hub(new LocalBroker(), metrics, { identified: settings.auth.mode === 'jwt', ...settings });
     this.errors = new ErrorReporter(metrics);
     this.dmStore = new DirectMessageStore(this.store.database);
+    const audit = new AuditStore(this.store.database);
     this.changes = new MessageChanges(this.store.database);
-    this.edits = new MessageEditsService(this.hub, this.changes, new AuditStore(this.store.database));
+    this.edits = new MessageEditsService(this.hub, this.changes, audit);
     this.retention = new RetentionStore(this.store.database);
     this.resumes = new ResumeService(this.hub, this.store, this.errors, new ConfigService({ RESUME_MAX: settings.resumeMax }), this.dmStore, this.changes, this.retention);
     this.lifetime = new SessionLifetime(this.hub, settings.auth);
     const { hub, store, dmStore, users, errors } = this;
     this.directs = new DirectMessagesService(hub, store, dmStore, users, metrics, errors, new ConfigService({ RESUME_MAX: settings.resumeMax }));
-    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory, this.directs);
+    this.moderation = new ModerationService(hub, new ModerationStore(this.store.database), users, this.directory, audit, metrics);
+    this.chat = new ChatService(this.hub, this.store, metrics, this.resumes, this.errors, this.lifetime, this.users, this.directory, this.directs, this.moderation);
     this.rooms = new RoomsService(this.hub, this.store, this.directory, this.errors);
     this.membership = new MembershipService(this.hub, this.rooms, this.directory, this.users);
   }

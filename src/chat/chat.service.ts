@@ -19,6 +19,7 @@ import { MessageStore, StoreUnavailableError } from '../store/message-store.serv
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
 import { DirectMessagesService } from './direct-messages.service';
+import { ModerationService } from './moderation.service';
 import { ResumeService } from './resume.service';
 import { SessionLifetime } from './session-lifetime.service';
 
@@ -44,6 +45,7 @@ export class ChatService implements BeforeApplicationShutdown {
     private readonly users: UserStore,
     private readonly directory: RoomDirectory,
     private readonly directs: DirectMessagesService,
+    private readonly moderation: ModerationService,
   ) {}
 
   /**
@@ -167,6 +169,7 @@ export class ChatService implements BeforeApplicationShutdown {
   async postMessage(session: Session, dto: SendMessageDto): Promise<void> {
     const room = dto.room ?? DEFAULT_ROOM;
     this.hub.assertMember(session, room);
+    this.moderation.assertMaySend(session, room); // MUTED, SLOW_MODE: in memory
     this.metrics.messagesReceived.inc();
     const { record, duplicate } = await this.store.append({
       room,

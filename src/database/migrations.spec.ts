@@ -12,6 +12,7 @@ import { DirectMessagesInMessages1766451600000 } from './migrations/176645160000
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
+import { BansAndMutes1766527200000 } from './migrations/1766527200000-bans-and-mutes';
 import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
 import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
 import { sqliteOptions } from './typeorm-options';
@@ -80,6 +81,7 @@ describe('migrations', () => {
       'ClientMsgIdsPerSender1766455200000',
       'AuditLog1766520000000',
       'EditsDeletionsAndRoomSettings1766523600000',
+      'BansAndMutes1766527200000',
       'MessageChanges1766527300000',
       'RetentionMarks1766527400000',
     ]);
@@ -198,6 +200,22 @@ describe('migrations', () => {
     await undoAndRedo(EditsDeletionsAndRoomSettings1766523600000, ['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
       await expect(columnsOf(sut, 'messages')).resolves.not.toContain('edited_at');
       await expect(columnsOf(sut, 'rooms')).resolves.toEqual(['name', 'last_message_id', 'visibility', 'owner_id', 'created_at']);
+    });
+  });
+
+  it('create bans (keyed by kind and target) and mutes (keyed by room and target), empty', async () => {
+    await expect(columnsOf(sut, 'bans')).resolves.toEqual(['kind', 'target', 'expires_at', 'reason', 'actor', 'created_at']);
+    await expect(columnsOf(sut, 'mutes')).resolves.toEqual(['room', 'target', 'expires_at', 'reason', 'actor', 'created_at']);
+    for (const table of ['bans', 'mutes']) {
+      const primaryKey: { name: string }[] = await sut.query('SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', [table]);
+      expect(primaryKey.map((c) => c.name)).toEqual(table === 'bans' ? ['kind', 'target'] : ['room', 'target']);
+      await expect(sut.query(`SELECT * FROM ${table}`)).resolves.toEqual([]);
+    }
+  });
+
+  it('undo back through BansAndMutes cleanly and apply it again', async () => {
+    await undoAndRedo(BansAndMutes1766527200000, ['audit_log', 'messages', 'room_members', 'rooms', 'store_probe', 'users'], async () => {
+      await expect(tablesNamed(sut, 'bans', 'mutes')).resolves.toEqual([]);
     });
   });
 

@@ -7,6 +7,7 @@ import { DirectMessagesInMessages1766451600000 } from './migrations/176645160000
 import { ClientMsgIdsPerSender1766455200000 } from './migrations/1766455200000-client-msg-ids-per-sender';
 import { AuditLog1766520000000 } from './migrations/1766520000000-audit-log';
 import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523600000-edits-deletions-and-room-settings';
+import { BansAndMutes1766527200000 } from './migrations/1766527200000-bans-and-mutes';
 import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
 import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   ClientMsgIdsPerSender1766455200000,
   AuditLog1766520000000,
   EditsDeletionsAndRoomSettings1766523600000,
+  BansAndMutes1766527200000,
   MessageChanges1766527300000,
   RetentionMarks1766527400000,
 ];

@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AuditEntryEntity } from '../store/audit-entry.entity';
+import { BanEntity } from '../store/ban.entity';
 import { MessageEntity } from '../store/message.entity';
 import { RetentionMarkEntity } from '../store/retention-mark.entity';
+import { MuteEntity } from '../store/mute.entity';
 import { RoomMemberEntity } from '../store/room-member.entity';
 import { RoomEntity } from '../store/room.entity';
 import { StoreProbeEntity } from '../store/store-probe.entity';
@@ -23,7 +25,7 @@ export interface SqliteSettings {
   lockingMode?: 'NORMAL' | 'EXCLUSIVE';
 }
 
-export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity, RetentionMarkEntity];
+export const ENTITIES = [MessageEntity, RoomEntity, StoreProbeEntity, UserEntity, RoomMemberEntity, AuditEntryEntity, RetentionMarkEntity, BanEntity, MuteEntity];
 
 /**
  * Prepared statements TypeORM keeps per connection. The store's group commit uses one statement per

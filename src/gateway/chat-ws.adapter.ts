@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
+import type { ModerationService } from '../chat/moderation.service';
 import type { ErrorReporter } from '../hub/error-reporter';
 import type { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
@@ -13,7 +14,7 @@ import { toErrorFrame } from '../protocol/error-frame';
 import type { ServerFrame } from '../protocol/frames';
 import type { AuditEntry } from '../store/audit-store.service';
 import { parseFrame } from './frame-parser';
-import { authenticateHandshake, chooseProtocol, handshakeAddress, handshakeIdentity, noteAnonymousAdmin } from './handshake';
+import { authenticateHandshake, chooseProtocol, handshakeAddress, handshakeIdentity, handshakeIsAdmin, noteAnonymousAdmin } from './handshake';
 import { HandshakeLimits, type HandshakeLimitSettings, type LimitRefusal } from './handshake-limits';
 import { FrameVerdict, RateLimits, type FrameLimit, type RateLimitSettings } from './rate-limit';
 import { sessionOf } from './ws-transport';
@@ -33,6 +34,8 @@ export interface ChatWsOptions {
   metrics: ChatMetrics;
   /** Where failed sign-ins are written (AuditStore.note). */
   audit: { note(entry: AuditEntry): void };
+  /** Bans in force (issue 13): a banned user's or address's handshake is refused with 403. */
+  bans?: Pick<ModerationService, 'bannedHandshake'>;
 }
 
 type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
@@ -96,12 +99,14 @@ export class ChatWsAdapter extends WsAdapter {
         if (limited) return this.refuseForLimit(info.req, limited, done);
         if (!this.settings.auth.required) {
           noteAnonymousAdmin(info.req, this.settings.auth);
+          if (this.refuseBanned(info.req, undefined, done)) return;
           return done(true);
         }
         const finish = this.withDeadline(info.req, done);
         authenticateHandshake(info.req, this.settings.auth).then(
           (identity) => {
-            // Abuse limits: the per-user cap, once the user is known.
+            // A ban first (403 says more than a cap's 429), then the per-user cap, once the user is known.
+            if (this.refuseBanned(info.req, identity.userId, finish)) return;
             const overUser = this.handshakeLimits.admitUser(info.req, identity.userId);
             if (overUser) return this.refuseForLimit(info.req, overUser, finish);
             finish(true);
@@ -189,6 +194,26 @@ export class ChatWsAdapter extends WsAdapter {
     this.log.log({ msg: 'handshake refused', reason: error.reason, remoteAddress });
     this.settings.audit.note({ actor: null, action: 'auth_failed', reason: error.reason, address: remoteAddress });
     done(false, error.status, JSON.stringify(error.body), { ...JSON_CONTENT, ...error.headers });
+  }
+
+  /**
+   * A banned user's (jwt mode: checked after its token) or address's handshake: 403 with a JSON
+   * body like a 401's (`reason: "banned"`, and `until`), before the upgrade. In memory, no database
+   * read; the audit row is bounded by the moderation service. True when refused.
+   */
+  private refuseBanned(req: IncomingMessage, userId: string | undefined, done: VerifyDone): boolean {
+    const ban = this.settings.bans?.bannedHandshake(handshakeAddress(req), userId, handshakeIsAdmin(req));
+    if (!ban) return false;
+    const until = ban.until === null ? null : new Date(ban.until).toISOString();
+    const who = ban.kind === 'user' ? 'This user' : 'This address';
+    const message = `${who} is banned ${until === null ? 'until a moderator lifts the ban' : `until ${until}`}`;
+    const body = { statusCode: 403, error: 'Forbidden', reason: 'banned', message, until };
+    const headers: Record<string, string> = { ...JSON_CONTENT };
+    if (ban.until !== null) headers['Retry-After'] = String(Math.max(1, Math.ceil((ban.until - Date.now()) / 1000)));
+    this.settings.metrics.connectionsRefused.inc({ reason: 'banned' });
+    this.log.debug({ msg: 'handshake refused', reason: 'banned', kind: ban.kind, remoteAddress: handshakeAddress(req) });
+    done(false, 403, JSON.stringify(body), headers);
+    return true;
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {

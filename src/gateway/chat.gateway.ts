@@ -12,6 +12,7 @@ import { ChatService } from '../chat/chat.service';
 import { DirectMessagesService } from '../chat/direct-messages.service';
 import { MessageEditsService } from '../chat/message-edits.service';
 import { MembershipService } from '../chat/membership.service';
+import { ModerationService, type ModerationResult } from '../chat/moderation.service';
 import { ResumeService } from '../chat/resume.service';
 import { RoomsService } from '../chat/rooms.service';
 import { SessionLifetime } from '../chat/session-lifetime.service';
@@ -21,6 +22,7 @@ import { CreateRoomDto } from '../protocol/dto/create-room.dto';
 import { DirectMessageDto } from '../protocol/dto/direct-message.dto';
 import { DeleteMessageDto, EditMessageDto } from '../protocol/dto/edit-message.dto';
 import { HistoryQueryDto } from '../protocol/dto/history-query.dto';
+import { BanDto, KickDto, MuteDto, SlowModeDto, UnbanDto, UnmuteDto } from '../protocol/dto/moderation.dto';
 import { ResumeDto } from '../protocol/dto/resume.dto';
 import { RoomMemberDto } from '../protocol/dto/room-member.dto';
 import { RoomDto } from '../protocol/dto/room.dto';
@@ -28,7 +30,7 @@ import { SendMessageDto } from '../protocol/dto/send-message.dto';
 import { SetNicknameDto } from '../protocol/dto/set-nickname.dto';
 import { SignedInDirectMessageDto } from '../protocol/dto/signed-in-direct-message.dto';
 import { WhoDto } from '../protocol/dto/who.dto';
-import type { AuthOkFrame, HistoryFrame, InboundEvent, MembershipFrame, PresenceFrame } from '../protocol/frames';
+import type { AuthOkFrame, HistoryFrame, InboundEvent, MembershipFrame, ModerationFrame, PresenceFrame } from '../protocol/frames';
 import { validatePayload } from '../protocol/validate-payload';
 import { CurrentSession } from './current-session.decorator';
 import { handshakeAddress, handshakeIdentity, handshakeIsAdmin } from './handshake';
@@ -51,6 +53,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly directs: DirectMessagesService,
     private readonly membership: MembershipService,
     private readonly edits: MessageEditsService,
+    private readonly moderation: ModerationService,
   ) {}
 
   /** `request` is the handshake's: in jwt mode the adapter verified its token (handshake.ts). */
@@ -148,4 +151,39 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   async delete(@MessageBody() dto: DeleteMessageDto, @CurrentSession() session: Session): Promise<void> {
     await this.edits.delete(MessageEditsService.ofSession(session), dto.id);
   }
+  // ---- moderation (issue 13): admins only (FORBIDDEN otherwise); slow_mode for a room's owner too
+
+  @on('kick')
+  async kick(@MessageBody() dto: KickDto, @CurrentSession() session: Session): Promise<ModerationFrame> {
+    return moderation(await this.moderation.kick(this.moderation.asAdmin(session, 'kick'), dto));
+  }
+
+  @on('ban')
+  async ban(@MessageBody() dto: BanDto, @CurrentSession() session: Session): Promise<ModerationFrame> {
+    return moderation(await this.moderation.ban(this.moderation.asAdmin(session, 'ban'), dto));
+  }
+
+  @on('unban')
+  async unban(@MessageBody() dto: UnbanDto, @CurrentSession() session: Session): Promise<ModerationFrame> {
+    return moderation(await this.moderation.unban(this.moderation.asAdmin(session, 'unban'), dto));
+  }
+
+  @on('mute')
+  async mute(@MessageBody() dto: MuteDto, @CurrentSession() session: Session): Promise<ModerationFrame> {
+    return moderation(await this.moderation.mute(this.moderation.asAdmin(session, 'mute'), dto));
+  }
+
+  @on('unmute')
+  async unmute(@MessageBody() dto: UnmuteDto, @CurrentSession() session: Session): Promise<ModerationFrame> {
+    return moderation(await this.moderation.unmute(this.moderation.asAdmin(session, 'unmute'), dto));
+  }
+
+  @on('slow_mode')
+  slowMode(@MessageBody() dto: SlowModeDto, @CurrentSession() session: Session): Promise<void> {
+    return this.moderation.setSlowMode(session, dto);
+  }
+}
+
+function moderation(result: ModerationResult): ModerationFrame {
+  return { type: 'moderation', ...result };
 }

@@ -106,7 +106,7 @@ describe(defaultErrorMessage.name, () => {
 
   it('has a non-empty message for every ErrorCode value', () => {
     const codes = Object.values(ErrorCode);
-    expect(codes).toHaveLength(14);
+    expect(codes).toHaveLength(16);
     for (const code of codes) {
       expect(defaultErrorMessage(code)).toEqual(expect.stringMatching(/\S/));
     }

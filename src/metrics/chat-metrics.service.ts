@@ -107,7 +107,7 @@ export class ChatMetrics {
   /** Connections refused before the upgrade (or, for a timeout or oversized headers, before the request was read), by reason. */
   readonly connectionsRefused = new Counter({
     name: 'chat_connections_refused_total',
-    help: 'Connections and handshakes refused, by reason: origin, address_limit, user_limit, server_full, handshake_timeout, headers_too_large, bad_handshake, unauthorized',
+    help: 'Connections and handshakes refused, by reason: origin, address_limit, user_limit, server_full, handshake_timeout, headers_too_large, bad_handshake, unauthorized, banned',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -134,6 +134,22 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
+  // ---- moderation (issue 13)
+
+  readonly moderationActions = new Counter({
+    name: 'chat_moderation_actions_total',
+    help: 'Moderation actions taken (kick, ban, unban, mute, unmute, slow_mode), by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly banRefusals = new Counter({
+    name: 'chat_ban_refusals_total',
+    help: 'WebSocket handshakes refused with 403 because the user or the address is banned, by the kind of ban (user, address)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     for (const reason of REFUSAL_REASONS) this.connectionsRefused.inc({ reason }, 0);
@@ -141,7 +157,7 @@ export class ChatMetrics {
 }
 
 /** Every `reason` of chat_connections_refused_total, exported at 0 from the start so that a dashboard sees them all. */
-export const REFUSAL_REASONS = ['origin', 'address_limit', 'user_limit', 'server_full', 'handshake_timeout', 'headers_too_large', 'bad_handshake', 'unauthorized'] as const;
+export const REFUSAL_REASONS = ['origin', 'address_limit', 'user_limit', 'server_full', 'handshake_timeout', 'headers_too_large', 'bad_handshake', 'unauthorized', 'banned'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** A counter of frames that costs one addition per frame; read into Prometheus when scraped. */

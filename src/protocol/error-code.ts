@@ -16,6 +16,9 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** The frame was over the connection's (jwt mode: the user's) rate limit and was not processed. */
   RATE_LIMITED = 'RATE_LIMITED',
+  // Moderation (issue 13)
+  MUTED = 'MUTED',
+  SLOW_MODE = 'SLOW_MODE',
 }
 
 /** Human-readable text for each code when the exception carries none fit to show. */
@@ -49,6 +52,10 @@ export function defaultErrorMessage(code: ErrorCode): string {
       return 'No such message';
     case ErrorCode.RATE_LIMITED:
       return 'Too many frames: this one and any more before retryAfterMs were not processed';
+    case ErrorCode.MUTED:
+      return 'You are muted in this room';
+    case ErrorCode.SLOW_MODE:
+      return 'This room is in slow mode; wait before sending again';
     default:
       return assertNever(code);
   }

@@ -16,6 +16,23 @@ describe(toErrorFrame.name, () => {
     expect(toErrorFrame(new ChatException(code, ''))).toStrictEqual({ type: 'error', code, message: defaultErrorMessage(code) });
   });
 
+  it("carries the exception's details (MUTED's until, SLOW_MODE's retryAfterMs) in the frame", () => {
+    const muted = new ChatException(ErrorCode.MUTED, 'muted');
+    muted.details = { until: '2026-12-07T23:00:00.000Z' };
+    const slow = new ChatException(ErrorCode.SLOW_MODE, 'slow');
+    slow.details = { retryAfterMs: 1500 };
+
+    expect(toErrorFrame(muted, 'message', { clientMsgId: 'c-1' })).toStrictEqual({
+      type: 'error',
+      code: ErrorCode.MUTED,
+      message: 'muted',
+      event: 'message',
+      until: '2026-12-07T23:00:00.000Z',
+      clientMsgId: 'c-1',
+    });
+    expect(toErrorFrame(slow)).toStrictEqual({ type: 'error', code: ErrorCode.SLOW_MODE, message: 'slow', retryAfterMs: 1500 });
+  });
+
   it('maps a plain Error to INTERNAL without its message, stack or the payload', () => {
     const sut = toErrorFrame(new Error('secret detail in /srv/app/src/chat.service.ts'), 'nick', { nickname: 'payload-text' });
     expect(sut).toStrictEqual({ type: 'error', code: ErrorCode.INTERNAL, message: 'Internal error', event: 'nick' });

@@ -12,6 +12,7 @@ export function toErrorFrame(exception: unknown, event?: string, data?: unknown)
   const message = (exception instanceof ChatException && exception.message) || defaultErrorMessage(code);
   const frame: ErrorFrame = { type: 'error', code, message };
   if (event !== undefined) frame.event = event;
+  if (exception instanceof ChatException && exception.details) Object.assign(frame, exception.details);
   const clientMsgId = echoableClientMsgId(data);
   if (clientMsgId !== undefined) frame.clientMsgId = clientMsgId;
   return frame;

@@ -11,7 +11,13 @@ export const MAX_LISTED_USERS = 1000;
 export const MAX_DIFF_NAMES = 100;
 
 /** Inbound event names the gateway subscribes to; anything else is UNKNOWN_EVENT. */
-export const INBOUND_EVENTS = ['message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove', 'edit', 'delete'] as const;
+export const INBOUND_EVENTS = [
+  'message', 'nick', 'history', 'join', 'leave', 'who', 'typing', 'dm', 'resume', 'auth', 'create_room', 'invite', 'remove',
+  // Edits and deletions (issue 13)
+  'edit', 'delete',
+  // Moderation (issue 13): admins only, and slow_mode for a room's owner too.
+  'kick', 'ban', 'unban', 'mute', 'unmute', 'slow_mode',
+] as const;
 export type InboundEvent = (typeof INBOUND_EVENTS)[number];
 
 /** Who may join a room: anyone (public), or only the members its owner or an admin invited (private). */
@@ -248,8 +254,58 @@ export interface ErrorFrame {
   message: string;
   event?: string;
   clientMsgId?: string;
-  /** RATE_LIMITED: milliseconds until a frame will be taken again. */
+  /** MUTED: when the mute ends, ISO 8601; null for a mute without an end. */
+  until?: string | null;
+  /** RATE_LIMITED: milliseconds until a frame will be taken again; SLOW_MODE: until the next message in that room may be sent. */
   retryAfterMs?: number;
+}
+
+// ---- moderation (issue 13)
+
+/** What an admin does to a user or an address; the `action` of a `moderation` frame. */
+export const MODERATION_ACTIONS = ['kick', 'ban', 'unban', 'mute', 'unmute'] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+/** The close sent to every connection of a kicked user: it may connect again at once (a ban is what keeps it out). */
+export const KICKED_CLOSE = { code: 4003, reason: 'kicked' } as const;
+
+/** The close sent to the connections of a user or address when it is banned: its next handshakes get 403 until the ban ends. */
+export const BANNED_CLOSE = { code: 4003, reason: 'banned' } as const;
+
+/** Slow mode's longest interval: one message per user per hour. */
+export const MAX_SLOW_MODE_SECONDS = 3600;
+
+/**
+ * The reply to `kick`, `ban`, `unban`, `mute` and `unmute` (the body of the REST routes, without
+ * `type`): whom it was done to, until when, and what changed.
+ */
+export interface ModerationFrame {
+  type: 'moderation';
+  action: ModerationAction;
+  /** The user: a nickname (anonymous mode) or the user's display name (jwt mode, with `userId`). */
+  user?: string;
+  userId?: string;
+  /** An address ban, or (anonymous mode) the address a banned nickname was connected from. */
+  address?: string;
+  /** `mute` and `unmute`. */
+  room?: string;
+  /** `ban` and `mute`: when it ends, ISO 8601; null: until it is lifted. */
+  until?: string | null;
+  reason?: string;
+  /** `kick` and `ban`: connections closed with 4003. */
+  closed?: number;
+  /** `unban` and `unmute`: false when there was nothing to lift. */
+  lifted?: boolean;
+}
+
+/** To a room (and to whoever set it, if not in the room) when its slow mode changes: 0 is off. */
+export interface RoomSettingsFrame {
+  type: 'room_settings';
+  room: string;
+  slowModeSeconds: number;
+  /** Who changed it: a nickname, with the user id in jwt mode. */
+  by: string;
+  byId?: string;
 }
 
 export type ServerFrame =
@@ -274,7 +330,9 @@ export type ServerFrame =
   | MessageTombstone
   | DirectTombstone
   | MessageEditedFrame
-  | MessageDeletedFrame;
+  | MessageDeletedFrame
+  | ModerationFrame
+  | RoomSettingsFrame;
 export type ServerFrameType = ServerFrame['type'];
 
 /** Every frame `type` the server sends, for code that needs them at runtime (the AsyncAPI test). */
@@ -298,6 +356,8 @@ export const SERVER_FRAME_TYPES = [
   'error',
   'message_edited',
   'message_deleted',
+  'moderation',
+  'room_settings',
 ] as const satisfies readonly ServerFrameType[];
 // Fails to compile, naming the missing type, when a ServerFrame member is not listed above.
 type UnlistedFrameType = Exclude<ServerFrameType, (typeof SERVER_FRAME_TYPES)[number]>;

@@ -7,6 +7,7 @@ import { DirectMessageStore } from './direct-message-store.service';
 import { MessageChanges } from './message-changes.service';
 import { MessageStore } from './message-store.service';
 import { RetentionStore } from './retention-store.service';
+import { ModerationStore } from './moderation-store.service';
 import { RoomDirectory } from './room-directory.service';
 import { STORE_OPTIONS, StoreDatabase, type StoreOptions } from './store-database';
 import { UserStore } from './user-store.service';
@@ -23,6 +24,7 @@ import { UserStore } from './user-store.service';
     MessageChanges,
     RetentionStore,
     DataSubjectStore,
+    ModerationStore,
     {
       provide: STORE_OPTIONS,
       inject: [ConfigService],
@@ -31,6 +33,6 @@ import { UserStore } from './user-store.service';
       }),
     },
   ],
-  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, MessageChanges, RetentionStore, DataSubjectStore],
+  exports: [MessageStore, UserStore, RoomDirectory, DirectMessageStore, AuditStore, MessageChanges, RetentionStore, DataSubjectStore, ModerationStore],
 })
 export class StoreModule {}

@@ -32,4 +32,3 @@ export function refusedHandshake(url: string, { headers, protocols }: { headers?
     `refusal of ${url}`,
   );
 }
-

@@ -3,10 +3,10 @@
 // Signed in (jwt mode), it connects with the token, and a close that is about the token (4001, or a
 // handshake the server refused) renews the token once or ends the session instead of reconnecting.
 import { checkToken, dropToken, isSignedInMode, renewToken, signIn, startRenewals } from './auth.js';
-import { closeStatus } from './errors.js';
+import { closeStatus, describeModeratedClose, MODERATED_CLOSE } from './errors.js';
 import { rooms, session } from './state.js';
 import { resumePoint } from './storage.js';
-import { setStatus } from './ui.js';
+import { setStatus, showError } from './ui.js';
 
 const RECONNECT_BASE_MS = 500;
 const RECONNECT_CAP_MS = 15000;
@@ -56,6 +56,10 @@ function connect() {
     socket = null;
     handlers.onClose();
     setStatus('offline', closeStatus(event.code) ?? 'Disconnected — reconnecting…');
+    if (event.code === MODERATED_CLOSE) {
+      showError(describeModeratedClose(event.reason));
+      if (event.reason === 'banned') return setStatus('offline', 'Banned');
+    }
     if (isSignedInMode()) void afterSignedInClose(event.code, opened);
     else scheduleReconnect();
   });

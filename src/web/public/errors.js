@@ -91,6 +91,12 @@ function explainError(frame, sent) {
       return explainValidation(frame);
     case 'RATE_LIMITED':
       return 'You are sending too fast: the server skipped what you sent just now. Wait a moment, then send it again.';
+    case 'MUTED': {
+      const until = frame.until ? `until ${new Date(frame.until).toLocaleString()}` : 'until a moderator unmutes you';
+      return `A moderator has muted you in ${sent ? title(sent.conv) : 'this room'} ${until}, so your message was not sent.`;
+    }
+    case 'SLOW_MODE':
+      return `${sent ? title(sent.conv) : 'This room'} is in slow mode: wait ${Math.ceil((frame.retryAfterMs ?? 1000) / 1000)} seconds, then send your message again.`;
     case 'UNAVAILABLE':
       if (frame.event === 'history') return 'Earlier messages could not be loaded right now.';
       if (frame.event === 'join') return 'The room could not be joined right now. Please try again in a moment.';
@@ -116,4 +122,13 @@ function explainValidation(frame) {
 export function closeStatus(code) {
   if (code === 1008) return 'Disconnected for sending too fast — reconnecting…';
   return undefined;
+}
+
+/** Close 4003: a moderator ended the connection (`kicked`, `erased`: the page reconnects; `banned`: it does not). */
+export const MODERATED_CLOSE = 4003;
+
+export function describeModeratedClose(reason) {
+  if (reason === 'banned') return 'A moderator has banned you from this chat, so the page will not reconnect.';
+  if (reason === 'erased') return 'An administrator erased what this chat stored about you. Reconnecting…';
+  return 'A moderator disconnected you. Reconnecting…';
 }
