@@ -165,14 +165,17 @@ export class ChatWsAdapter extends WsAdapter {
   private overLimit(client: WebSocket, limit: FrameLimit, verdict: FrameVerdict): void {
     const metrics = this.settings.metrics;
     metrics.rateLimitedFrames.inc();
-    if (verdict === FrameVerdict.Drop) return;
-    const session = sessionOf(client);
     if (verdict === FrameVerdict.Close) {
       metrics.floodCloses.inc();
-      this.log.log({ msg: 'connection closed for flooding', remoteAddress: session?.remoteAddress });
+      this.log.log({ msg: 'connection closed for flooding', remoteAddress: sessionOf(client)?.remoteAddress });
+      // Read again, so that the client's answer to the close frame can be seen.
+      if (client.isPaused) client.resume();
       client.close(1008, 'Rate limit exceeded');
       return;
     }
+    this.holdBack(client, limit);
+    if (verdict === FrameVerdict.Drop) return;
+    const session = sessionOf(client);
     if (!limit.limited) {
       limit.limited = true;
       metrics.rateLimitedConnections.inc();
@@ -181,6 +184,16 @@ export class ChatWsAdapter extends WsAdapter {
     metrics.errors.inc({ code: ErrorCode.RATE_LIMITED });
     const code = ErrorCode.RATE_LIMITED;
     session?.send({ type: 'error', code, message: defaultErrorMessage(code), retryAfterMs: limit.bucket.retryAfterMs() });
+  }
+
+  /** Stops reading a connection over its limit for a while (FrameLimit.nextPauseMs): TCP pushes back on the sender. */
+  private holdBack(client: WebSocket, limit: FrameLimit): void {
+    if (client.isPaused || client.readyState !== client.OPEN) return;
+    client.pause();
+    const timer = setTimeout(() => {
+      if (client.readyState === client.OPEN) client.resume();
+    }, limit.nextPauseMs(Date.now()));
+    timer.unref();
   }
 
   /** A handshake whose token was not accepted: 401 (or 403, 503) with a JSON body, before any upgrade. */

@@ -1,4 +1,4 @@
-import { FLOOD_CLOSE_MS, FrameVerdict, RateLimits, TokenBucket } from './rate-limit';
+import { FLOOD_CLOSE_MS, FLOOD_PAUSE_MS, FrameVerdict, MAX_FLOOD_PAUSE_MS, RateLimits, TokenBucket } from './rate-limit';
 
 describe(TokenBucket.name, () => {
   it('takes a burst at once, then refills at the rate', () => {
@@ -29,6 +29,30 @@ describe(RateLimits.name, () => {
     expect(closedAt).toBeGreaterThanOrEqual(20 + FLOOD_CLOSE_MS);
     expect(closedAt).toBeLessThanOrEqual(50 + FLOOD_CLOSE_MS);
     expect(sut.check(FLOOD_CLOSE_MS + 1000)).toBe(FrameVerdict.Drop);
+  });
+
+  it('pauses a flooding connection longer each time, up to MAX_FLOOD_PAUSE_MS, and counts the pauses as flood time', () => {
+    const sut = new RateLimits(settings).open(undefined, 0);
+    sut.check(0);
+    sut.check(0);
+    expect(sut.check(0)).toBe(FrameVerdict.DropAndNotify);
+    const pauses: number[] = [];
+    let t = 0;
+    let verdict = FrameVerdict.Drop;
+    // The server reads again after each pause: the waiting frames arrive at once, a token or two are
+    // taken, the next one is over the limit and pauses the connection again.
+    while (verdict !== FrameVerdict.Close && t < 2 * FLOOD_CLOSE_MS) {
+      const pause = sut.nextPauseMs(t);
+      pauses.push(pause);
+      t += pause;
+      do verdict = sut.check(t);
+      while (verdict === FrameVerdict.Take);
+    }
+    expect(pauses.slice(0, 4)).toEqual([FLOOD_PAUSE_MS, 2 * FLOOD_PAUSE_MS, MAX_FLOOD_PAUSE_MS, MAX_FLOOD_PAUSE_MS]);
+    // Pauses longer than the quiet time that ends a flood do not end it: it is closed at FLOOD_CLOSE_MS.
+    expect(verdict).toBe(FrameVerdict.Close);
+    expect(t).toBeGreaterThanOrEqual(FLOOD_CLOSE_MS);
+    expect(t).toBeLessThanOrEqual(FLOOD_CLOSE_MS + MAX_FLOOD_PAUSE_MS);
   });
 
   it('forgets a flood once the client paused as long as the bucket takes to refill', () => {
