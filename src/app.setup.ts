@@ -3,16 +3,17 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { AuthService } from './auth/auth.service';
-import { installHttpAuth } from './auth/http-auth';
+import { identityOfRequest, installHttpAuth, routePolicy } from './auth/http-auth';
 import { AppLogger } from './config/app-logger';
 import type { AuthMode, EnvironmentVariables } from './config/env.validation';
 import { ModerationService } from './chat/moderation.service';
+import { banRefusal } from './chat/sanctions';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { allowedOrigins } from './config/allowed-origins';
 import { normalizeAddress, proxyTrust, type ProxyTrust } from './config/trust-proxy';
@@ -20,6 +21,7 @@ import { ErrorReporter } from './hub/error-reporter';
 import { AuditStore } from './store/audit-store.service';
 import { ChatMetrics } from './metrics/chat-metrics.service';
 import { contentSecurityPolicy } from './web/client-config';
+import { ADMIN_TOKEN_USER_ID } from './protocol/identity';
 
 /** Builds the application exactly as production runs it; tests call this too, then listen on port 0. */
 export async function createApp(): Promise<INestApplication> {
@@ -52,6 +54,7 @@ export async function createApp(): Promise<INestApplication> {
   installHttpAuth(adapter.getInstance(), auth, (request, failure) =>
     audit.note({ actor: null, action: 'auth_failed', target: request.routeOptions.url ?? null, reason: failure.reason, address: normalizeAddress(request.ip) }),
   );
+  refuseBannedOnRest(adapter.getInstance(), app.get(ModerationService));
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
@@ -198,4 +201,22 @@ export function exitOnSignals(app: INestApplication): void {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+}
+
+/**
+ * A ban keeps its user or address off REST too (a banned user could otherwise still read rooms and
+ * edit or delete their messages over /api): /api/* answers 403 as the handshake does. After the
+ * auth hook (preParsing), so the user is known; ADMIN_TOKEN is never refused. Open routes (health,
+ * the web client, /metrics' own rules) are not checked.
+ */
+function refuseBannedOnRest(fastify: FastifyInstance, moderation: ModerationService): void {
+  fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const policy = routePolicy(request.routeOptions.url);
+    if (policy !== 'user' && policy !== 'admin') return;
+    const identity = identityOfRequest(request.raw);
+    const ban = moderation.bannedHandshake(normalizeAddress(request.ip), identity?.userId, identity?.userId === ADMIN_TOKEN_USER_ID);
+    if (!ban) return;
+    const refusal = banRefusal(ban);
+    await reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+  });
 }

@@ -188,9 +188,13 @@ describe('moderation in anonymous mode (ADMIN_TOKEN, e2e)', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toEqual({ statusCode: 403, error: 'Forbidden', reason: 'banned', message: `This address is banned until ${until}`, until });
+    // REST from that address too, but not with ADMIN_TOKEN (the operator can always lift a ban).
+    await expect(call(server, 'GET', '/api/rooms')).resolves.toEqual({ status: 403, body: refused.body });
+    await expect(call(server, 'GET', '/api/rooms', ADMIN_TOKEN)).resolves.toMatchObject({ status: 200 });
 
     await sleep(Date.parse(until) - Date.now() + 50);
     await guest();
+    await expect(call(server, 'GET', '/api/rooms')).resolves.toMatchObject({ status: 200 });
     await expect(call(server, 'GET', '/api/admin/bans', ADMIN_TOKEN)).resolves.toEqual({ status: 200, body: { bans: [] } });
   });
 
@@ -392,6 +396,11 @@ describe('moderation in jwt mode (e2e)', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3590);
     expect(refused.body).toEqual({ statusCode: 403, error: 'Forbidden', reason: 'banned', message: `This user is banned until ${String(banned.until)}`, until: banned.until });
     await connect('carol');
+    // REST too: the same 403 on every /api route for bob, nothing for carol.
+    const bobToken = await tokenFor('bob');
+    await expect(call(server, 'GET', '/api/me', bobToken)).resolves.toEqual({ status: 403, body: refused.body });
+    await expect(call(server, 'GET', '/api/messages?room=general', bobToken)).resolves.toMatchObject({ status: 403, body: { reason: 'banned' } });
+    await expect(call(server, 'GET', '/api/me', await tokenFor('carol'))).resolves.toMatchObject({ status: 200 });
     // A bad token is still a 401: the ban is checked after authentication.
     await expect(refusedHandshake(server.wsUrl, { headers: { authorization: 'Bearer nope' } })).resolves.toMatchObject({ status: 401 });
 
@@ -400,12 +409,14 @@ describe('moderation in jwt mode (e2e)', () => {
       body: { action: 'unban', user: 'bob', userId: 'bob', lifted: true },
     });
     await connect('bob');
+    await expect(call(server, 'GET', '/api/me', bobToken)).resolves.toMatchObject({ status: 200 });
     await expect(auditRows(server)).resolves.toEqual([
       { actor: '@admin', action: 'ban', target: 'bob', room: null, reason: 'abuse', address: '127.0.0.1' },
       { actor: 'bob', action: 'ban_refused', target: 'bob', room: null, reason: null, address: '127.0.0.1' },
       { actor: 'root', action: 'unban', target: 'bob', room: null, reason: null, address: '127.0.0.1' },
     ]);
-    await expect(metric(server, 'chat_ban_refusals_total{kind="user"}')).resolves.toBe(1);
+    // One refused handshake and two refused REST requests; one ban_refused row for them (once a minute per ban and address).
+    await expect(metric(server, 'chat_ban_refusals_total{kind="user"}')).resolves.toBe(3);
   });
 
   it('answers 404 for a ban or mute of a user who never signed in, and ends a ban after its duration', async () => {

@@ -17,6 +17,22 @@ export interface Mute extends Sanction {
   room: string;
 }
 
+/** How a banned client is refused, on the WebSocket handshake and on REST alike: 403, a JSON body shaped like the 401s', Retry-After while the ban has an end. */
+export interface BanRefusal {
+  status: 403;
+  headers: Record<string, string>;
+  body: { statusCode: 403; error: 'Forbidden'; reason: 'banned'; message: string; until: string | null };
+}
+
+export function banRefusal(ban: Ban, now = Date.now()): BanRefusal {
+  const until = ban.until === null ? null : new Date(ban.until).toISOString();
+  const who = ban.kind === 'user' ? 'This user' : 'This address';
+  const message = `${who} is banned ${until === null ? 'until a moderator lifts the ban' : `until ${until}`}`;
+  const headers: Record<string, string> = {};
+  if (ban.until !== null) headers['Retry-After'] = String(Math.max(1, Math.ceil((ban.until - now) / 1000)));
+  return { status: 403, headers, body: { statusCode: 403, error: 'Forbidden', reason: 'banned', message, until } };
+}
+
 const inForce = (sanction: Sanction, now: number): boolean => sanction.until === null || sanction.until > now;
 
 /**

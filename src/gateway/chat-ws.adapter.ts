@@ -6,6 +6,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
 import type { ModerationService } from '../chat/moderation.service';
+import { banRefusal } from '../chat/sanctions';
 import type { ErrorReporter } from '../hub/error-reporter';
 import type { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
@@ -217,15 +218,10 @@ export class ChatWsAdapter extends WsAdapter {
   private refuseBanned(req: IncomingMessage, userId: string | undefined, done: VerifyDone): boolean {
     const ban = this.settings.bans?.bannedHandshake(handshakeAddress(req), userId, handshakeIsAdmin(req));
     if (!ban) return false;
-    const until = ban.until === null ? null : new Date(ban.until).toISOString();
-    const who = ban.kind === 'user' ? 'This user' : 'This address';
-    const message = `${who} is banned ${until === null ? 'until a moderator lifts the ban' : `until ${until}`}`;
-    const body = { statusCode: 403, error: 'Forbidden', reason: 'banned', message, until };
-    const headers: Record<string, string> = { ...JSON_CONTENT };
-    if (ban.until !== null) headers['Retry-After'] = String(Math.max(1, Math.ceil((ban.until - Date.now()) / 1000)));
+    const refusal = banRefusal(ban);
     this.settings.metrics.connectionsRefused.inc({ reason: 'banned' });
     this.log.debug({ msg: 'handshake refused', reason: 'banned', kind: ban.kind, remoteAddress: handshakeAddress(req) });
-    done(false, 403, JSON.stringify(body), headers);
+    done(false, refusal.status, JSON.stringify(refusal.body), { ...JSON_CONTENT, ...refusal.headers });
     return true;
   }
 
