@@ -133,21 +133,15 @@ export class ModerationService implements OnApplicationBootstrap {
    * a nickname anyone can take, so banning one bans the address its connection comes from.
    */
   async ban(actor: Actor, dto: BanDto): Promise<ModerationResult> {
-    let kind: BanKind;
-    let target: string;
     const result: ModerationResult = { action: 'ban' };
-    if (dto.address != null) {
-      [kind, target] = ['address', canonicalAddress(dto.address)];
-      result.address = target;
-    } else if (this.hub.isIdentified) {
-      const found = await this.findUser(dto.user!);
-      [kind, target] = ['user', found.key];
-      Object.assign(result, { user: found.user, userId: found.userId });
-    } else {
+    let named = await this.banTarget(dto, result);
+    if (!named) {
+      // Anonymous mode: a nickname is banned by the address its connection comes from.
       const session = this.onlineSessions(dto.user!)[0];
-      [kind, target] = ['address', canonicalAddress(session.remoteAddress)];
-      Object.assign(result, { user: session.nickname, address: target });
+      named = ['address', canonicalAddress(session.remoteAddress)];
+      Object.assign(result, { user: session.nickname, address: named[1] });
     }
+    const [kind, target] = named;
     const now = Date.now();
     const until = dto.seconds === undefined ? null : now + dto.seconds * 1000;
     const ban: Ban = { kind, target, until, reason: dto.reason ?? null, actor: actor.name, at: now };
@@ -160,21 +154,28 @@ export class ModerationService implements OnApplicationBootstrap {
     return result;
   }
 
+  /**
+   * The ban a `ban` or `unban` names: an address, or a user (jwt mode), filling in `result`'s
+   * address or user; undefined for a user in anonymous mode, which each event treats its own way.
+   */
+  private async banTarget(dto: { address?: string | null; user?: string | null }, result: ModerationResult): Promise<[BanKind, string] | undefined> {
+    if (dto.address != null) {
+      const target = canonicalAddress(dto.address);
+      result.address = target;
+      return ['address', target];
+    }
+    if (!this.hub.isIdentified) return undefined;
+    const found = await this.findUser(dto.user!);
+    Object.assign(result, { user: found.user, userId: found.userId });
+    return ['user', found.key];
+  }
+
   /** Lifts a ban of a user (jwt mode) or an address; `lifted` false when there was none. */
   async unban(actor: Actor, dto: UnbanDto): Promise<ModerationResult> {
     const result: ModerationResult = { action: 'unban' };
-    let kind: BanKind;
-    let target: string;
-    if (dto.address != null) {
-      [kind, target] = ['address', canonicalAddress(dto.address)];
-      result.address = target;
-    } else if (this.hub.isIdentified) {
-      const found = await this.findUser(dto.user!);
-      [kind, target] = ['user', found.key];
-      Object.assign(result, { user: found.user, userId: found.userId });
-    } else {
-      throw new ChatException(ErrorCode.VALIDATION, 'In anonymous mode bans are by address: give the address (GET /api/admin/bans lists them)');
-    }
+    const named = await this.banTarget(dto, result);
+    if (!named) throw new ChatException(ErrorCode.VALIDATION, 'In anonymous mode bans are by address: give the address (GET /api/admin/bans lists them)');
+    const [kind, target] = named;
     const inMemory = this.sanctions.unban(kind, target) !== undefined;
     const inStore = await this.stored(() => this.store.removeBan(kind, target), 'The unban');
     result.lifted = inMemory || inStore;
