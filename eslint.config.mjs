@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import { layerZones } from './eslint.layers.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'eslint.config.mjs', 'eslint.layers.mjs', 'src/web/public/', 'docs/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'test/support/services-setup.js', 'eslint.config.mjs', 'eslint.layers.mjs', 'src/web/public/', 'docs/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -28,6 +28,8 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 30000,
+  // Finds PostgreSQL and Redis for the suites that need them (skipped, loudly, without them).
+  globalSetup: '<rootDir>/test/support/services-setup.js',
   projects: [
     { ...shared, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },

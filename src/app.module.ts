@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
 import { sqliteOptions } from './database/typeorm-options';
@@ -27,6 +28,7 @@ export class AppModule {
         LoggingModule.forRoot(),
         MetricsModule,
         AuthModule,
+        ClusterModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<EnvironmentVariables, true>) =>

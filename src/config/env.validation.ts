@@ -17,7 +17,7 @@ const KEY_SOURCES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL'] 
 /** Settings that mean something in jwt mode only: set in anonymous mode, they are a mistake. */
 const JWT_ONLY = [...KEY_SOURCES, 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_LOGIN_URL', 'AUTH_REFRESH_URL'] as const;
 /** Never echoed in an error: they would end up in logs. AUTH_JWT_PUBLIC_KEY is public, but a page long. */
-const UNPRINTED = new Set(['AUTH_JWT_SECRET', 'METRICS_TOKEN', 'ADMIN_TOKEN', 'AUTH_JWT_PUBLIC_KEY']);
+const UNPRINTED = new Set(['AUTH_JWT_SECRET', 'METRICS_TOKEN', 'ADMIN_TOKEN', 'AUTH_JWT_PUBLIC_KEY', 'DATABASE_URL', 'REDIS_URL']);
 /** RFC 7518 §3.2: an HS256 key has at least as many bits as the hash, 256. */
 export const MIN_SECRET_CHARS = 32;
 export const MIN_METRICS_TOKEN_CHARS = 16;
@@ -109,6 +109,39 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(600_000)
   STORE_BUSY_TIMEOUT_MS = 5000;
+
+  // --- Scale-out (docs/deployment.md) ---
+
+  /**
+   * `postgres://user:password@host:port/database` (or `postgresql://`): the store is PostgreSQL
+   * instead of the SQLite file at SQLITE_PATH. Unset: SQLite (the default, one node).
+   */
+  @IsOptional()
+  @IsString()
+  DATABASE_URL: string | undefined = undefined;
+
+  /** PostgreSQL schema the store's tables live in (created if missing). Only with DATABASE_URL. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DATABASE_SCHEMA: string | undefined = undefined;
+
+  /** `redis://` or `rediss://` URL: cluster mode, with deliveries and shared state through Redis. Unset: one node. */
+  @IsOptional()
+  @IsString()
+  REDIS_URL: string | undefined = undefined;
+
+  /** Prefix of every Redis key and channel of this cluster, so several clusters can share one Redis. */
+  @IsString()
+  @MinLength(1)
+  CLUSTER_PREFIX = 'chat';
+
+  /** Cluster mode: an instance that stops renewing its heartbeat for this long is dead; its users leave. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  INSTANCE_TTL_MS = 15_000;
 
   @IsIn(AUTH_MODES)
   AUTH_MODE: AuthMode = 'anonymous';
@@ -257,6 +290,7 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     ...authProblems(config),
     ...trustProxyProblems(config.TRUST_PROXY).map((problem): [string, string] => ['TRUST_PROXY', problem]),
     ...allowedOriginsProblems(config.ALLOWED_ORIGINS).map((problem): [string, string] => ['ALLOWED_ORIGINS', problem]),
+    ...scaleOutProblems(config),
   ];
   if (problems.length > 0) {
     const lines = problems.map(([key, problem]) => `  ${key}=${shown(key, present[key])}: ${problem}`);
@@ -299,6 +333,33 @@ function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** DATABASE_URL and REDIS_URL name their engine by scheme; a schema means nothing without PostgreSQL. */
+function scaleOutProblems(config: EnvironmentVariables): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (config.DATABASE_URL !== undefined && !hasScheme(config.DATABASE_URL, ['postgres:', 'postgresql:'])) {
+    problems.push(['DATABASE_URL', 'DATABASE_URL must be a postgres:// or postgresql:// URL']);
+  }
+  if (config.DATABASE_SCHEMA !== undefined) {
+    if (config.DATABASE_URL === undefined) problems.push(['DATABASE_SCHEMA', 'DATABASE_SCHEMA is set but DATABASE_URL is not: the SQLite store has no schemas']);
+    else if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.DATABASE_SCHEMA)) problems.push(['DATABASE_SCHEMA', 'DATABASE_SCHEMA must be a lower-case identifier (a-z, 0-9, _), at most 63 characters']);
+  }
+  if (config.REDIS_URL !== undefined && !hasScheme(config.REDIS_URL, ['redis:', 'rediss:'])) {
+    problems.push(['REDIS_URL', 'REDIS_URL must be a redis:// or rediss:// URL']);
+  }
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(config.CLUSTER_PREFIX)) {
+    problems.push(['CLUSTER_PREFIX', 'CLUSTER_PREFIX must be 1 to 64 of A-Z, a-z, 0-9, _ . : -']);
+  }
+  return problems;
+}
+
+function hasScheme(value: string, schemes: readonly string[]): boolean {
+  try {
+    return schemes.includes(new URL(value).protocol);
   } catch {
     return false;
   }

@@ -1,16 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
-import { BROKER } from './broker';
 import { ErrorReporter } from './error-reporter';
 import { Hub, HUB_SETTINGS, type HubSettings } from './hub';
-import { LocalBroker } from './local-broker';
 
+// The Broker and the ClusterBus come from the global ClusterModule (one node or N).
 @Module({
   providers: [
     Hub,
     ErrorReporter,
-    { provide: BROKER, useClass: LocalBroker },
     {
       provide: HUB_SETTINGS,
       inject: [ConfigService],

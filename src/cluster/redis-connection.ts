@@ -1,0 +1,93 @@
+import { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+export const REDIS_CONNECTION = Symbol('RedisConnection');
+
+export interface RedisSettings {
+  url: string;
+  /** CLUSTER_PREFIX: the first part of every key and channel. */
+  prefix: string;
+  /** This node's id (ClusterBus.instanceId). */
+  instanceId: string;
+}
+
+/**
+ * Cluster mode's two Redis connections: `command` for keys and PUBLISH, `subscriber` for
+ * SUBSCRIBE (a subscribed connection takes no other command). ioredis reconnects both on its own,
+ * with backoff, and resubscribes `subscriber`'s channels; commands issued while Redis is down fail
+ * at once (no offline queue), so callers never wait on an outage: they count it and go on locally.
+ */
+export class RedisConnection {
+  readonly command: Redis;
+  readonly subscriber: Redis;
+  readonly prefix: string;
+  readonly instanceId: string;
+  private readonly logger = new Logger('Redis');
+  private up = false;
+  private downSince: number | null = Date.now();
+  private readonly listeners: Array<(up: boolean) => void> = [];
+
+  constructor(settings: RedisSettings) {
+    this.prefix = settings.prefix;
+    this.instanceId = settings.instanceId;
+    const options = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // 50 ms, doubling, at most 1 s between attempts: Redis back is noticed within a second.
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
+      connectionName: `${settings.prefix}:${settings.instanceId}`,
+    };
+    this.command = new Redis(settings.url, options);
+    this.subscriber = new Redis(settings.url, { ...options, enableOfflineQueue: true });
+    this.command.on('ready', () => this.setUp(true));
+    this.command.on('close', () => this.setUp(false));
+    // ioredis emits 'error' on every failed reconnect attempt; the outage is logged once by setUp.
+    this.command.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined);
+  }
+
+  /** Connects both; rejects when Redis cannot be reached at startup (a node does not start half-clustered). */
+  async connect(): Promise<void> {
+    await Promise.all([this.command.connect(), this.subscriber.connect()]);
+  }
+
+  /** Drops both connections at once: nothing waits on a Redis that may be gone. */
+  close(): void {
+    this.command.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  /** `${prefix}:${parts...}`. */
+  key(...parts: Array<string | number>): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  /** Since when Redis has been unreachable (epoch ms), or null while it is up. */
+  get outageSince(): number | null {
+    return this.downSince;
+  }
+
+  /** Called with true when the command connection is ready again, false when it is lost. */
+  onStatus(listener: (up: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private setUp(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    if (up) {
+      const down = this.downSince === null ? 0 : Date.now() - this.downSince;
+      this.downSince = null;
+      this.logger.log(`Redis reachable again after ${down} ms`);
+    } else {
+      this.downSince = Date.now();
+      this.logger.warn('Redis unreachable: serving local clients only until it is back');
+    }
+    for (const listener of this.listeners) listener(up);
+  }
+}
