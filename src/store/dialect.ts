@@ -1,0 +1,55 @@
+import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
+
+/**
+ * The store's SQL dialects. Statements are written once, with SQLite's `?` placeholders; where the
+ * two engines differ in more than that (JSON functions, `RETURNING id`, scalar MAX), a statement
+ * has a variant per dialect, kept next to the other one and picked by `Dialect` (see per-dialect
+ * `Record<Dialect, string>` constants in the *-sql.ts files). SQLite's texts are the ones it
+ * always ran, byte for byte.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export function dialectOf(dataSource: DataSource): Dialect {
+  return dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** What the store classes run their statements on: a query runner, or its PostgreSQL translation. */
+export type StoreRunner = Pick<QueryRunner, 'query'>;
+
+const translated = new Map<string, string>();
+/** Statement texts are a finite set (a few hundred at most); the cache is cleared should that ever be wrong. */
+const MAX_TRANSLATED = 2000;
+
+/** `?` placeholders as PostgreSQL's `$1, $2, ...`, once per statement text. No statement has a `?` in a literal. */
+export function postgresText(sql: string): string {
+  let text = translated.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    if (translated.size >= MAX_TRANSLATED) translated.clear();
+    translated.set(sql, text);
+  }
+  return text;
+}
+
+/** A PostgreSQL query runner that takes the store's `?` statements. */
+export class PostgresRunner implements StoreRunner {
+  constructor(readonly runner: QueryRunner) {}
+
+  query(sql: string, parameters: unknown[] | undefined, useStructuredResult: true): Promise<QueryResult>;
+  query(sql: string, parameters?: unknown[]): Promise<any>;
+  query(sql: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<unknown> {
+    return useStructuredResult ? this.runner.query(postgresText(sql), parameters, true) : this.runner.query(postgresText(sql), parameters);
+  }
+}
+
+/**
+ * The id an INSERT wrote: better-sqlite3's runner gives the rowid as `raw`; on PostgreSQL the
+ * statement ends with RETURNING id and `raw` holds its one row.
+ */
+export function insertedId(result: QueryResult): number {
+  const raw: unknown = result.raw;
+  const id = Array.isArray(raw) ? (raw[0] as { id?: unknown } | undefined)?.id : raw;
+  if (typeof id !== 'number') throw new Error(`an INSERT returned ${typeof id} as its row id`);
+  return id;
+}
