@@ -32,14 +32,25 @@ export function postgresText(sql: string): string {
   return text;
 }
 
+/**
+ * PostgreSQL's text cannot hold NUL, and one such string would fail a whole group commit (every
+ * sender's message in it): NUL is stored as U+FFFD, the replacement character. SQLite keeps it.
+ */
+function withoutNul(parameters: unknown[] | undefined): unknown[] | undefined {
+  if (!parameters?.some((value) => typeof value === 'string' && value.includes('\0'))) return parameters;
+  return parameters.map((value) => (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value));
+}
+
 /** A PostgreSQL query runner that takes the store's `?` statements. */
 export class PostgresRunner implements StoreRunner {
   constructor(readonly runner: QueryRunner) {}
 
   query(sql: string, parameters: unknown[] | undefined, useStructuredResult: true): Promise<QueryResult>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature of QueryRunner.query, which StoreRunner is
   query(sql: string, parameters?: unknown[]): Promise<any>;
   query(sql: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<unknown> {
-    return useStructuredResult ? this.runner.query(postgresText(sql), parameters, true) : this.runner.query(postgresText(sql), parameters);
+    const values = withoutNul(parameters);
+    return useStructuredResult ? this.runner.query(postgresText(sql), values, true) : this.runner.query(postgresText(sql), values);
   }
 }
 

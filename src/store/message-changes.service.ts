@@ -66,7 +66,12 @@ export class MessageChanges {
     if (ids.length === 0) return [];
     const deletedAt = new Date().toISOString();
     const sql = TOMBSTONE[this.database.dialect];
-    return this.database.write('deleting messages', (runner) => runner.query(sql, [deletedAt, JSON.stringify(ids)]) as Promise<Tombstoned[]>, { ordered: true });
+    // The RETURNING rows as records: PostgreSQL's raw result of an UPDATE also holds its row count.
+    return this.database.write(
+      'deleting messages',
+      async (runner) => (await runner.query(sql, [deletedAt, JSON.stringify(ids)], true)).records as Tombstoned[],
+      { ordered: true },
+    );
   }
 
   /**
