@@ -105,14 +105,17 @@ export function postgresOptions({ url, schema, applicationName = 'chat' }: Postg
   };
 }
 
-/** CREATE SCHEMA IF NOT EXISTS, on a connection of its own, before the data source (and its migrations) start. */
+/** Creates the schema when missing, on a connection of its own, before the data source (and its migrations) start. */
 export async function ensurePostgresSchema({ url, schema }: PostgresSettings): Promise<void> {
   if (!schema) return;
   // A data source without entities or migrations: one connection, one statement.
   const bootstrap = new DataSource({ type: 'postgres', url, poolSize: 1, connectTimeoutMS: CONNECT_TIMEOUT_MS });
   await bootstrap.initialize();
   try {
-    await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even
+    // when the schema exists, which a least-privileged role owning only its schema lacks.
+    const found = await bootstrap.query<unknown[]>('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (found.length === 0) await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } finally {
     await bootstrap.destroy();
   }
