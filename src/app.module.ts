@@ -7,7 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
-import { databaseOptions, ensurePostgresSchema } from './database/typeorm-options';
+import { databaseOptions, initializePostgres } from './database/typeorm-options';
 import { DocsModule } from './docs/docs.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
@@ -41,11 +41,8 @@ export class AppModule {
               STORE_BUSY_TIMEOUT_MS: config.get('STORE_BUSY_TIMEOUT_MS', { infer: true }),
               SQLITE_LOCKING_MODE: config.get('SQLITE_LOCKING_MODE', { infer: true }),
             }),
-          // PostgreSQL: the schema must exist before the migrations (and their table) go into it.
-          dataSourceFactory: async (options) => {
-            if (options?.type === 'postgres' && options.url) await ensurePostgresSchema({ url: options.url, schema: options.schema });
-            return new DataSource(options!).initialize();
-          },
+          // PostgreSQL: the schema is created and migrated by one instance at a time.
+          dataSourceFactory: (options) => (options!.type === 'postgres' ? initializePostgres(options) : new DataSource(options!).initialize()),
         }),
         GatewayModule,
         ApiModule,

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
 import { createTestSchema, describeWithPostgres, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from './postgres-test-schema';
-import { postgresOptions } from './typeorm-options';
+import { initializePostgres, postgresOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 
 describeWithPostgres('migrations on PostgreSQL', () => {
@@ -59,5 +59,17 @@ describeWithPostgres('migrations on PostgreSQL', () => {
     await sut.runMigrations();
     const diff = await sut.driver.createSchemaBuilder().log();
     expect(diff.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('lets instances that start together create a new schema and migrate it one at a time', async () => {
+    const fresh = testSchemaName();
+    const sources = await Promise.all([1, 2, 3].map(() => initializePostgres(postgresOptions({ url, schema: fresh }))));
+    try {
+      const applied: Array<{ n: number }> = await sources[0].query(`SELECT count(*)::int AS n FROM "${fresh}".migrations`);
+      expect(applied).toEqual([{ n: MIGRATIONS.length }]);
+    } finally {
+      for (const ds of sources) await ds.destroy();
+      await dropTestSchema(url, fresh);
+    }
   });
 });

@@ -82,7 +82,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /**
  * PostgreSQL through TypeORM's `postgres` driver (node-postgres pool). Every connection's
  * search_path is the schema, so the store's unqualified SQL reads and writes its own tables; the
- * schema must exist before migrations run (ensurePostgresSchema).
+ * schema must exist before migrations run: open it with initializePostgres.
  */
 export function postgresOptions({ url, schema, applicationName = 'chat' }: PostgresSettings): DataSourceOptions {
   return {
@@ -105,20 +105,45 @@ export function postgresOptions({ url, schema, applicationName = 'chat' }: Postg
   };
 }
 
-/** Creates the schema when missing, on a connection of its own, before the data source (and its migrations) start. */
+/** The advisory lock that lets one process at a time create the schema and run the migrations. */
+const MIGRATION_LOCK_KEY = 7_163_206_115;
+
+/**
+ * Opens a PostgreSQL data source: creates the schema when missing and runs the migrations, one
+ * process at a time (several instances starting together would otherwise race to create the same
+ * tables). The lock is a session advisory lock on a connection of its own, closed afterwards.
+ */
+export async function initializePostgres(options: DataSourceOptions): Promise<DataSource> {
+  if (options.type !== 'postgres') throw new Error(`not a PostgreSQL data source: ${options.type}`);
+  const bootstrap = new DataSource({ type: 'postgres', url: options.url, poolSize: 1, connectTimeoutMS: CONNECT_TIMEOUT_MS });
+  await bootstrap.initialize();
+  try {
+    await bootstrap.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    if (options.schema) await createSchema(bootstrap, options.schema);
+    return await new DataSource(options).initialize();
+  } finally {
+    // Closing the connection ends its session, and the lock with it.
+    await bootstrap.destroy();
+  }
+}
+
+/** Creates the schema when missing, on a connection of its own. */
 export async function ensurePostgresSchema({ url, schema }: PostgresSettings): Promise<void> {
   if (!schema) return;
-  // A data source without entities or migrations: one connection, one statement.
   const bootstrap = new DataSource({ type: 'postgres', url, poolSize: 1, connectTimeoutMS: CONNECT_TIMEOUT_MS });
   await bootstrap.initialize();
   try {
-    // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even
-    // when the schema exists, which a least-privileged role owning only its schema lacks.
-    const found = await bootstrap.query<unknown[]>('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-    if (found.length === 0) await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await createSchema(bootstrap, schema);
   } finally {
     await bootstrap.destroy();
   }
+}
+
+async function createSchema(ds: DataSource, schema: string): Promise<void> {
+  // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even
+  // when the schema exists, which a least-privileged role owning only its schema lacks.
+  const found = await ds.query<unknown[]>('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (found.length === 0) await ds.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
 }
 
 /** The data source options of the environment: PostgreSQL when DATABASE_URL is set, else SQLite. */

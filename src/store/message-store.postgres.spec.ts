@@ -22,11 +22,11 @@ describeWithPostgres(`${MessageStore.name} on PostgreSQL`, () => {
   const stores: MessageStore[] = [];
   let logs: jest.SpyInstance[];
 
-  const node = async (fence?: PublishFence): Promise<MessageStore> => {
+  const node = async (fence?: PublishFence, fenceTimeoutMs?: number): Promise<MessageStore> => {
     const ds = new DataSource(postgresOptions({ url, schema, applicationName: `chat-test-${schema}` }));
     await ds.initialize();
     sources.push(ds);
-    const store = new MessageStore(ds, new ChatMetrics(), { checkIntervalMs: 60_000 }, fence);
+    const store = new MessageStore(ds, new ChatMetrics(), { checkIntervalMs: 60_000, ...(fenceTimeoutMs ? { fenceTimeoutMs } : {}) }, fence);
     await store.onModuleInit();
     stores.push(store);
     return store;
@@ -105,6 +105,16 @@ describeWithPostgres(`${MessageStore.name} on PostgreSQL`, () => {
 
     release();
     await expect(second).resolves.toMatchObject({ record: { id: 2 }, duplicate: false });
+  });
+
+  it('lets the order lock go when the fence does not settle within fenceTimeoutMs, logging it, so the other nodes go on writing', async () => {
+    const fence: PublishFence = { settle: () => new Promise<void>(() => undefined) };
+    const [sut, other] = [await node(fence, 200), await node()];
+    await expect(sut.append({ room: 'general', nickname: 'ann', body: 'one' })).resolves.toMatchObject({ duplicate: false });
+    const started = Date.now();
+    await expect(other.append({ room: 'general', nickname: 'bob', body: 'two' })).resolves.toMatchObject({ duplicate: false });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await waitFor(() => logs[3].mock.calls.some(([line]) => (line as { msg?: string }).msg?.startsWith('publish fence failed') === true));
   });
 
   it('stores, pages and deduplicates as on SQLite: ids are numbers, sentAt the ISO text, resends answered with the original', async () => {

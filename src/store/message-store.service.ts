@@ -234,6 +234,18 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   private async settlePublishes(): Promise<void> {
     if (this.fence === NO_FENCE) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await this.fence.settle().catch((error: unknown) => this.logger.warn({ msg: 'publish fence failed', err: error }));
+    // Bounded: a broker that never answers must not keep every node's writes behind the order lock.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((_, reject) => {
+      const ms = this.database.options.fenceTimeoutMs;
+      timer = setTimeout(() => reject(new Error(`publish fence not settled after ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([this.fence.settle(), timeout]);
+    } catch (error) {
+      this.logger.warn({ msg: 'publish fence failed: later messages may reach other nodes before these', err: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -16,9 +16,11 @@ export interface StoreOptions {
   busyTimeoutMs: number;
   /** How often the files are checked and, while writes fail, a probe write is tried. */
   checkIntervalMs: number;
+  /** Longest wait for the publish fence while the order lock is held (PostgreSQL; see MessageStore). */
+  fenceTimeoutMs: number;
 }
 
-const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000 };
+const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000, fenceTimeoutMs: 5000 };
 
 const PROBE = 'INSERT INTO store_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at';
 
