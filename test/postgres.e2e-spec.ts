@@ -1,4 +1,4 @@
-import { dropTestSchema, testSchemaName } from '../src/database/postgres-test-schema';
+import { dropTestSchema, testSchemaName } from '../src/database/postgres-schema-fixture';
 import { ChatClient, type Frame } from './support/chat-client';
 import { claims, mintHs256, TEST_SECRET } from './support/jwt';
 import { describeWithPostgres, TEST_POSTGRES_URL } from './support/services';

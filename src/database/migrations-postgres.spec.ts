@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { CreateMessages1763769600000 } from './migrations/1763769600000-create-messages';
-import { createTestSchema, describeWithPostgres, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from './postgres-test-schema';
+import { createTestSchema, describeWithPostgres, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from './postgres-schema-fixture';
 import { initializePostgres, postgresOptions } from './typeorm-options';
 import { undoThrough } from './undo-migrations';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { postgresText } from '../store/dialect';
-import { createTestSchema, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from './postgres-test-schema';
+import { createTestSchema, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from './postgres-schema-fixture';
 import { postgresOptions, sqliteOptions } from './typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { AuditStore } from '../store/audit-store.service';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createTestSchema, describeWithPostgres, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from '../database/postgres-test-schema';
+import { createTestSchema, describeWithPostgres, dropTestSchema, TEST_POSTGRES_URL, testSchemaName } from '../database/postgres-schema-fixture';
 import { postgresOptions } from '../database/typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import { MessageStore, StoreUnavailableError } from './message-store.service';
