@@ -1,3 +1,4 @@
+import { readyInfo } from '../src/app.setup';
 import { dropTestSchema, testSchemaName } from '../src/database/postgres-schema-fixture';
 import { ChatClient, type Frame } from './support/chat-client';
 import { claims, mintHs256, TEST_SECRET } from './support/jwt';
@@ -57,6 +58,9 @@ describeWithPostgres('the PostgreSQL store (e2e)', () => {
     clients.push(carol);
     await expect(carol.nextOfType('history')).resolves.toEqual({ type: 'history', room: 'general', messages: [expected], hasMore: false });
     await expect(getJson(`${server.httpUrl}/health/ready`)).resolves.toMatchObject({ status: 200, body: { info: { database: { status: 'up' } } } });
+    // The ready banner names the database without DATABASE_URL's credentials.
+    const { host, pathname } = new URL(url);
+    expect(readyInfo(server.app, 'anonymous').database).toBe(`PostgreSQL ${host}${pathname} schema ${schema}`);
   });
 
   it('answers a resend with the original id and stores it once', async () => {
