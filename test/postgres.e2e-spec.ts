@@ -130,4 +130,22 @@ describeWithPostgres('the PostgreSQL store (e2e)', () => {
     const bob = await signIn('bob');
     await expect(bob.nextOfType('direct')).resolves.toMatchObject({ id: ack.id, from: 'alice', to: 'bob', message: 'while you were away' });
   });
+
+  it('answers ids beyond PostgreSQL integer as SQLite does: nothing after them, NOT_FOUND for one to edit', async () => {
+    await start();
+    const alice = await join();
+    const id = await post(alice, 'only', 'x1');
+    const huge = Number.MAX_SAFE_INTEGER;
+
+    alice.send('history', { after: huge });
+    await expect(alice.nextOfType('history')).resolves.toMatchObject({ messages: [], hasMore: false });
+    alice.send('history', { before: huge });
+    await expect(alice.nextOfType('history')).resolves.toMatchObject({ messages: [expect.objectContaining({ id })] });
+    alice.send('edit', { id: huge, message: 'no such' });
+    await expect(alice.nextOfType('error')).resolves.toMatchObject({ code: 'NOT_FOUND', event: 'edit' });
+    const resumed = await ChatClient.connect(`${server.wsUrl}?since=${huge}&rooms=general`);
+    clients.push(resumed);
+    await expect(resumed.nextOfType('resumed')).resolves.toEqual({ type: 'resumed', lastId: huge });
+  });
 });
+

@@ -16,6 +16,9 @@ export function dialectOf(dataSource: DataSource): Dialect {
 /** What the store classes run their statements on: a query runner, or its PostgreSQL translation. */
 export type StoreRunner = Pick<QueryRunner, 'query'>;
 
+/** The largest value of PostgreSQL's `integer`, which the id columns are (as in SQLite's schema). */
+export const POSTGRES_INT_MAX = 2_147_483_647;
+
 const translated = new Map<string, string>();
 /** Statement texts are a finite set (a few hundred at most); the cache is cleared should that ever be wrong. */
 const MAX_TRANSLATED = 2000;
@@ -33,12 +36,22 @@ export function postgresText(sql: string): string {
 }
 
 /**
- * PostgreSQL's text cannot hold NUL, and one such string would fail a whole group commit (every
- * sender's message in it): NUL is stored as U+FFFD, the replacement character. SQLite keeps it.
+ * The parameters as PostgreSQL can take them:
+ * - Text cannot hold NUL, and one such string would fail a whole group commit (every sender's
+ *   message in it): NUL is stored as U+FFFD, the replacement character. SQLite keeps it.
+ * - A number beyond `integer` (a client's `since` or id may be up to 2^53 - 1) would fail the
+ *   statement; it is passed as POSTGRES_INT_MAX, which no row has (the sequences stop below it), so
+ *   it compares as "beyond every id". Nothing the store writes comes near it.
  */
-function withoutNul(parameters: unknown[] | undefined): unknown[] | undefined {
-  if (!parameters?.some((value) => typeof value === 'string' && value.includes('\0'))) return parameters;
-  return parameters.map((value) => (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value));
+function postgresValues(parameters: unknown[] | undefined): unknown[] | undefined {
+  if (!parameters?.some(needsChange)) return parameters;
+  return parameters.map((value) =>
+    typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : typeof value === 'number' && value > POSTGRES_INT_MAX ? POSTGRES_INT_MAX : value,
+  );
+}
+
+function needsChange(value: unknown): boolean {
+  return typeof value === 'string' ? value.includes('\0') : typeof value === 'number' && value > POSTGRES_INT_MAX;
 }
 
 /** A PostgreSQL query runner that takes the store's `?` statements. */
@@ -49,7 +62,7 @@ export class PostgresRunner implements StoreRunner {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature of QueryRunner.query, which StoreRunner is
   query(sql: string, parameters?: unknown[]): Promise<any>;
   query(sql: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<unknown> {
-    const values = withoutNul(parameters);
+    const values = postgresValues(parameters);
     return useStructuredResult ? this.runner.query(postgresText(sql), values, true) : this.runner.query(postgresText(sql), values);
   }
 }
