@@ -140,8 +140,7 @@ export class StoreConnection implements DatabaseConnection {
 
   private queryRunner(): QueryRunner {
     if (!this.dataSource.isInitialized) throw new Error('data source is not initialized');
-    // better-sqlite3: the driver's one shared runner. A pooled driver would hand out a connection
-    // of its own, which the store then keeps.
+    // better-sqlite3: the driver's one shared runner (PostgreSQL's pool is PostgresConnection's).
     return (this.runner ??= this.dataSource.createQueryRunner());
   }
 
