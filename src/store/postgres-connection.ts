@@ -21,7 +21,9 @@ const UNLOCK = 'SELECT pg_advisory_unlock($1)';
  * two nodes committing side by side could make id 8 visible before id 7; a client whose `since` is
  * already 8 would never see 7. An `ordered` transaction therefore takes pg_advisory_lock before
  * BEGIN and lets go after `committed` ran (the group commit's acknowledgements and the publish
- * fence): ids are assigned, committed and published in one cluster-wide order.
+ * fence): ids are assigned, committed and published in one cluster-wide order. Its cost is two
+ * round trips per batch (lock, unlock), not per message: within the noise of a quick local check
+ * (20,000 appends, batches of ~50: 1 node 2,900-3,600 msg/s with it, 2,900-4,400 without).
  */
 export class PostgresConnection implements DatabaseConnection {
   constructor(private readonly dataSource: DataSource) {}
