@@ -46,8 +46,13 @@ export function postgresText(sql: string): string {
 function postgresValues(parameters: unknown[] | undefined): unknown[] | undefined {
   if (!parameters?.some(needsChange)) return parameters;
   return parameters.map((value) =>
-    typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : typeof value === 'number' && value > POSTGRES_INT_MAX ? POSTGRES_INT_MAX : value,
+    typeof value === 'string' ? postgresStoredText(value) : typeof value === 'number' && value > POSTGRES_INT_MAX ? POSTGRES_INT_MAX : value,
   );
+}
+
+/** A text as PostgreSQL stores it (NUL as U+FFFD): what the write path acknowledges and broadcasts. */
+export function postgresStoredText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
 function needsChange(value: unknown): boolean {

@@ -7,7 +7,7 @@ import {
   INSERT_DIRECT_BY_NICKNAME,
   INSERT_DIRECT_BY_USER,
 } from './direct-message-sql';
-import { insertedId, type Dialect } from './dialect';
+import { insertedId, postgresStoredText, type Dialect } from './dialect';
 import type { NewDirectMessage, NewMessage, Stored } from './message-store.service';
 
 // The store's statements, sent through TypeORM's query runner, which prepares each text once and
@@ -31,15 +31,19 @@ interface Inserts {
   userMessage: string;
   directByNickname: string;
   directByUser: string;
+  /** A message's text as the database keeps it, for the record the append resolves with. */
+  stored: (text: string) => string;
 }
+const asIs = (text: string) => text;
 const returningId = (insert: string) => `${insert} RETURNING id`;
 const INSERTS: Record<Dialect, Inserts> = {
-  sqlite: { message: INSERT_MESSAGE, userMessage: INSERT_USER_MESSAGE, directByNickname: INSERT_DIRECT_BY_NICKNAME, directByUser: INSERT_DIRECT_BY_USER },
+  sqlite: { message: INSERT_MESSAGE, userMessage: INSERT_USER_MESSAGE, directByNickname: INSERT_DIRECT_BY_NICKNAME, directByUser: INSERT_DIRECT_BY_USER, stored: asIs },
   postgres: {
     message: returningId(INSERT_MESSAGE),
     userMessage: returningId(INSERT_USER_MESSAGE),
     directByNickname: returningId(INSERT_DIRECT_BY_NICKNAME),
     directByUser: returningId(INSERT_DIRECT_BY_USER),
+    stored: postgresStoredText,
   },
 };
 const MESSAGE_COLUMNS = 'id, room, nickname, body, sent_at AS "sentAt", client_msg_id AS "clientMsgId", user_id AS "userId"';
@@ -109,7 +113,7 @@ async function insertMessage(runner: StoreRunner, inserts: Inserts, m: NewMessag
     const found = userId === null ? await original<MessageRecord>(runner, FIND_MESSAGE, m.room, clientMsgId) : await originalOf(runner, m.room, clientMsgId, userId);
     return { record: found, duplicate: true };
   }
-  return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: m.body, sentAt, clientMsgId, userId }, duplicate: false };
+  return { record: { id: insertedId(result), room: m.room, nickname: m.nickname, body: inserts.stored(m.body), sentAt, clientMsgId, userId }, duplicate: false };
 }
 
 /** Idempotent per (sender user id, clientMsgId) when the sender has one, else per (sender nickname, clientMsgId). */
@@ -125,7 +129,16 @@ async function insertDirect(runner: StoreRunner, inserts: Inserts, m: NewDirectM
     const [sql, scope] = senderId === null ? [FIND_DIRECT_BY_NICKNAME, m.from] : [FIND_DIRECT_BY_USER, senderId];
     return { record: await original<DirectMessageRecord>(runner, sql, scope, clientMsgId), duplicate: true };
   }
-  const record: DirectMessageRecord = { id: insertedId(result), sender: m.from, recipient: m.to, body: m.body, sentAt, clientMsgId, senderId, recipientId };
+  const record: DirectMessageRecord = {
+    id: insertedId(result),
+    sender: m.from,
+    recipient: m.to,
+    body: inserts.stored(m.body),
+    sentAt,
+    clientMsgId,
+    senderId,
+    recipientId,
+  };
   return { record, duplicate: false };
 }
 

@@ -142,6 +142,8 @@ describeWithPostgres(`${MessageStore.name} on PostgreSQL`, () => {
     const { messages } = await sut.page({ room: 'general', limit: 10 });
     expect(messages.map((m) => m.body)).toEqual(['nul\uFFFDinside', 'fine']);
     expect([nul.duplicate, plain.duplicate]).toEqual([false, false]);
+    // What the append resolves with (the ack and the broadcast) is what is stored.
+    expect(nul.record.body).toBe('nul\uFFFDinside');
   });
 
   it('rejects the batch with StoreUnavailableError and reports unwritable while PostgreSQL refuses writes, and recovers', async () => {

@@ -606,7 +606,7 @@ describe.each(DIALECT_KINDS)(`${MessageStore.name} reads (%s)`, (kind) => {
 
       // PostgreSQL's text cannot hold NUL: it is stored as U+FFFD (see dialect.ts).
       const stored = store.postgres ? bodies.map((body) => body.replaceAll('\0', '\uFFFD')) : bodies;
-      expect(messages).toStrictEqual(appended.map((s, i) => ({ ...s.record, body: stored[i] })));
+      expect(messages).toStrictEqual(appended.map((s) => s.record));
       expect(messages.map((m) => m.body)).toEqual(stored);
     });
 
