@@ -129,16 +129,28 @@ export interface ReadyInfo {
 
 export function readyInfo(app: INestApplication, mode: AuthMode): ReadyInfo {
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  const sqlitePath = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService).get('SQLITE_PATH', { infer: true });
+  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const sqlitePath = config.get('SQLITE_PATH', { infer: true });
+  const databaseUrl = config.get('DATABASE_URL', { infer: true });
   // The server listens on every interface; localhost is the address that works on the machine itself.
   return {
     port,
     webUrl: `http://localhost:${port}/`,
     wsUrl: `ws://localhost:${port}/`,
     docsUrl: `http://localhost:${port}/api/docs`,
-    database: sqlitePath === ':memory:' ? ':memory: (kept in memory, gone at exit)' : resolve(sqlitePath),
+    database: databaseUrl
+      ? postgresLabel(databaseUrl, config.get('DATABASE_SCHEMA', { infer: true }))
+      : sqlitePath === ':memory:'
+        ? ':memory: (kept in memory, gone at exit)'
+        : resolve(sqlitePath),
     mode,
   };
+}
+
+/** PostgreSQL's host, port, database and schema: never the user or password of DATABASE_URL. */
+function postgresLabel(url: string, schema: string | undefined): string {
+  const { host, pathname } = new URL(url);
+  return `PostgreSQL ${host}${pathname} schema ${schema ?? 'public'}`;
 }
 
 /** The one line that says the server is up, logged only once the port is bound. */

@@ -3,8 +3,9 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { validateEnvironment } from '../config/env.validation';
-import { sqliteOptions } from './typeorm-options';
+import { databaseOptions } from './typeorm-options';
 
 const env = validateEnvironment(process.env);
 
-export default new DataSource(sqliteOptions({ path: env.SQLITE_PATH, synchronous: env.SQLITE_SYNCHRONOUS, busyTimeoutMs: env.STORE_BUSY_TIMEOUT_MS, lockingMode: env.SQLITE_LOCKING_MODE }));
+// With DATABASE_URL, PostgreSQL; DATABASE_SCHEMA must exist already (the server creates it at startup).
+export default new DataSource(databaseOptions(env));

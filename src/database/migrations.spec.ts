@@ -84,6 +84,7 @@ describe('migrations', () => {
       'BansAndMutes1766527200000',
       'MessageChanges1766527300000',
       'RetentionMarks1766527400000',
+      'PostgresIdCeiling1766527500000',
     ]);
   });
 

@@ -10,6 +10,7 @@ import { EditsDeletionsAndRoomSettings1766523600000 } from './migrations/1766523
 import { BansAndMutes1766527200000 } from './migrations/1766527200000-bans-and-mutes';
 import { MessageChanges1766527300000 } from './migrations/1766527300000-message-changes';
 import { RetentionMarks1766527400000 } from './migrations/1766527400000-retention-marks';
+import { PostgresIdCeiling1766527500000 } from './migrations/1766527500000-postgres-id-ceiling';
 
 /** Listed by class, not by glob, so the same list works under ts (tests) and in dist/. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   BansAndMutes1766527200000,
   MessageChanges1766527300000,
   RetentionMarks1766527400000,
+  PostgresIdCeiling1766527500000,
 ];

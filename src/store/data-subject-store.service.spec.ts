@@ -1,11 +1,11 @@
-import { StoreFixture } from '../database/store-fixture';
+import { DIALECT_KINDS, StoreFixture } from '../database/store-fixture';
 import { SCAN_ROWS, type DataSubject } from './data-subject-store.service';
 
-describe('DataSubjectStore', () => {
+describe.each(DIALECT_KINDS)('DataSubjectStore (%s)', (kind) => {
   let store: StoreFixture;
 
   beforeEach(async () => {
-    store = await StoreFixture.open(':memory:');
+    store = await StoreFixture.open(kind);
   });
 
   afterEach(() => store.close());

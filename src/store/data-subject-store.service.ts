@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryRunner } from 'typeorm';
+import type { StoreRunner } from './dialect';
 import { StoreDatabase } from './store-database';
 
 /**
@@ -129,7 +129,8 @@ export class DataSubjectStore {
     // that a client resuming from before the erasure is sent message_deleted for what it had.
     const tombstone = "body = '', changed_at_id = CASE WHEN deleted_at IS NULL THEN (SELECT MAX(id) FROM messages) ELSE changed_at_id END, deleted_at = COALESCE(deleted_at, ?)";
     const names = byUser ? [pseudonym, pseudonym] : [pseudonym];
-    await this.writeWindows('messages', 'erasing a user', async (runner, range) => {
+    // Ordered, as every write of changed_at_id (see MessageChanges.edit).
+    await this.writeWindows('messages', 'erasing a user', true, async (runner, range) => {
       counts.messages += await update(runner, `UPDATE messages SET ${tombstone}, ${senderSet} WHERE ${WINDOW} AND ${messages[0]}`, [at, ...names], [...range, ...messages[1]]);
       counts.directMessages += await update(runner, `UPDATE messages SET ${tombstone}, ${senderSet} WHERE ${WINDOW} AND ${sent[0]}`, [at, ...names], [...range, ...sent[1]]);
       counts.directMessages += await update(runner, `UPDATE messages SET ${tombstone}, ${recipientSet} WHERE ${WINDOW} AND ${received[0]}`, [at, ...names], [
@@ -138,7 +139,7 @@ export class DataSubjectStore {
       ]);
     });
     const key = subjectKey(subject);
-    await this.writeWindows('audit_log', 'anonymising the audit log', async (runner, range) => {
+    await this.writeWindows('audit_log', 'anonymising the audit log', false, async (runner, range) => {
       const actor = await update(runner, `UPDATE audit_log SET actor = ? WHERE ${WINDOW} AND actor = ?`, [pseudonym], [...range, key]);
       const target = await update(runner, `UPDATE audit_log SET target = ? WHERE ${WINDOW} AND target = ?`, [pseudonym], [...range, key]);
       counts.auditRows += actor + target;
@@ -165,11 +166,16 @@ export class DataSubjectStore {
   }
 
   /** One write transaction per rowid window of `table`, up to the newest id at the start, yielding to the event loop in between. */
-  private async writeWindows(table: string, what: string, work: (runner: QueryRunner, range: [after: number, end: number]) => Promise<void>): Promise<void> {
+  private async writeWindows(
+    table: string,
+    what: string,
+    ordered: boolean,
+    work: (runner: StoreRunner, range: [after: number, end: number]) => Promise<void>,
+  ): Promise<void> {
     const newest = await this.newestId(table);
     for (let after = 0; after < newest; after += SCAN_WINDOW) {
       const end = Math.min(after + SCAN_WINDOW, newest);
-      await this.database.write(what, (runner) => work(runner, [after, end]));
+      await this.database.write(what, (runner) => work(runner, [after, end]), { ordered });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
@@ -181,7 +187,7 @@ export class DataSubjectStore {
 }
 
 /** Runs a write; returns the rows it changed. */
-async function update(runner: QueryRunner, sql: string, set: unknown[], where: unknown[]): Promise<number> {
+async function update(runner: StoreRunner, sql: string, set: unknown[], where: unknown[]): Promise<number> {
   const result = await runner.query(sql, [...set, ...where], true);
   return result.affected ?? 0;
 }

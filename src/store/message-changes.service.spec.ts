@@ -1,12 +1,12 @@
-import { StoreFixture } from '../database/store-fixture';
+import { DIALECT_KINDS, StoreFixture } from '../database/store-fixture';
 import { MessageChanges } from './message-changes.service';
 
-describe(MessageChanges.name, () => {
+describe.each(DIALECT_KINDS)(`${MessageChanges.name} (%s)`, (kind) => {
   let store: StoreFixture;
   let sut: MessageChanges;
 
   beforeEach(async () => {
-    store = await StoreFixture.open(':memory:');
+    store = await StoreFixture.open(kind);
     sut = store.changes;
   });
 

@@ -53,7 +53,8 @@ export class MessageChanges {
   /** Replaces its text; resolves with the edit's time, or undefined when it is gone (deleted meanwhile). */
   async edit(id: number, body: string): Promise<string | undefined> {
     const editedAt = new Date().toISOString();
-    const result = await this.database.write('editing a message', (runner) => runner.query(EDIT, [body, editedAt, id], true));
+    // Ordered: changed_at_id is the newest id, which only the order lock makes final across nodes.
+    const result = await this.database.write('editing a message', (runner) => runner.query(EDIT, [body, editedAt, id], true), { ordered: true });
     return result.affected === 1 ? editedAt : undefined;
   }
 
@@ -64,7 +65,13 @@ export class MessageChanges {
   async deleteMessages(ids: readonly number[]): Promise<Tombstoned[]> {
     if (ids.length === 0) return [];
     const deletedAt = new Date().toISOString();
-    return this.database.write('deleting messages', (runner) => runner.query(TOMBSTONE, [deletedAt, JSON.stringify(ids)]) as Promise<Tombstoned[]>);
+    const sql = TOMBSTONE[this.database.dialect];
+    // The RETURNING rows as records: PostgreSQL's raw result of an UPDATE also holds its row count.
+    return this.database.write(
+      'deleting messages',
+      async (runner) => (await runner.query(sql, [deletedAt, JSON.stringify(ids)], true)).records as Tombstoned[],
+      { ordered: true },
+    );
   }
 
   /**
@@ -75,7 +82,7 @@ export class MessageChanges {
   async changesSince(since: number, rooms: readonly string[], userId: string | undefined, limit: number): Promise<MessageChange[]> {
     const user = userId ?? null;
     const rows = await this.database.read(
-      (runner) => runner.query(CHANGES_SINCE, [since, since, JSON.stringify(rooms), user, user, user, limit]) as Promise<MessageChange[]>,
+      (runner) => runner.query(CHANGES_SINCE[this.database.dialect], [since, since, JSON.stringify(rooms), user, user, user, limit]) as Promise<MessageChange[]>,
     );
     return rows.reverse();
   }

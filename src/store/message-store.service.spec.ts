@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { DIALECT_KINDS, StoreFixture } from '../database/store-fixture';
 import { sqliteOptions } from '../database/typeorm-options';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
 import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
@@ -561,6 +562,21 @@ describe(MessageStore.name, () => {
       await expect(rowCount()).resolves.toBe(1);
     });
   });
+});
+
+// The reads, on every dialect (SQLite, and PostgreSQL where TEST_POSTGRES_URL is reachable).
+describe.each(DIALECT_KINDS)(`${MessageStore.name} reads (%s)`, (kind) => {
+  let store: StoreFixture;
+  let ds: DataSource;
+  let sut: MessageStore;
+
+  beforeEach(async () => {
+    store = await StoreFixture.open(kind);
+    ds = store.ds;
+    sut = store.messages;
+  });
+
+  afterEach(() => store.close());
 
   describe('page', () => {
     // general: ids 1..10, 14, 15; other: ids 11..13
@@ -588,8 +604,10 @@ describe(MessageStore.name, () => {
 
       const { messages } = await sut.page({ room: 'text', limit: 50 });
 
+      // PostgreSQL's text cannot hold NUL: it is stored as U+FFFD (see dialect.ts).
+      const stored = store.postgres ? bodies.map((body) => body.replaceAll('\0', '\uFFFD')) : bodies;
       expect(messages).toStrictEqual(appended.map((s) => s.record));
-      expect(messages.map((m) => m.body)).toEqual(bodies);
+      expect(messages.map((m) => m.body)).toEqual(stored);
     });
 
     it('returns the newest `limit` messages, oldest first, with hasMore', async () => {

@@ -5,17 +5,13 @@ import { ChatMetrics } from '../metrics/chat-metrics.service';
 import type { DirectMessageRecord, MessageRecord } from '../protocol/frames';
 import {
   MAX_BATCH,
-  NEWEST_SINCE,
-  PAGE_AFTER,
-  PAGE_BEFORE,
-  PAGE_BETWEEN,
-  PAGE_NEWEST,
+  PAGES,
   pageRows,
   ROOMS,
   writeBatch,
   type Append,
-  type WrittenBatch,
 } from './message-sql';
+import { NO_FENCE, PUBLISH_FENCE, type PublishFence } from './publish-fence';
 import type { RoomVisibility } from './room.entity';
 import { STORE_OPTIONS, StoreDatabase, StoreUnavailableError, type StoreOptions } from './store-database';
 import type { StoreStatus } from './store-health';
@@ -98,12 +94,15 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
   private flushing: Promise<void> | null = null;
   private closed = false;
 
+  private readonly logger = new Logger(MessageStore.name);
+
   constructor(
     @InjectDataSource() dataSource: DataSource,
     private readonly metrics: ChatMetrics,
     @Optional() @Inject(STORE_OPTIONS) options?: Partial<StoreOptions>,
+    @Optional() @Inject(PUBLISH_FENCE) private readonly fence: PublishFence = NO_FENCE,
   ) {
-    this.database = new StoreDatabase(dataSource, metrics, options, new Logger(MessageStore.name));
+    this.database = new StoreDatabase(dataSource, metrics, options, this.logger);
   }
 
   /** Opens the shared database: non-blocking lock waits, file checks, and one write proving it takes writes. */
@@ -155,14 +154,15 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
    * with both, the oldest `limit` of the window. Returned oldest first.
    */
   async page({ room, limit, before, after }: PageQuery): Promise<MessagePage> {
+    const pages = PAGES[this.database.dialect];
     const result = await this.database.read<unknown>((runner) =>
       after !== undefined && before !== undefined
-        ? runner.query(PAGE_BETWEEN, [room, after, before, limit + 1])
+        ? runner.query(pages.between, [room, after, before, limit + 1])
         : after !== undefined
-          ? runner.query(PAGE_AFTER, [room, after, limit + 1])
+          ? runner.query(pages.after, [room, after, limit + 1])
           : before !== undefined
-            ? runner.query(PAGE_BEFORE, [room, before, limit + 1])
-            : runner.query(PAGE_NEWEST, [room, limit + 1]),
+            ? runner.query(pages.before, [room, before, limit + 1])
+            : runner.query(pages.newest, [room, limit + 1]),
     );
     const { rows, hasMore } = pageRows(result, room, limit, after === undefined);
     return { messages: rows, hasMore };
@@ -173,7 +173,7 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
    * when older ones above `after` were left out (a resume gap).
    */
   async newestSince(room: string, after: number, limit: number): Promise<MessagePage> {
-    const result = await this.database.read<unknown>((runner) => runner.query(NEWEST_SINCE, [room, after, limit + 1]));
+    const result = await this.database.read<unknown>((runner) => runner.query(PAGES[this.database.dialect].newestSince, [room, after, limit + 1]));
     const { rows, hasMore } = pageRows(result, room, limit, true);
     return { messages: rows, hasMore };
   }
@@ -207,18 +207,45 @@ export class MessageStore implements OnModuleInit, OnApplicationShutdown {
 
   private async commit(batch: Pending[]): Promise<void> {
     const stopTimer = this.metrics.storeWriteSeconds.startTimer();
-    let written: WrittenBatch;
     try {
-      written = await this.database.transaction((runner) => writeBatch(runner, batch), batch[0].at);
+      await this.database.transaction((runner) => writeBatch(runner, batch, this.database.dialect), batch[0].at, {
+        // On PostgreSQL, under the order lock until the batch is acknowledged and its publishes settled.
+        ordered: true,
+        committed: async (written) => {
+          stopTimer();
+          this.metrics.storeBatchSize.observe(batch.length);
+          this.metrics.messagesStored.inc(written.stored);
+          this.database.writeSucceeded();
+          written.acknowledge();
+          await this.settlePublishes();
+        },
+      });
     } catch (error) {
       const failure = this.database.writeFailed(`group commit of ${batch.length} message(s) failed`, error);
       for (const pending of batch) pending.reject(failure);
-      return;
     }
-    stopTimer();
-    this.metrics.storeBatchSize.observe(batch.length);
-    this.metrics.messagesStored.inc(written.stored);
-    this.database.writeSucceeded();
-    written.acknowledge();
+  }
+
+  /**
+   * After the acknowledgements (whose continuations publish the batch's messages): one turn of the
+   * event loop lets those continuations run, then the fence says when the broker has handed the
+   * publishes on. A fence failure is logged: the messages are stored and acknowledged already.
+   */
+  private async settlePublishes(): Promise<void> {
+    if (this.fence === NO_FENCE) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Bounded: a broker that never answers must not keep every node's writes behind the order lock.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((_, reject) => {
+      const ms = this.database.options.fenceTimeoutMs;
+      timer = setTimeout(() => reject(new Error(`publish fence not settled after ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([this.fence.settle(), timeout]);
+    } catch (error) {
+      this.logger.warn({ msg: 'publish fence failed: later messages may reach other nodes before these', err: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

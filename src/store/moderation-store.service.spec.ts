@@ -1,16 +1,16 @@
 import { ModerationStore } from './moderation-store.service';
-import { StoreFixture } from '../database/store-fixture';
+import { DIALECT_KINDS, StoreFixture } from '../database/store-fixture';
 
 const T0 = new Date('2026-12-07T21:00:00.000Z');
 const LATER = '2026-12-07T22:00:00.000Z';
 const EARLIER = '2026-12-07T20:00:00.000Z';
 
-describe(ModerationStore.name, () => {
+describe.each(DIALECT_KINDS)(`${ModerationStore.name} (%s)`, (kind) => {
   let store: StoreFixture;
   let sut: ModerationStore;
 
   beforeEach(async () => {
-    store = await StoreFixture.open(':memory:');
+    store = await StoreFixture.open(kind);
     sut = new ModerationStore(store.messages.database);
   });
 

@@ -1,13 +1,13 @@
-import { StoreFixture } from '../database/store-fixture';
+import { DIALECT_KINDS, StoreFixture } from '../database/store-fixture';
 
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-describe('RetentionStore', () => {
+describe.each(DIALECT_KINDS)('RetentionStore (%s)', (kind) => {
   let store: StoreFixture;
 
   beforeEach(async () => {
-    store = await StoreFixture.open(':memory:');
+    store = await StoreFixture.open(kind);
   });
 
   afterEach(() => store.close());

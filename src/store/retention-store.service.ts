@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryRunner } from 'typeorm';
+import type { Dialect, StoreRunner } from './dialect';
 import { StoreDatabase } from './store-database';
 
 /** Most rows one retention transaction deletes: a batch holds the write lock for milliseconds, never for a table. */
@@ -34,9 +34,15 @@ const OLDEST_IN_ROOM = 'SELECT id, sent_at AS "sentAt" FROM messages WHERE room 
 const OLDEST_DIRECT = 'SELECT id, sent_at AS "sentAt" FROM messages WHERE room IS NULL ORDER BY id LIMIT ?';
 const DELETE_IN_ROOM = 'DELETE FROM messages WHERE room = ? AND id <= ?';
 const DELETE_DIRECT = 'DELETE FROM messages WHERE room IS NULL AND id <= ?';
-const MARK =
-  'INSERT INTO retention_marks (scope, purged_through_id, purged_at) VALUES (?, ?, ?) ' +
-  'ON CONFLICT (scope) DO UPDATE SET purged_through_id = MAX(purged_through_id, excluded.purged_through_id), purged_at = excluded.purged_at';
+const MARK: Record<Dialect, string> = {
+  sqlite:
+    'INSERT INTO retention_marks (scope, purged_through_id, purged_at) VALUES (?, ?, ?) ' +
+    'ON CONFLICT (scope) DO UPDATE SET purged_through_id = MAX(purged_through_id, excluded.purged_through_id), purged_at = excluded.purged_at',
+  // PostgreSQL's MAX is only an aggregate.
+  postgres:
+    'INSERT INTO retention_marks (scope, purged_through_id, purged_at) VALUES (?, ?, ?) ' +
+    'ON CONFLICT (scope) DO UPDATE SET purged_through_id = GREATEST(retention_marks.purged_through_id, excluded.purged_through_id), purged_at = excluded.purged_at',
+};
 
 /**
  * Retention's rows: which rooms keep messages for how long, deleting the old ones a bounded batch
@@ -80,7 +86,7 @@ export class RetentionStore {
       if (count === 0) return { deleted: 0, done: true };
       const through = rows[count - 1].id;
       await deleteThrough(runner, scope, through);
-      await runner.query(MARK, [scopeOf(scope), through, new Date().toISOString()]);
+      await runner.query(MARK[this.database.dialect], [scopeOf(scope), through, new Date().toISOString()]);
       return { deleted: count, done: count < rows.length || rows.length < limit };
     });
   }
@@ -105,7 +111,7 @@ export class RetentionStore {
   }
 }
 
-async function deleteThrough(runner: QueryRunner, scope: RetentionScope, through: number): Promise<void> {
+async function deleteThrough(runner: StoreRunner, scope: RetentionScope, through: number): Promise<void> {
   if (scope === 'direct') await runner.query(DELETE_DIRECT, [through]);
   else await runner.query(DELETE_IN_ROOM, [scope.room, through]);
 }

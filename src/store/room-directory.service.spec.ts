@@ -7,7 +7,7 @@ const T1 = '2026-11-21T23:44:19.123Z';
 const T2 = '2026-11-21T23:45:00.000Z';
 const T3 = '2026-11-21T23:46:00.000Z';
 
-describe.each(STORE_KINDS)(`${RoomDirectory.name} (SQLite %s)`, (kind) => {
+describe.each(STORE_KINDS)(`${RoomDirectory.name} (%s)`, (kind) => {
   let store: StoreFixture;
   let sut: RoomDirectory;
 
@@ -176,7 +176,7 @@ describe.each(STORE_KINDS)(`${RoomDirectory.name} (SQLite %s)`, (kind) => {
       await sut.addMember('eng', 'sub-2');
       await sut.addMember('eng', 'sub-unrecorded');
       await sut.addMember('lobby', 'sub-owner');
-      const reads = jest.spyOn(store.runner, 'query');
+      const reads = store.countReads();
 
       await expect(sut.privateRoomMembers()).resolves.toEqual([
         { room: 'eng', userId: 'sub-owner', nickname: 'Olive' },

@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import type { StoreRunner } from './dialect';
 
 /** The SQLite result code of a failed query (TypeORM keeps the driver's error as `driverError`). */
 export function sqliteCode(error: unknown): string | undefined {
@@ -17,6 +18,26 @@ const FIRST_PAUSE_MS = 1;
 const MAX_PAUSE_MS = 50;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How a write transaction runs beyond its statements. */
+export interface TransactionOptions<T> {
+  /**
+   * It assigns message ids or records the newest one (changed_at_id): on PostgreSQL it runs under
+   * the cluster-wide order lock (PostgresConnection). SQLite's one writer gives that order anyway.
+   */
+  ordered?: boolean;
+  /**
+   * Runs after COMMIT and the checks, before the order lock is let go (PostgreSQL); on SQLite once
+   * the connection's turn is passed on. It must not throw.
+   */
+  committed?: (result: T) => Promise<void>;
+}
+
+/** The store's way to its database: SQLite's one connection (StoreConnection) or a PostgreSQL pool (PostgresConnection). */
+export interface DatabaseConnection {
+  read<T>(work: (runner: StoreRunner) => Promise<T>, since?: number): Promise<T>;
+  transaction<T>(work: (runner: StoreRunner) => Promise<T>, checks: TransactionChecks, since?: number, options?: TransactionOptions<T>): Promise<T>;
+}
 
 /** Checks run around a write transaction; each throws to stop it. */
 export interface TransactionChecks {
@@ -40,7 +61,7 @@ export interface TransactionChecks {
  * gives up its turn, and is tried again after a pause (1 ms, doubling up to 50 ms) until
  * `busyTimeoutMs` after `since`; then the SQLITE_BUSY error is thrown.
  */
-export class StoreConnection {
+export class StoreConnection implements DatabaseConnection {
   private runner: QueryRunner | null = null;
   private inUse = false;
   private readonly waiting: Array<() => void> = [];
@@ -53,13 +74,15 @@ export class StoreConnection {
     private readonly onLockWait: () => void = () => undefined,
   ) {}
 
-  read<T>(work: (runner: QueryRunner) => Promise<T>, since: number = Date.now()): Promise<T> {
+  read<T>(work: (runner: StoreRunner) => Promise<T>, since: number = Date.now()): Promise<T> {
     return this.run(work, since);
   }
 
   /** BEGIN IMMEDIATE, `work`, COMMIT, with `checks` around it; rolled back if `work` or COMMIT fails. */
-  transaction<T>(work: (runner: QueryRunner) => Promise<T>, checks: TransactionChecks, since: number = Date.now()): Promise<T> {
-    return this.run((runner) => this.commit(runner, work, checks), since);
+  async transaction<T>(work: (runner: StoreRunner) => Promise<T>, checks: TransactionChecks, since: number = Date.now(), options?: TransactionOptions<T>): Promise<T> {
+    const result = await this.run((runner) => this.commit(runner, work, checks), since);
+    if (options?.committed) await options.committed(result);
+    return result;
   }
 
   /** Runs `attempt` on its turn; on SQLITE_BUSY, gives the turn up, pauses and tries again until the deadline. */
@@ -117,8 +140,7 @@ export class StoreConnection {
 
   private queryRunner(): QueryRunner {
     if (!this.dataSource.isInitialized) throw new Error('data source is not initialized');
-    // better-sqlite3: the driver's one shared runner. A pooled driver would hand out a connection
-    // of its own, which the store then keeps.
+    // better-sqlite3: the driver's one shared runner (PostgreSQL's pool is PostgresConnection's).
     return (this.runner ??= this.dataSource.createQueryRunner());
   }
 

@@ -1,10 +1,12 @@
 import type { Logger } from '@nestjs/common';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
 import { defaultErrorMessage, ErrorCode } from '../protocol/error-code';
 import { DatabaseFiles } from './database-files';
-import { isBusy, sqliteCode, StoreConnection, type TransactionChecks } from './store-connection';
+import { dialectOf, type Dialect, type StoreRunner } from './dialect';
+import { PostgresConnection } from './postgres-connection';
+import { isBusy, sqliteCode, StoreConnection, type DatabaseConnection, type TransactionChecks, type TransactionOptions } from './store-connection';
 import { StoreHealth, type StoreStatus } from './store-health';
 
 export const STORE_OPTIONS = Symbol('STORE_OPTIONS');
@@ -14,9 +16,11 @@ export interface StoreOptions {
   busyTimeoutMs: number;
   /** How often the files are checked and, while writes fail, a probe write is tried. */
   checkIntervalMs: number;
+  /** Longest wait for the publish fence while the order lock is held (PostgreSQL; see MessageStore). */
+  fenceTimeoutMs: number;
 }
 
-const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000 };
+const DEFAULT_OPTIONS: StoreOptions = { busyTimeoutMs: 5000, checkIntervalMs: 1000, fenceTimeoutMs: 5000 };
 
 const PROBE = 'INSERT INTO store_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at';
 
@@ -44,7 +48,9 @@ export class StoreUnavailableError extends ChatException {
  */
 export class StoreDatabase {
   readonly options: StoreOptions;
-  private readonly connection: StoreConnection;
+  /** Which SQL the store classes send (see dialect.ts). */
+  readonly dialect: Dialect;
+  private readonly connection: DatabaseConnection;
   private readonly health: StoreHealth;
   // Before BEGIN only the -shm must be checked (SIGBUS); after COMMIT, before any ack, all the files.
   private readonly checks: TransactionChecks = { before: () => this.assertFiles(true), after: () => this.assertFiles() };
@@ -60,7 +66,11 @@ export class StoreDatabase {
     private readonly logger: Logger,
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
-    this.connection = new StoreConnection(dataSource, this.options.busyTimeoutMs, () => metrics.storeLockWaits.inc());
+    this.dialect = dialectOf(dataSource);
+    this.connection =
+      this.dialect === 'postgres'
+        ? new PostgresConnection(dataSource)
+        : new StoreConnection(dataSource, this.options.busyTimeoutMs, () => metrics.storeLockWaits.inc());
     this.health = new StoreHealth(logger, metrics.storeWritable);
   }
 
@@ -70,7 +80,7 @@ export class StoreDatabase {
    */
   async open(): Promise<void> {
     // SQLite's busy handler would sleep on the event loop; the store waits with timers instead.
-    await this.connection.read((runner) => runner.query('PRAGMA busy_timeout = 0'));
+    if (this.dialect === 'sqlite') await this.connection.read((runner) => runner.query('PRAGMA busy_timeout = 0'));
     const { type, database } = this.dataSource.options;
     if (type === 'better-sqlite3' && database !== ':memory:') {
       this.files = new DatabaseFiles(database);
@@ -107,7 +117,7 @@ export class StoreDatabase {
   }
 
   /** A read on its turn; any failure is a StoreUnavailableError. */
-  read<T>(query: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  read<T>(query: (runner: StoreRunner) => Promise<T>): Promise<T> {
     const lost = this.health.lostFiles;
     // Not even a read may touch a connection whose files were lost (a truncated -shm is a SIGBUS).
     if (lost !== null) return Promise.reject(new StoreUnavailableError(new Error(lost)));
@@ -121,12 +131,12 @@ export class StoreDatabase {
    * the file checks around it; a failure marks the store unwritable like a failed group commit
    * and rejects with StoreUnavailableError. `what` names it in the log.
    */
-  async write<T>(what: string, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  async write<T>(what: string, work: (runner: StoreRunner) => Promise<T>, options?: TransactionOptions<T>): Promise<T> {
     const lost = this.health.lostFiles;
     if (lost !== null) throw new StoreUnavailableError(new Error(lost));
     let result: T;
     try {
-      result = await this.transaction(work);
+      result = await this.transaction(work, undefined, options);
     } catch (error) {
       throw this.writeFailed(`${what} failed`, error);
     }
@@ -134,9 +144,12 @@ export class StoreDatabase {
     return result;
   }
 
-  /** BEGIN IMMEDIATE, `work`, COMMIT with the file checks; waits for another process's lock until `since` + busyTimeoutMs. */
-  transaction<T>(work: (runner: QueryRunner) => Promise<T>, since?: number): Promise<T> {
-    return this.connection.transaction(work, this.checks, since);
+  /**
+   * BEGIN (IMMEDIATE on SQLite), `work`, COMMIT with the file checks; on SQLite, waits for another
+   * process's lock until `since` + busyTimeoutMs. `options.ordered`: under the order lock on PostgreSQL.
+   */
+  transaction<T>(work: (runner: StoreRunner) => Promise<T>, since?: number, options?: TransactionOptions<T>): Promise<T> {
+    return this.connection.transaction(work, this.checks, since, options);
   }
 
   /** Records a failed write (`what`, and why) in the health, and returns the error to reject with. */

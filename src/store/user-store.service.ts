@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryRunner } from 'typeorm';
+import type { StoreRunner } from './dialect';
 import { DEFAULT_ROOM } from '../protocol/frames';
 import { nicknameKey } from '../protocol/nickname';
 import { StoreDatabase } from './store-database';
@@ -92,7 +92,7 @@ export class UserStore {
   }
 }
 
-async function userById(runner: QueryRunner, id: string): Promise<UserRecord | null> {
+async function userById(runner: StoreRunner, id: string): Promise<UserRecord | null> {
   const rows = (await runner.query(USER_BY_ID, [id])) as UserRow[];
   return rows.length === 1 ? toUser(rows[0]) : null;
 }

@@ -47,6 +47,9 @@ const DEFAULT_ENV = {
   MAX_CONNECTIONS: '',
   TRUST_PROXY: '',
   HANDSHAKE_TIMEOUT_MS: '',
+  // SQLite unless a suite asks for PostgreSQL (test/postgres.e2e-spec.ts).
+  DATABASE_URL: '',
+  DATABASE_SCHEMA: '',
 };
 
 /** Starts the real application in this process on an ephemeral port. */

@@ -32,14 +32,19 @@ export class DirectMessagesInMessages1766451600000 implements MigrationInterface
     // ADD COLUMN is plain SQL in SQLite and PostgreSQL alike, and costs SQLite no table rebuild;
     // TypeORM's addColumns would rebuild the whole table once more.
     for (const column of NEW_COLUMNS) await queryRunner.query(`ALTER TABLE messages ADD COLUMN ${column}`);
-    await keepingSequence(queryRunner, async () => {
-      // SQLite cannot drop a NOT NULL in place: TypeORM rebuilds the table (once, for both changes).
-      const messages = await queryRunner.getTable('messages');
-      await queryRunner.changeColumns(messages!, [
-        { oldColumn: room(false), newColumn: room(true) },
-        { oldColumn: nickname('32'), newColumn: nickname('64') },
-      ]);
-    });
+    if (isPostgres(queryRunner)) {
+      // In place: TypeORM's changeColumn would drop and re-add a column whose length changes.
+      await queryRunner.query('ALTER TABLE messages ALTER COLUMN room DROP NOT NULL, ALTER COLUMN nickname TYPE varchar(64)');
+    } else {
+      await keepingSequence(queryRunner, async () => {
+        // SQLite cannot drop a NOT NULL in place: TypeORM rebuilds the table (once, for both changes).
+        const messages = await queryRunner.getTable('messages');
+        await queryRunner.changeColumns(messages!, [
+          { oldColumn: room(false), newColumn: room(true) },
+          { oldColumn: nickname('32'), newColumn: nickname('64') },
+        ]);
+      });
+    }
     await queryRunner.query(
       'INSERT INTO messages (room, nickname, body, sent_at, client_msg_id, recipient) ' +
         'SELECT NULL, sender, body, sent_at, client_msg_id, recipient FROM direct_messages ORDER BY id',
@@ -79,6 +84,11 @@ export class DirectMessagesInMessages1766451600000 implements MigrationInterface
     await keepingSequence(queryRunner, async () => {
       await queryRunner.query('DELETE FROM messages WHERE room IS NULL');
       for (const column of NEW_COLUMNS) await queryRunner.query(`ALTER TABLE messages DROP COLUMN ${column.split(' ')[0]}`);
+      if (isPostgres(queryRunner)) {
+        // Nicknames longer than 32 (jwt display names) cannot go back whole: they are cut.
+        await queryRunner.query('ALTER TABLE messages ALTER COLUMN room SET NOT NULL, ALTER COLUMN nickname TYPE varchar(32) USING left(nickname, 32)');
+        return;
+      }
       const messages = await queryRunner.getTable('messages');
       await queryRunner.changeColumns(messages!, [
         { oldColumn: room(true), newColumn: room(false) },
@@ -87,6 +97,8 @@ export class DirectMessagesInMessages1766451600000 implements MigrationInterface
     });
   }
 }
+
+const isPostgres = (queryRunner: QueryRunner): boolean => queryRunner.connection.driver.options.type === 'postgres';
 
 /**
  * SQLite only: a table rebuild (TypeORM copies the rows into a new table) resets the AUTOINCREMENT
