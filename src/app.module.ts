@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterNodeModule } from './cluster/cluster-node.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
@@ -40,6 +41,7 @@ export class AppModule {
             }),
         }),
         GatewayModule,
+        ClusterNodeModule,
         ApiModule,
         HealthModule,
         DocsModule,

@@ -91,7 +91,7 @@ export class Hub implements OnModuleDestroy {
     this.identified = settings.identified ?? false;
     this.nicknames = new NicknameRegistry(settings.nickHoldMs);
     this.roster = this.identified ? new RoomMembers<User>() : this.members;
-    const publish = (room: string, frame: ServerFrame, except?: number) => this.publish({ kind: 'room', room }, frame, except);
+    const publish = (room: string, frame: ServerFrame, except?: Member) => this.publish({ kind: 'room', room }, frame, except);
     this.presences = new RoomPresence(this.roster, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
     const { members, roster, presences, privateRooms, users } = this;
     this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet });
@@ -438,7 +438,7 @@ export class Hub implements OnModuleDestroy {
     member.typingAt.set(room, now);
     const frame: TypingFrame = { type: 'typing', room, nickname: member.nickname };
     if (member.userId !== undefined) frame.userId = member.userId;
-    this.publish({ kind: 'room', room }, frame, member.key);
+    this.publish({ kind: 'room', room }, frame, member);
   }
 
   // ---- private rooms (jwt mode)
@@ -511,18 +511,21 @@ export class Hub implements OnModuleDestroy {
   }
 
   /** Encodes once per broadcast; returns the encoded frame for the origin to reuse. */
-  private publish(audience: Audience, frame: ServerFrame, except = 0): Buffer {
+  private publish(audience: Audience, frame: ServerFrame, except?: Member): Buffer {
     const data = encodeFrame(frame);
-    this.broker.publish({ audience, data, messageId: frame.type === 'message' ? frame.id : 0, except });
+    const delivery: Delivery = { audience, data, messageId: frame.type === 'message' ? frame.id : 0, except: except?.key ?? 0 };
+    if (except?.userId !== undefined) delivery.exceptUser = except.userId;
+    this.broker.publish(delivery);
     return data;
   }
 
   /** A delivery from any node: the per-recipient work is the hold check and the socket write. */
-  private receive({ audience, data, messageId, except }: Delivery): void {
+  private receive({ audience, data, messageId, except, exceptUser }: Delivery): void {
     switch (audience.kind) {
       case 'room':
         for (const session of this.members.of(audience.room)) {
-          if (session.key !== except) session.deliver(data, messageId, audience.room);
+          // exceptUser: another node's typist or joiner (its key means nothing here); jwt mode only.
+          if (session.key !== except && (exceptUser === undefined || session.userId !== exceptUser)) session.deliver(data, messageId, audience.room);
         }
         return;
       case 'users': {

@@ -5,8 +5,8 @@ import type { RoomMembers } from './room-members';
 import type { Session } from './session';
 import type { Member } from './user';
 
-/** Sends `frame` to the members of `room`, except the member whose key is `except`; returns the encoded frame. */
-type PublishToRoom = (room: string, frame: ServerFrame, except?: number) => Buffer;
+/** Sends `frame` to the members of `room`, except the member `except`; returns the encoded frame. */
+type PublishToRoom = (room: string, frame: ServerFrame, except?: Member) => Buffer;
 
 /**
  * How a room learns who came and who went: one notification per join and leave in a small room,
@@ -51,7 +51,7 @@ export class RoomPresence {
       if (announce) this.batcher.joined(room, member.nickname, member.userId);
       return;
     }
-    const data = this.publish(room, frame, member.key);
+    const data = this.publish(room, frame, member);
     for (const session of joiners) session.write(data);
   }
 

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { HubModule } from '../hub/hub.module';
+import { ClusterRecovery } from './cluster-recovery.service';
+
+/**
+ * This node's part in the cluster that needs the hub (ClusterModule, global, sits below it and
+ * provides what the hub needs): recovery after a Redis outage.
+ */
+@Module({
+  imports: [HubModule],
+  providers: [ClusterRecovery],
+})
+export class ClusterNodeModule {}

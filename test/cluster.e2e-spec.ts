@@ -1,0 +1,85 @@
+import { ChatClient, type Frame } from './support/chat-client';
+import { describeWithRedis, startCluster, type Cluster } from './support/cluster';
+
+const QUIET_MS = 400;
+
+describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
+  let cluster: Cluster;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  async function connect(node: number, query = ''): Promise<ChatClient> {
+    const client = await ChatClient.connect(`${cluster.nodes[node].url}${query}`);
+    clients.push(client);
+    await client.nextOfType('welcome');
+    await client.next((f) => f.type === 'notification' || f.type === 'resumed');
+    return client;
+  }
+
+  /** Every frame of `type` the client got, after a pause long enough for a duplicate to show. */
+  async function settled(client: ChatClient, matches: (f: Frame) => boolean): Promise<Frame[]> {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    return client.frames.filter(matches);
+  }
+
+  it('delivers a room message to both nodes exactly once, and its edit and deletion', async () => {
+    const alice = await connect(0);
+    const bob = await connect(1);
+    alice.send('message', { message: 'across', room: 'general' });
+    const seen = await bob.next((f) => f.type === 'message' && f.message === 'across');
+    const own = await alice.next((f) => f.type === 'message' && f.message === 'across');
+    expect(own.id).toBe(seen.id);
+    const id = seen.id as number;
+
+    bob.send('message', { message: 'back', room: 'general' });
+    await alice.next((f) => f.type === 'message' && f.message === 'back');
+
+    alice.send('edit', { id, message: 'across, edited' });
+    await expect(bob.nextOfType('message_edited')).resolves.toMatchObject({ id, message: 'across, edited' });
+    alice.send('delete', { id });
+    await expect(bob.nextOfType('message_deleted')).resolves.toEqual({ type: 'message_deleted', id, room: 'general' });
+
+    for (const client of [alice, bob]) {
+      expect(await settled(client, (f) => f.type === 'message' && f.id === id)).toHaveLength(1);
+      expect(await settled(client, (f) => f.type === 'message_edited')).toHaveLength(1);
+      expect(await settled(client, (f) => f.type === 'message_deleted')).toHaveLength(1);
+    }
+  });
+
+  it('relays typing, joins, leaves and nickname changes to the other node once, never to their author', async () => {
+    const alice = await connect(0);
+    const bob = await connect(1);
+    const carol = await connect(1);
+
+    alice.send('typing', { room: 'general' });
+    await expect(bob.nextOfType('typing')).resolves.toEqual({ type: 'typing', room: 'general', nickname: alice.nickname });
+
+    bob.send('join', { room: 'side' });
+    await bob.next((f) => f.type === 'notification' && f.event === 'join' && f.room === 'side');
+    alice.send('join', { room: 'side' });
+    await expect(bob.next((f) => f.type === 'notification' && f.room === 'side')).resolves.toMatchObject({ event: 'join', nickname: alice.nickname });
+
+    alice.send('leave', { room: 'side' });
+    await expect(bob.next((f) => f.type === 'notification' && f.room === 'side')).resolves.toMatchObject({ event: 'leave', nickname: alice.nickname });
+
+    const before = alice.nickname;
+    alice.send('nick', { nickname: `renamed${Date.now() % 100000}` });
+    await expect(carol.nextOfType('nick_update')).resolves.toMatchObject({ previous: before });
+
+    expect(await settled(alice, (f) => f.type === 'typing')).toHaveLength(0);
+    expect(await settled(bob, (f) => f.type === 'typing')).toHaveLength(1);
+    expect(await settled(carol, (f) => f.type === 'nick_update')).toHaveLength(1);
+    expect(await settled(bob, (f) => f.type === 'notification' && f.room === 'side')).toHaveLength(3);
+  });
+});
