@@ -2,6 +2,7 @@ import { ChatClient, type Frame } from './support/chat-client';
 import { describeWithRedis, startCluster, type Cluster } from './support/cluster';
 
 const QUIET_MS = 400;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
   let cluster: Cluster;
@@ -81,5 +82,53 @@ describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
     expect(await settled(bob, (f) => f.type === 'typing')).toHaveLength(1);
     expect(await settled(carol, (f) => f.type === 'nick_update')).toHaveLength(1);
     expect(await settled(bob, (f) => f.type === 'notification' && f.room === 'side')).toHaveLength(3);
+  });
+
+  it('lists who is online on every node: welcome, who, /api/users and room counts', async () => {
+    const alice = await connect(0);
+    const bob = await connect(1);
+    bob.send('join', { room: 'lists' });
+    await bob.next((f) => f.type === 'notification' && f.room === 'lists');
+    await pause(100); // the state events of bob's node reach node 0 (the ClusterBus)
+
+    const carol = await connect(0);
+    const welcome = carol.frames.find((f) => f.type === 'welcome')!;
+    expect(welcome.users).toEqual(expect.arrayContaining([alice.nickname, bob.nickname, carol.nickname]));
+    expect(welcome.usersTotal).toBe(3);
+
+    alice.send('join', { room: 'lists' });
+    const presence = await alice.next((f) => f.type === 'presence' && f.room === 'lists');
+    expect(presence.users).toEqual(expect.arrayContaining([bob.nickname, alice.nickname]));
+    expect(presence.usersTotal).toBe(2);
+
+    for (const node of cluster.nodes) {
+      const users = (await (await fetch(`${node.http}/api/users`, { signal: AbortSignal.timeout(5000) })).json()) as { total: number };
+      expect(users.total).toBe(3);
+      const rooms = (await (await fetch(`${node.http}/api/rooms`, { signal: AbortSignal.timeout(5000) })).json()) as { rooms: Array<{ name: string; members: number }> };
+      expect(rooms.rooms.find((r) => r.name === 'lists')?.members).toBe(2);
+      expect(rooms.rooms.find((r) => r.name === 'general')?.members).toBe(3);
+    }
+  });
+
+  it('refuses a nickname another node has with NICK_TAKEN, and sends a DM to a nickname on the other node', async () => {
+    const alice = await connect(0);
+    const bob = await connect(1);
+    const name = `dana${Date.now() % 100000}`;
+    alice.send('nick', { nickname: name });
+    await bob.next((f) => f.type === 'nick_update' && f.nickname === name);
+
+    bob.send('nick', { nickname: name.toUpperCase() });
+    await expect(bob.nextOfType('error')).resolves.toEqual({ type: 'error', code: 'NICK_TAKEN', message: `Nickname "${name.toUpperCase()}" is already taken`, event: 'nick' });
+
+    bob.send('dm', { to: name, message: 'psst', clientMsgId: 'dm-1' });
+    await expect(bob.next((f) => f.type === 'ack' && f.clientMsgId === 'dm-1')).resolves.toMatchObject({ to: name });
+    const got = await alice.next((f) => f.type === 'direct');
+    expect(got).toMatchObject({ from: bob.nickname, to: name, message: 'psst' });
+    await bob.next((f) => f.type === 'direct' && f.message === 'psst');
+    expect(await settled(alice, (f) => f.type === 'direct')).toHaveLength(1);
+    expect(await settled(bob, (f) => f.type === 'direct')).toHaveLength(1);
+
+    bob.send('dm', { to: 'nobody-anywhere', message: 'hello?' });
+    await expect(bob.nextOfType('error')).resolves.toMatchObject({ code: 'NO_SUCH_USER', event: 'dm' });
   });
 });

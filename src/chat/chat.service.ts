@@ -191,7 +191,7 @@ export class ChatService implements BeforeApplicationShutdown {
    */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
     if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
-    const recipient = this.hub.findUser(dto.to);
+    const recipient = this.hub.findNickname(dto.to); // on any node
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
     }

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { HubModule } from '../hub/hub.module';
+import { ClusterPresence } from './cluster-presence.service';
 import { ClusterRecovery } from './cluster-recovery.service';
 
 /**
  * This node's part in the cluster that needs the hub (ClusterModule, global, sits below it and
- * provides what the hub needs): recovery after a Redis outage.
+ * provides what the hub needs): shared presence and heartbeats, recovery after a Redis outage.
  */
 @Module({
   imports: [HubModule],
-  providers: [ClusterRecovery],
+  providers: [ClusterRecovery, ClusterPresence],
 })
 export class ClusterNodeModule {}

@@ -6,6 +6,7 @@ import {
   DEFAULT_ROOM,
   encodeFrame,
   MAX_LISTED_USERS,
+  notification,
   REPLACED_CLOSE,
   type DirectFrame,
   type MessageDeletedFrame,
@@ -24,6 +25,7 @@ import { pageOf } from './page';
 import { PrivateRooms, type PrivateRoomInfo, type RoomMember } from './private-rooms';
 import { RoomMembers } from './room-members';
 import { RoomPresence } from './room-presence';
+import { RemoteMembers, type ClusterLink, type RemoteMember, type RemoteMemberInfo } from './remote-members';
 import { Session } from './session';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
@@ -72,8 +74,12 @@ export class Hub implements OnModuleDestroy {
   private readonly byId = new Map<number, Session>();
   private readonly nicknames: NicknameRegistry;
   private readonly users = new UserDirectory();
-  private readonly members = new RoomMembers();
+  private readonly members: RoomMembers;
   private readonly roster: RoomMembers<Member>;
+  /** Cluster mode: the other nodes' members, as their state events describe them. */
+  readonly remote = new RemoteMembers();
+  /** Cluster mode: tells the other nodes about this one's members. */
+  private link: ClusterLink | null = null;
   private readonly presences: RoomPresence;
   private readonly privateRooms = new PrivateRooms();
   private readonly memberships: UserMemberships;
@@ -89,12 +95,15 @@ export class Hub implements OnModuleDestroy {
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
     this.identified = settings.identified ?? false;
-    this.nicknames = new NicknameRegistry(settings.nickHoldMs);
-    this.roster = this.identified ? new RoomMembers<User>() : this.members;
+    this.nicknames = new NicknameRegistry(settings.nickHoldMs, (key) => this.remote.holdsKey(key));
+    const watch = { added: (member: Member, room: string) => this.link?.joined(member, room), removed: (member: Member, room: string) => this.link?.left(member, room) };
+    this.members = new RoomMembers<Session>(this.identified ? undefined : watch);
+    this.roster = this.identified ? new RoomMembers<User>(watch) : this.members;
     const publish = (room: string, frame: ServerFrame, except?: Member) => this.publish({ kind: 'room', room }, frame, except);
-    this.presences = new RoomPresence(this.roster, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
+    this.presences = new RoomPresence({ of: (room) => this.present(room) }, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
     const { members, roster, presences, privateRooms, users } = this;
-    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet });
+    const elsewhere = (userId: string, room: string) => this.remote.userIn(userId, room);
+    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet, elsewhere });
     broker.subscribe((delivery) => this.receive(delivery));
   }
 
@@ -124,7 +133,9 @@ export class Hub implements OnModuleDestroy {
    */
   open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity, adminToken = false): Session {
     if (identity !== undefined && this.identified) {
+      const known = this.users.get(identity.userId) !== undefined;
       const user = this.memberships.userOf(identity, () => this.nextId++);
+      if (!known) this.link?.opened(user);
       const session = new Session(this.nextId++, transport, user.nickname, remoteAddress, this.metrics.framesDelivered, undefined, user);
       session.identity = identity;
       user.sessions.add(session);
@@ -138,6 +149,7 @@ export class Hub implements OnModuleDestroy {
     session.adminToken = adminToken;
     if (reclaimed) session.authored = reclaimed.authored;
     this.nicknames.register(session, identity === undefined);
+    this.link?.opened(session);
     return this.opened(session);
   }
 
@@ -174,6 +186,7 @@ export class Hub implements OnModuleDestroy {
     const user = session.user;
     const rooms = [...this.members.roomsOf(session)];
     const message = `Welcome, ${session.nickname}`;
+    if (this.remote.size > 0) return this.clusterWelcome(session, rooms, message);
     if (!user) {
       const users = this.nicknames.listed();
       const total = this.nicknames.size;
@@ -182,6 +195,39 @@ export class Hub implements OnModuleDestroy {
     const { names, ids } = this.users.listed();
     const { userId, roles } = user;
     return { type: 'welcome', nickname: user.nickname, userId, roles, message, users: names, userIds: ids, usersTotal: this.users.size, room: DEFAULT_ROOM, rooms };
+  }
+
+  /**
+   * The welcome of cluster mode: the online list of every node, this node's first. Costs the
+   * listed names and a pass over the other nodes' users (jwt mode, to count each user once).
+   */
+  private clusterWelcome(session: Session, rooms: string[], message: string): WelcomeFrame {
+    const user = session.user;
+    if (!user) {
+      const users = [...this.nicknames.listed()];
+      for (const member of this.remote.all()) {
+        if (users.length >= MAX_LISTED_USERS) break;
+        users.push(member.nickname);
+      }
+      const usersTotal = this.nicknames.size + this.remote.size;
+      return { type: 'welcome', nickname: session.nickname, message, users, usersTotal, room: DEFAULT_ROOM, rooms, reconnectToken: session.reconnectToken };
+    }
+    const listed = this.users.listed();
+    const users = [...listed.names];
+    const userIds = [...listed.ids];
+    let usersTotal = this.users.size;
+    const counted = new Set<string>();
+    for (const member of this.remote.all()) {
+      const id = member.userId!;
+      if (this.users.get(id) || counted.has(id)) continue;
+      counted.add(id);
+      usersTotal++;
+      if (users.length >= MAX_LISTED_USERS) continue;
+      users.push(member.nickname);
+      userIds.push(id);
+    }
+    const { userId, roles } = user;
+    return { type: 'welcome', nickname: user.nickname, userId, roles, message, users, userIds, usersTotal, room: DEFAULT_ROOM, rooms };
   }
 
   /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
@@ -227,6 +273,7 @@ export class Hub implements OnModuleDestroy {
     if (session.user) {
       session.markClosed();
       this.memberships.end(session, session.user);
+      if (session.user.sessions.size === 0) this.link?.closed(session.user);
       this.metrics.connectedClients.dec();
       return;
     }
@@ -238,6 +285,7 @@ export class Hub implements OnModuleDestroy {
     // A shutting-down server holds nothing: holds live in memory and would end with the process.
     // A signed-in name is never held: it comes back with the next token, not with a reconnect token.
     this.nicknames.release(session, holdNickname && !this.quiet && session.identity === undefined);
+    this.link?.closed(session);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.presences.left(session, room);
@@ -246,6 +294,8 @@ export class Hub implements OnModuleDestroy {
   /** From now on, departures are not announced (the server is shutting down). */
   quieten(): void {
     this.quiet = true;
+    this.link?.leaving();
+    this.link = null;
     this.presences.stop();
   }
 
@@ -256,7 +306,10 @@ export class Hub implements OnModuleDestroy {
     if (session.isClosed) return; // a replaced connection's frames can still arrive while it closes
     if (session.user) throw new ChatException(ErrorCode.FORBIDDEN, 'Your nickname comes from your sign-in; it cannot be changed here');
     const previous = this.nicknames.rename(session, nickname);
-    if (previous !== session.nickname) this.presences.renamed(previous, session.nickname);
+    if (previous !== session.nickname) {
+      this.presences.renamed(previous, session.nickname);
+      this.link?.renamed(session);
+    }
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
     if (previous === session.nickname) session.send(frame);
     else this.toAll(frame);
@@ -274,13 +327,22 @@ export class Hub implements OnModuleDestroy {
 
   /** Online users (connections in anonymous mode) in the order they came, `limit` from `offset`, and how many there are. */
   onlineUsers(offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
+    if (this.remote.size > 0) {
+      const online = this.everyone();
+      return { users: pageOf(online, offset, limit).map(onlineUser), total: online.size };
+    }
     if (this.identified) return { users: this.users.page(offset, limit).map(onlineUser), total: this.users.size };
     return { users: this.nicknames.page(offset, limit).map(onlineUser), total: this.nicknames.size };
   }
 
   /** jwt mode: whether the user has a connection here. */
   isOnline(userId: string): boolean {
-    return this.users.get(userId) !== undefined;
+    return this.users.get(userId) !== undefined || this.remote.hasUser(userId);
+  }
+
+  /** Anonymous mode: whoever is online under this nickname, here or (cluster mode) on another node. */
+  findNickname(nickname: string): Member | undefined {
+    return this.nicknames.find(nickname) ?? this.remote.find(nickname);
   }
 
   /** AUTH_MODE=jwt: frames and lists name users, with their ids. */
@@ -333,12 +395,15 @@ export class Hub implements OnModuleDestroy {
 
   /** Member count (users present in jwt mode) of every room that has members. */
   roomCounts(): Map<string, number> {
-    return this.roster.counts();
+    const counts = this.roster.counts();
+    if (this.remote.size === 0) return counts;
+    for (const room of this.remote.rooms.counts().keys()) counts.set(room, this.present(room).size);
+    return counts;
   }
 
   /** A room's members in join order, `limit` from `offset`, and how many there are. */
   roomUsers(room: string, offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
-    const members = this.roster.of(room);
+    const members = this.present(room);
     return { users: pageOf(members, offset, limit).map(onlineUser), total: members.size };
   }
 
@@ -475,6 +540,77 @@ export class Hub implements OnModuleDestroy {
   /** Takes `target` out of the private room at once (before the store is written); false if it was no member. */
   remove(by: Session, room: string, target: RoomMember): boolean {
     return this.memberships.remove(by, room, target);
+  }
+
+  // ---- the other nodes (cluster mode)
+
+  /** From now on, this node's members' comings and goings are told to `link` (ClusterPresence). */
+  attach(link: ClusterLink): void {
+    this.link = link;
+  }
+
+  /** This node's members as the other nodes mirror them: sessions (anonymous) or users (jwt), with their rooms. */
+  localMembers(): RemoteMemberInfo[] {
+    const members: Member[] = this.identified ? this.users.page(0, Infinity) : this.nicknames.page(0, Infinity);
+    return members.map((member) => {
+      const info: RemoteMemberInfo = { key: member.key, nickname: member.nickname, connectedAt: member.connectedAt, rooms: [...this.roster.roomsOf(member)] };
+      if (member.userId !== undefined) info.userId = member.userId;
+      return info;
+    });
+  }
+
+  /**
+   * A node is gone without saying goodbye (its heartbeat expired): the rooms of its members are
+   * told they left, as its own hub would have told them. This node won the right to announce it
+   * (one node does, cluster-wide); `dropped` is what it mirrored of the dead node, already forgotten.
+   * A signed-in user still present here or on another node has not left.
+   */
+  announceGone(dropped: ReadonlyArray<{ member: RemoteMember; rooms: readonly string[] }>): void {
+    for (const { member, rooms } of dropped) {
+      for (const room of rooms) {
+        if (member.userId !== undefined && this.userPresent(member.userId, room)) continue;
+        this.publish({ kind: 'room', room }, notification('leave', room, member.nickname, member.userId));
+      }
+    }
+  }
+
+  /** jwt mode: whether the user is in `room` here or on another node. */
+  private userPresent(userId: string, room: string): boolean {
+    const user = this.users.get(userId);
+    return (user !== undefined && this.roster.has(user, room)) || this.remote.userIn(userId, room);
+  }
+
+  /** Who is present in `room`, on every node: this node's first; a user on several nodes once. */
+  private present(room: string): ReadonlySet<Member> {
+    const local = this.roster.of(room);
+    const remote = this.remote.rooms.of(room);
+    if (remote.size === 0) return local;
+    const merged = new Set<Member>(local);
+    const userIds = new Set<string>();
+    if (this.identified) for (const member of local) userIds.add(member.userId!);
+    for (const member of remote) {
+      if (member.userId !== undefined) {
+        if (userIds.has(member.userId)) continue;
+        userIds.add(member.userId);
+      }
+      merged.add(member);
+    }
+    return merged;
+  }
+
+  /** Everyone online, on every node: this node's first; a user on several nodes once. */
+  private everyone(): ReadonlySet<Member> {
+    const local: Member[] = this.identified ? this.users.page(0, Infinity) : this.nicknames.page(0, Infinity);
+    const merged = new Set<Member>(local);
+    const userIds = new Set(local.map((member) => member.userId));
+    for (const member of this.remote.all()) {
+      if (member.userId !== undefined) {
+        if (userIds.has(member.userId)) continue;
+        userIds.add(member.userId);
+      }
+      merged.add(member);
+    }
+    return merged;
   }
 
   // ---- delivery

@@ -53,7 +53,14 @@ export class NicknameRegistry {
   private headSessions = new Set<Session>();
 
   /** `holdMs`: how long a closed connection's nickname stays reserved for its token; 0 frees it at once. */
-  constructor(private readonly holdMs = 0) {}
+  /**
+   * `holdMs`: how long a closed connection's nickname stays reserved for its token; 0 frees it at
+   * once. `elsewhere`: whether another node's connection has a nickname key (cluster mode).
+   */
+  constructor(
+    private readonly holdMs = 0,
+    private readonly elsewhere: (key: string) => boolean = () => false,
+  ) {}
 
   get size(): number {
     return this.online.size;
@@ -177,7 +184,7 @@ export class NicknameRegistry {
     let held = false;
     for (const key of nicknameKeys(nickname)) {
       const holder = this.byKey.get(key);
-      if (holder !== undefined && holder !== self) return 'online';
+      if ((holder !== undefined && holder !== self) || (holder === undefined && this.elsewhere(key))) return 'online';
       const hold = this.heldKeys.get(key);
       if (hold !== undefined && !this.expired(hold)) held = true;
     }

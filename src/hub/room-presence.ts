@@ -1,7 +1,6 @@
 import { notification, type PresenceFrame, type ServerFrame } from '../protocol/frames';
 import { pageOf } from './page';
 import { PresenceBatcher } from './presence-batcher';
-import type { RoomMembers } from './room-members';
 import type { Session } from './session';
 import type { Member } from './user';
 
@@ -18,7 +17,8 @@ export class RoomPresence {
   private readonly batcher: PresenceBatcher;
 
   constructor(
-    private readonly roster: RoomMembers<Member>,
+    /** Who is present in a room (cluster mode: on every node). */
+    private readonly roster: { of(room: string): ReadonlySet<Member> },
     private readonly threshold: number,
     intervalMs: number,
     private readonly publish: PublishToRoom,

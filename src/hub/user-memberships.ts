@@ -26,6 +26,12 @@ export interface HubState {
   users: UserDirectory;
   /** True while the server shuts down: departures are not announced. */
   quiet(): boolean;
+  /**
+   * Cluster mode: whether the user is present in the room on another node. Then its arrival here
+   * is no news to the room, and its going from here is not a leave: the room hears of a user once,
+   * cluster-wide.
+   */
+  elsewhere(userId: string, room: string): boolean;
 }
 
 /**
@@ -68,7 +74,7 @@ export class UserMemberships {
 
   /** The user's connections are in `room` now: the room is told if it did not have the user yet. */
   arrive(user: User, room: string, joiners: readonly Session[]): void {
-    const announce = !user.announced.has(room);
+    const announce = !user.announced.has(room) && !this.hub.elsewhere(user.userId, room);
     user.announced.add(room);
     this.hub.presences.joined(user, room, joiners, announce);
   }
@@ -82,7 +88,7 @@ export class UserMemberships {
     this.hub.users.remove(user);
     for (const room of [...roster.roomsOf(user)]) roster.remove(user, room);
     if (this.hub.quiet()) return;
-    for (const room of user.announced) this.hub.presences.left(user, room);
+    for (const room of user.announced) if (!this.hub.elsewhere(user.userId, room)) this.hub.presences.left(user, room);
   }
 
   /**
@@ -218,7 +224,7 @@ export class UserMemberships {
     this.hub.roster.remove(user, room);
     user.forgetTyping(room);
     const announced = user.announced.delete(room);
-    if (announced && !this.hub.quiet()) this.hub.presences.left(user, room);
+    if (announced && !this.hub.quiet() && !this.hub.elsewhere(user.userId, room)) this.hub.presences.left(user, room);
     return announced;
   }
 }
