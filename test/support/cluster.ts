@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import { withTimeout } from './chat-client';
 import { spawnServer, type ServerProcess } from './server-process';
-import { TEST_REDIS_URL } from './services';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL } from './services';
+
+/**
+ * Whether the built app has a PostgreSQL store (the nodes then share a fresh schema of the test
+ * database); without it they share a SQLite file.
+ */
+const POSTGRES_STORE = existsSync(join(__dirname, '..', '..', 'dist', 'store', 'postgres-connection.js'));
 
 /**
  * `describe` when Redis is reachable, else `describe.skip` (services-setup.js says so loudly). The
@@ -23,6 +30,8 @@ export interface Cluster {
   nodes: ClusterNode[];
   /** CLUSTER_PREFIX of this run: every key and channel of its nodes starts with it. */
   prefix: string;
+  /** Which database the nodes share. */
+  database: 'postgres' | 'sqlite';
   /** The environment every node got (for starting another one like them). */
   env: Record<string, string>;
   /** Starts one more node like the others (or with `extra` on top). */
@@ -41,11 +50,12 @@ export async function startCluster(count: number, env: Record<string, string> = 
   if (!redisUrl) throw new Error('startCluster needs Redis (TEST_REDIS_URL)');
   const dir = mkdtempSync(join(tmpdir(), 'chat-cluster-'));
   const prefix = `test-${randomBytes(6).toString('hex')}`;
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const database = TEST_POSTGRES_URL && POSTGRES_STORE ? 'postgres' : 'sqlite';
   const shared: Record<string, string> = {
     REDIS_URL: redisUrl,
     CLUSTER_PREFIX: prefix,
-    SQLITE_PATH: join(dir, 'chat.sqlite'),
-    SQLITE_LOCKING_MODE: 'NORMAL',
+    ...(database === 'postgres' ? { DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: schema } : { SQLITE_PATH: join(dir, 'chat.sqlite'), SQLITE_LOCKING_MODE: 'NORMAL' }),
     INSTANCE_TTL_MS: '2000',
     ...env,
   };
@@ -59,6 +69,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => stopNode(node)));
     await deleteKeys(redisUrl, prefix).catch(() => undefined);
+    if (database === 'postgres') await dropSchema(TEST_POSTGRES_URL!, schema).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -67,7 +78,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
     await stop();
     throw error;
   }
-  return { nodes, prefix, env: shared, add, stop };
+  return { nodes, prefix, database, env: shared, add, stop };
 }
 
 /** SIGTERM, and SIGKILL if it has not exited within 5 s. */
@@ -75,6 +86,16 @@ export async function stopNode(node: ServerProcess): Promise<void> {
   if (node.child.exitCode !== null || node.child.signalCode !== null) return;
   node.child.kill('SIGTERM');
   await withTimeout(node.exited, 5000, 'node to exit').catch(() => node.child.kill('SIGKILL'));
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const ds = new DataSource({ type: 'postgres', url, poolSize: 1 });
+  await ds.initialize();
+  try {
+    await ds.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await ds.destroy();
+  }
 }
 
 /** Deletes every key of a run: the prefix is the run's own. */
