@@ -1,5 +1,6 @@
 import { ChatClient, type Frame } from './support/chat-client';
 import { describeWithRedis, startCluster, type Cluster } from './support/cluster';
+import { JWT_ENV, tokenFor } from './support/signed-in';
 
 const QUIET_MS = 400;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -210,5 +211,59 @@ describeWithRedis('cluster: node loss, resume elsewhere, order (e2e)', () => {
     }
     const users = (await (await fetch(`${cluster.nodes[0].http}/api/users`, { signal: AbortSignal.timeout(5000) })).json()) as { users: Array<{ nickname: string }> };
     expect(users.users.map((u) => u.nickname)).not.toContain(name);
+  });
+});
+
+describeWithRedis('cluster: a signed-in user on two nodes is one user (e2e)', () => {
+  let cluster: Cluster;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster(2, JWT_ENV);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await cluster?.stop();
+  });
+
+  async function signIn(node: number, sub: string): Promise<ChatClient> {
+    const token = await tokenFor(sub);
+    const client = await ChatClient.connect(cluster.nodes[node].url, { headers: { authorization: `Bearer ${token}` } });
+    clients.push(client);
+    const welcome = await client.nextOfType('welcome');
+    for (const room of welcome.rooms as string[]) await client.next((f) => f.type === 'notification' && f.event === 'join' && f.room === room && f.userId === sub);
+    return client;
+  }
+
+  const about = (sub: string, event: 'join' | 'leave') => (f: Frame) => f.type === 'notification' && f.event === event && f.userId === sub;
+
+  it('announces its join and leave once, lists it once, and keeps its own typing from its other device', async () => {
+    const zed = await signIn(1, 'zed');
+    const annHere = await signIn(0, 'ann');
+    await zed.next(about('ann', 'join'));
+    const annThere = await signIn(1, 'ann');
+    await pause(QUIET_MS);
+    expect(zed.frames.filter(about('ann', 'join'))).toHaveLength(1);
+
+    const headers = { authorization: `Bearer ${await tokenFor('zed')}` };
+    const users = (await (await fetch(`${cluster.nodes[0].http}/api/users`, { headers, signal: AbortSignal.timeout(5000) })).json()) as { total: number; users: Array<{ userId: string }> };
+    expect(users.total).toBe(2);
+    expect(users.users.map((u) => u.userId).sort()).toEqual(['ann', 'zed']);
+    zed.send('who', { room: 'general' });
+    await expect(zed.nextOfType('presence')).resolves.toMatchObject({ usersTotal: 2 });
+
+    annHere.send('typing', { room: 'general' });
+    await expect(zed.nextOfType('typing')).resolves.toMatchObject({ userId: 'ann' });
+    await pause(QUIET_MS);
+    expect(annThere.frames.filter((f) => f.type === 'typing')).toHaveLength(0);
+
+    await annHere.close();
+    await pause(QUIET_MS);
+    expect(zed.frames.filter(about('ann', 'leave'))).toHaveLength(0);
+    await annThere.close();
+    await zed.next(about('ann', 'leave'));
+    await pause(QUIET_MS);
+    expect(zed.frames.filter(about('ann', 'leave'))).toHaveLength(1);
   });
 });
