@@ -111,6 +111,12 @@ describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
     }
   });
 
+  it('never gives two guests the same name, even when both nodes name guests at once', async () => {
+    const guests = await Promise.all(Array.from({ length: 12 }, (_, i) => connect(i % 2)));
+    const names = guests.map((client) => client.nickname);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it('refuses a nickname another node has with NICK_TAKEN, and sends a DM to a nickname on the other node', async () => {
     const alice = await connect(0);
     const bob = await connect(1);

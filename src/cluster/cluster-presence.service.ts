@@ -5,6 +5,7 @@ import { CLUSTER_BUS, type ClusterBus } from '../hub/cluster-bus';
 import { Hub } from '../hub/hub';
 import type { ClusterLink, RemoteMemberInfo } from '../hub/remote-members';
 import type { Member } from '../hub/user';
+import { GuestNumbers } from './guest-numbers';
 import { REDIS_CONNECTION, type RedisConnection } from './redis-connection';
 
 const TOPIC = 'presence';
@@ -56,6 +57,9 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
       if (from !== this.bus.instanceId) this.apply(payload as PresenceEvent, from);
     });
     this.hub.attach(this);
+    const guests = new GuestNumbers(redis);
+    await guests.refill();
+    this.hub.useGuestNumbers(() => guests.take());
     redis.onStatus((up) => {
       if (!up) return;
       this.judgeAfter = Date.now() + this.ttlMs;

@@ -544,6 +544,11 @@ export class Hub implements OnModuleDestroy {
 
   // ---- the other nodes (cluster mode)
 
+  /** Cluster mode: guest numbers that no other node hands out (see NicknameRegistry.guestNumbers). */
+  useGuestNumbers(source: () => number | undefined): void {
+    this.nicknames.guestNumbers = source;
+  }
+
   /** From now on, this node's members' comings and goings are told to `link` (ClusterPresence). */
   attach(link: ClusterLink): void {
     this.link = link;
@@ -690,6 +695,9 @@ export class Hub implements OnModuleDestroy {
    * every earlier one, so the user's delivery cursor may move to the new one.
    */
   receivesDirectLive(userId: string): boolean {
+    // Cluster mode: a user online on another node is sent it live there (its connect sequence, if
+    // it is in one, holds direct frames and drops what it read: DIRECT_HOLD).
+    if (this.remote.hasUser(userId)) return true;
     for (const session of this.users.get(userId)?.sessions ?? []) {
       if (session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
     }

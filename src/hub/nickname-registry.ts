@@ -75,10 +75,17 @@ export class NicknameRegistry {
   nextGuestName(): string {
     let name: string;
     do {
-      name = `Guest${++this.guestCounter}`;
+      name = `Guest${this.guestNumbers?.() ?? ++this.guestCounter}`;
     } while (this.clash(name) !== undefined);
     return name;
   }
+
+  /**
+   * Cluster mode: where guest numbers come from instead of this registry's own counter (numbers
+   * no other node hands out), so that two nodes never name two guests alike at the same moment.
+   * Undefined from it: the own counter again.
+   */
+  guestNumbers: (() => number | undefined) | null = null;
 
   /**
    * Puts `session` online under its nickname. `exclusive` (guest and chosen names) throws
