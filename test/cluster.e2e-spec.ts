@@ -272,4 +272,56 @@ describeWithRedis('cluster: a signed-in user on two nodes is one user (e2e)', ()
     await pause(QUIET_MS);
     expect(zed.frames.filter(about('ann', 'leave'))).toHaveLength(1);
   });
+
+  it("leaves a room on the user's every node when one device leaves, announced once", async () => {
+    const zed = await signIn(1, 'zed2');
+    const annHere = await signIn(0, 'ann2');
+    const annThere = await signIn(1, 'ann2');
+    zed.send('join', { room: 'side2' });
+    await zed.next((f) => f.type === 'notification' && f.room === 'side2');
+    annHere.send('join', { room: 'side2' });
+    await zed.next((f) => about('ann2', 'join')(f) && f.room === 'side2');
+    await pause(100);
+    annThere.send('join', { room: 'side2' }); // its node joins the user there too, unannounced: it is in the room already
+    await annThere.next((f) => about('ann2', 'join')(f) && f.room === 'side2');
+    zed.send('message', { message: 'ann2 is here', room: 'side2' });
+    await annThere.next((f) => f.type === 'message' && f.message === 'ann2 is here');
+    expect(zed.frames.filter((f) => about('ann2', 'join')(f) && f.room === 'side2')).toHaveLength(1);
+
+    annHere.send('leave', { room: 'side2' });
+    await zed.next((f) => about('ann2', 'leave')(f) && f.room === 'side2');
+    await pause(QUIET_MS);
+    expect(zed.frames.filter((f) => about('ann2', 'leave')(f) && f.room === 'side2')).toHaveLength(1);
+    zed.send('message', { message: 'ann2 is gone', room: 'side2' });
+    await zed.next((f) => f.type === 'message' && f.message === 'ann2 is gone');
+    await pause(QUIET_MS);
+    expect(annThere.frames.some((f) => f.type === 'message' && f.message === 'ann2 is gone')).toBe(false);
+  });
+
+  it('keeps a private room private on every node, lets an invitee in there, and shuts out a removed member there at once', async () => {
+    const olga = await signIn(0, 'olga');
+    const bob = await signIn(1, 'bob');
+    olga.send('create_room', { room: 'plans', visibility: 'private' });
+    await olga.next((f) => about('olga', 'join')(f) && f.room === 'plans');
+    await pause(100);
+
+    bob.send('join', { room: 'plans' });
+    await expect(bob.nextOfType('error')).resolves.toEqual({ type: 'error', code: 'FORBIDDEN', message: 'Room "plans" is private: only its members can use it', event: 'join' });
+
+    olga.send('invite', { room: 'plans', user: 'bob' });
+    await pause(300);
+    bob.send('join', { room: 'plans' });
+    await bob.next((f) => about('bob', 'join')(f) && f.room === 'plans');
+    olga.send('message', { message: 'for members', room: 'plans' });
+    await bob.next((f) => f.type === 'message' && f.message === 'for members');
+
+    olga.send('remove', { room: 'plans', user: 'bob' });
+    await olga.next((f) => about('bob', 'leave')(f) && f.room === 'plans');
+    await pause(100);
+    olga.send('message', { message: 'members only', room: 'plans' });
+    await olga.next((f) => f.type === 'message' && f.message === 'members only');
+    await pause(QUIET_MS);
+    expect(bob.frames.some((f) => f.type === 'message' && f.message === 'members only')).toBe(false);
+    expect(olga.frames.filter((f) => about('bob', 'leave')(f) && f.room === 'plans')).toHaveLength(1);
+  });
 });

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { CLUSTER_BUS, type ClusterBus } from '../hub/cluster-bus';
 import { Hub } from '../hub/hub';
+import type { PrivateRoomChange } from '../hub/private-rooms';
 import type { ClusterLink, RemoteMemberInfo } from '../hub/remote-members';
 import type { Member } from '../hub/user';
 import { GuestNumbers } from './guest-numbers';
@@ -20,6 +21,9 @@ type PresenceEvent =
   | { op: 'hello'; members: RemoteMemberInfo[] }
   /** A node's whole state (an answer to hello). */
   | { op: 'state'; members: RemoteMemberInfo[] }
+  /** jwt mode: a user left a room on purpose on the sender; its connections everywhere leave it. */
+  | { op: 'userLeft'; userId: string; room: string }
+  | { op: 'private'; change: PrivateRoomChange }
   /** A node shuts down: its members are gone. */
   | { op: 'bye' };
 
@@ -63,6 +67,8 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     redis.onStatus((up) => {
       if (!up) return;
       this.judgeAfter = Date.now() + this.ttlMs;
+      // Others may have judged this node gone meanwhile: its next death must find the reaper key free.
+      redis.command.del(redis.key('reaper', this.bus.instanceId)).catch(() => undefined);
       void this.beat();
       this.send({ op: 'hello', members: this.hub.localMembers() });
     });
@@ -100,6 +106,14 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     this.send({ op: 'leave', key: member.key, room });
   }
 
+  userLeft(userId: string, room: string): void {
+    this.send({ op: 'userLeft', userId, room });
+  }
+
+  privateRoom(change: PrivateRoomChange): void {
+    this.send({ op: 'private', change });
+  }
+
   leaving(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -127,11 +141,17 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
       case 'leave':
         return remote.left(from, event.key, event.room);
       case 'hello':
+        this.reaped.delete(from); // judged gone during its outage, and back: it may be reaped again later
         this.replace(from, event.members);
         this.send({ op: 'state', members: this.hub.localMembers() });
         return;
       case 'state':
+        this.reaped.delete(from);
         return this.replace(from, event.members);
+      case 'userLeft':
+        return this.hub.evict(event.userId, event.room);
+      case 'private':
+        return this.hub.applyPrivateRoom(event.change);
       case 'bye':
         return void this.gone(from);
     }

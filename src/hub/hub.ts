@@ -22,7 +22,7 @@ import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { DIRECT_HOLD } from './direct-hold';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
-import { PrivateRooms, type PrivateRoomInfo, type RoomMember } from './private-rooms';
+import { PrivateRooms, type PrivateRoomChange, type PrivateRoomInfo, type RoomMember } from './private-rooms';
 import { RoomMembers } from './room-members';
 import { RoomPresence } from './room-presence';
 import { RemoteMembers, type ClusterLink, type RemoteMember, type RemoteMemberInfo } from './remote-members';
@@ -103,7 +103,9 @@ export class Hub implements OnModuleDestroy {
     this.presences = new RoomPresence({ of: (room) => this.present(room) }, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
     const { members, roster, presences, privateRooms, users } = this;
     const elsewhere = (userId: string, room: string) => this.remote.userIn(userId, room);
-    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet, elsewhere });
+    const userLeft = (userId: string, room: string) => this.link?.userLeft(userId, room);
+    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet, elsewhere, userLeft });
+    privateRooms.watch = (change) => this.link?.privateRoom(change);
     broker.subscribe((delivery) => this.receive(delivery));
   }
 
@@ -552,6 +554,17 @@ export class Hub implements OnModuleDestroy {
   /** From now on, this node's members' comings and goings are told to `link` (ClusterPresence). */
   attach(link: ClusterLink): void {
     this.link = link;
+  }
+
+  /** Another node changed the private rooms' registry. */
+  applyPrivateRoom(change: PrivateRoomChange): void {
+    this.privateRooms.apply(change);
+  }
+
+  /** jwt mode: the user left `room` on another node: gone from it on every node's mirror, and its connections here leave it. */
+  evict(userId: string, room: string): void {
+    this.remote.userLeftRoom(userId, room);
+    this.memberships.evict(userId, room);
   }
 
   /** This node's members as the other nodes mirror them: sessions (anonymous) or users (jwt), with their rooms. */

@@ -1,5 +1,6 @@
 import { nicknameKey, nicknameKeys } from '../protocol/nickname';
 import { RoomMembers } from './room-members';
+import type { PrivateRoomChange } from './private-rooms';
 import type { Member } from './user';
 
 /** A member of another node as that node describes it (cluster mode). */
@@ -133,6 +134,11 @@ export class RemoteMembers {
     return false;
   }
 
+  /** jwt mode: the user is out of `room` on every node (it left on purpose, on one of them). */
+  userLeftRoom(userId: string, room: string): void {
+    for (const member of this.byUserId.get(userId) ?? []) this.rooms.remove(member, room);
+  }
+
   private get(node: string, key: number): RemoteMember | undefined {
     return this.nodes.get(node)?.get(key);
   }
@@ -158,6 +164,10 @@ export interface ClusterLink {
   closed(member: Member): void;
   joined(member: Member, room: string): void;
   left(member: Member, room: string): void;
+  /** jwt mode: the user left `room` on purpose (a `leave`, a removal): its connections on every node leave it. */
+  userLeft(userId: string, room: string): void;
+  /** A change to the private rooms' registry. */
+  privateRoom(change: PrivateRoomChange): void;
   /** The node is shutting down: its members go with it (told once; no close per member follows). */
   leaving(): void;
 }

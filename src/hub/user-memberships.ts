@@ -32,6 +32,8 @@ export interface HubState {
    * cluster-wide.
    */
   elsewhere(userId: string, room: string): boolean;
+  /** The user left `room` on purpose: cluster mode tells the other nodes, whose connections of it leave too. */
+  userLeft(userId: string, room: string): void;
 }
 
 /**
@@ -142,6 +144,7 @@ export class UserMemberships {
     if (!user.rooms?.has(room)) return;
     const announced = this.drop(user, room);
     this.hub.privateRooms.remove(room, user.userId);
+    this.hub.userLeft(user.userId, room);
     if (!announced) return;
     const frame = encodeFrame(notification('leave', room, user.nickname, user.userId));
     for (const other of user.sessions) if (other !== session) other.deliver(frame, 0, undefined);
@@ -201,12 +204,23 @@ export class UserMemberships {
    */
   remove(by: Session, room: string, target: RoomMember): boolean {
     if (!this.hub.privateRooms.remove(room, target.userId)) return false;
+    this.hub.userLeft(target.userId, room);
     const user = this.hub.users.get(target.userId);
     if (!user?.rooms?.has(room)) return true;
     this.drop(user, room);
     const frame = encodeFrame({ type: 'removed', room, by: by.nickname, byId: by.userId! });
     for (const session of user.sessions) session.deliver(frame, 0, undefined);
     return true;
+  }
+
+  /**
+   * Cluster mode: the user left `room` on another node (a `leave` there, or a removal): its
+   * connections here leave it too. The room is told here if this node had announced the user and
+   * it is nowhere else now (the other node saw it here, so it did not).
+   */
+  evict(userId: string, room: string): void {
+    const user = this.hub.users.get(userId);
+    if (user?.rooms?.has(room)) this.drop(user, room);
   }
 
   private subscribe(session: Session, user: User, room: string): void {
