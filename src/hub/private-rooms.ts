@@ -112,7 +112,7 @@ export class PrivateRooms {
     const watch = this.watch;
     this.watch = null;
     try {
-      if (change.op === 'created') this.rooms.set(change.room, { ownerId: change.ownerId, members: this.rooms.get(change.room)?.members ?? new Map() });
+      if (change.op === 'created') this.rooms.set(change.room, { ownerId: change.ownerId, members: this.rooms.get(change.room)?.members ?? new Map<string, string>() });
       else if (change.op === 'dropped') this.drop(change.room);
       else if (change.op === 'added') this.add(change.room, change.userId, change.nickname);
       else this.remove(change.room, change.userId);
