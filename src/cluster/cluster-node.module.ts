@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ChatModule } from '../chat/chat.module';
 import { HubModule } from '../hub/hub.module';
 import { ClusterPresence } from './cluster-presence.service';
 import { ClusterRecovery } from './cluster-recovery.service';
@@ -8,7 +9,7 @@ import { ClusterRecovery } from './cluster-recovery.service';
  * provides what the hub needs): shared presence and heartbeats, recovery after a Redis outage.
  */
 @Module({
-  imports: [HubModule],
+  imports: [HubModule, ChatModule],
   providers: [ClusterRecovery, ClusterPresence],
 })
 export class ClusterNodeModule {}

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
 import { CLUSTER_BUS, type ClusterBus } from '../hub/cluster-bus';
+import { RoomsService } from '../chat/rooms.service';
 import { Hub } from '../hub/hub';
 import type { PrivateRoomChange } from '../hub/private-rooms';
 import type { ClusterLink, RemoteMemberInfo } from '../hub/remote-members';
@@ -23,6 +24,7 @@ type PresenceEvent =
   | { op: 'state'; members: RemoteMemberInfo[] }
   /** jwt mode: a user left a room on purpose on the sender; its connections everywhere leave it. */
   | { op: 'userLeft'; userId: string; room: string }
+  | { op: 'userJoined'; userId: string; room: string; by?: { nickname: string; userId: string } }
   | { op: 'private'; change: PrivateRoomChange }
   /** A node shuts down: its members are gone. */
   | { op: 'bye' };
@@ -49,6 +51,7 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     @Optional() @Inject(REDIS_CONNECTION) private readonly redis: RedisConnection | null,
     @Inject(CLUSTER_BUS) private readonly bus: ClusterBus,
     private readonly hub: Hub,
+    private readonly rooms: RoomsService,
     config: ConfigService<EnvironmentVariables, true>,
   ) {
     this.ttlMs = config.get('INSTANCE_TTL_MS', { infer: true });
@@ -110,6 +113,10 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     this.send({ op: 'userLeft', userId, room });
   }
 
+  userJoined(userId: string, room: string, by?: { nickname: string; userId: string }): void {
+    this.send(by ? { op: 'userJoined', userId, room, by } : { op: 'userJoined', userId, room });
+  }
+
   privateRoom(change: PrivateRoomChange): void {
     this.send({ op: 'private', change });
   }
@@ -150,6 +157,10 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
         return this.replace(from, event.members);
       case 'userLeft':
         return this.hub.evict(event.userId, event.room);
+      case 'userJoined':
+        return void this.hub.joinedElsewhere(event.userId, event.room, () => this.rooms.snapshot(event.room), event.by).catch((error: unknown) => {
+          this.logger.warn(`A join from another node failed here: ${error instanceof Error ? error.message : String(error)}`);
+        });
       case 'private':
         return this.hub.applyPrivateRoom(event.change);
       case 'bye':

@@ -420,7 +420,13 @@ export class Hub implements OnModuleDestroy {
    * user joins: every live connection of it gets the snapshot, the room is told once.
    */
   async join(session: Session, room: string, read: () => Promise<Snapshot>): Promise<void> {
-    if (session.user) return this.memberships.join(session.user, room, read, session);
+    const user = session.user;
+    if (user) {
+      const had = user.rooms?.has(room) ?? true;
+      await this.memberships.join(user, room, read, session);
+      if (!had && user.rooms?.has(room)) this.link?.userJoined(user.userId, room);
+      return;
+    }
     if (!this.privateRooms.mayJoin(room, undefined)) throw forbidden(room);
     if (session.isClosed || !this.members.add(session, room)) return;
     session.holdRoom(room);
@@ -536,7 +542,17 @@ export class Hub implements OnModuleDestroy {
 
   /** The store has made `target` a member: its connections get `invited` and join the room. */
   invite(by: Session, room: string, target: RoomMember, read: () => Promise<Snapshot>): Promise<void> {
-    return this.memberships.invite(by, room, target, read);
+    const invited = this.memberships.invite(by, room, target, read); // registers the member first, at once
+    this.link?.userJoined(target.userId, room, { nickname: by.nickname, userId: by.userId! });
+    return invited;
+  }
+
+  /**
+   * jwt mode: the user joined `room` on another node (or was invited there by `by`): its
+   * connections here join it too, with the snapshot `read` gives (the other node stored it).
+   */
+  joinedElsewhere(userId: string, room: string, read: () => Promise<Snapshot>, by?: { nickname: string; userId: string }): Promise<void> {
+    return this.memberships.joinedElsewhere(userId, room, read, by);
   }
 
   /** Takes `target` out of the private room at once (before the store is written); false if it was no member. */

@@ -166,6 +166,11 @@ export interface ClusterLink {
   left(member: Member, room: string): void;
   /** jwt mode: the user left `room` on purpose (a `leave`, a removal): its connections on every node leave it. */
   userLeft(userId: string, room: string): void;
+  /**
+   * jwt mode: the user joined `room` on purpose (its `join`; `by` names who invited it): its
+   * connections on every node join it.
+   */
+  userJoined(userId: string, room: string, by?: { nickname: string; userId: string }): void;
   /** A change to the private rooms' registry. */
   privateRoom(change: PrivateRoomChange): void;
   /** The node is shutting down: its members go with it (told once; no close per member follows). */

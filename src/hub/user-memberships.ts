@@ -223,6 +223,17 @@ export class UserMemberships {
     if (user?.rooms?.has(room)) this.drop(user, room);
   }
 
+  /** Cluster mode: see Hub.joinedElsewhere. Announced here only if the room has not heard of the user (it has, from the other node). */
+  async joinedElsewhere(userId: string, room: string, read: () => Promise<Snapshot>, by?: { nickname: string; userId: string }): Promise<void> {
+    const user = this.hub.users.get(userId);
+    if (!user?.rooms || user.rooms.has(room)) return;
+    if (by) {
+      const frame = encodeFrame({ type: 'invited', room, by: by.nickname, byId: by.userId });
+      for (const session of user.sessions) session.deliver(frame, 0, undefined);
+    }
+    await this.join(user, room, read);
+  }
+
   private subscribe(session: Session, user: User, room: string): void {
     this.hub.members.add(session, room);
     this.hub.roster.add(user, room);
