@@ -198,8 +198,10 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     await this.beat();
     if (Date.now() < this.judgeAfter || !this.redis!.isUp) return;
     try {
-      const ids = await this.redis!.command.smembers(this.redis!.key('instances'));
-      const others = ids.filter((id) => id !== this.bus.instanceId);
+      const listed = await this.redis!.command.smembers(this.redis!.key('instances'));
+      // The mirrored nodes too: the reaper takes a dead node off the list, maybe before this node looked.
+      const ids = new Set([...listed, ...this.hub.remote.nodeIds()]);
+      const others = [...ids].filter((id) => id !== this.bus.instanceId && !this.reaped.has(id));
       if (others.length === 0) return;
       const alive = await this.redis!.command.exists(...others.map((id) => this.instanceKey(id)));
       if (alive === others.length) return;

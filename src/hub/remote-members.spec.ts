@@ -47,6 +47,7 @@ describe(RemoteMembers.name, () => {
     ]);
     expect(sut.size).toBe(1);
     expect(sut.rooms.of('general').size).toBe(1);
+    expect(sut.nodeIds()).toEqual(['b']);
   });
 
   it('claims the nickname keys of anonymous members only (look-alikes included), never a signed-in display name', () => {

@@ -113,6 +113,11 @@ export class RemoteMembers {
     return dropped;
   }
 
+  /** The nodes whose members are mirrored here. */
+  nodeIds(): string[] {
+    return [...this.nodes.keys()];
+  }
+
   /** Whether a remote connection (anonymous mode) holds one of these nickname keys. */
   holdsKey(key: string): boolean {
     return this.byKey.has(key);
