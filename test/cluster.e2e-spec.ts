@@ -1,5 +1,5 @@
 import { ChatClient, type Frame } from './support/chat-client';
-import { describeWithRedis, startCluster, type Cluster } from './support/cluster';
+import { describeWithRedis, startCluster, stopNode, type Cluster } from './support/cluster';
 import { JWT_ENV, tokenFor } from './support/signed-in';
 
 const QUIET_MS = 400;
@@ -217,6 +217,22 @@ describeWithRedis('cluster: node loss, resume elsewhere, order (e2e)', () => {
     }
     const users = (await (await fetch(`${cluster.nodes[0].http}/api/users`, { signal: AbortSignal.timeout(5000) })).json()) as { users: Array<{ nickname: string }> };
     expect(users.users.map((u) => u.nickname)).not.toContain(name);
+  });
+
+  it("announces the leaves of a node that shuts down cleanly at once, without waiting for its heartbeat to expire", async () => {
+    const alice = await connect(0);
+    // Its heartbeat key lives a minute: a leave within seconds can only come from its goodbye.
+    const leaving = await cluster.add({ INSTANCE_TTL_MS: '60000' });
+    const client = await ChatClient.connect(leaving.url);
+    clients.push(client);
+    await client.nextOfType('welcome');
+    const name = client.nickname;
+    await alice.next((f) => f.type === 'notification' && f.event === 'join' && f.nickname === name);
+    await stopNode(leaving);
+    await expect(client.waitClosed()).resolves.toMatchObject({ code: 1001 });
+    await alice.next((f) => f.type === 'notification' && f.event === 'leave' && f.nickname === name, 5000);
+    await pause(QUIET_MS);
+    expect(alice.frames.filter((f) => f.type === 'notification' && f.event === 'leave' && f.nickname === name)).toHaveLength(1);
   });
 });
 
