@@ -117,6 +117,20 @@ describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('lets one of two renames to one name at the same moment on two nodes through, the other NICK_TAKEN', async () => {
+    const clients = [await connect(0), await connect(1)];
+    const names = clients.map((client) => client.nickname);
+    for (let round = 0; round < 5; round++) {
+      const name = `same${round}x${Date.now() % 10000}`;
+      for (const client of clients) client.send('nick', { nickname: name });
+      const frames = await Promise.all(clients.map((client, i) => client.next((f) => f.type === 'error' || (f.type === 'nick_update' && f.previous === names[i]))));
+      const outcomes = frames.map((f) => f.type);
+      expect([...outcomes].sort()).toEqual(['error', 'nick_update']);
+      expect(frames[outcomes.indexOf('error')]).toEqual({ type: 'error', code: 'NICK_TAKEN', message: `Nickname "${name}" is already taken`, event: 'nick' });
+      names[outcomes.indexOf('nick_update')] = name;
+    }
+  });
+
   it('refuses a nickname another node has with NICK_TAKEN, and sends a DM to a nickname on the other node', async () => {
     const alice = await connect(0);
     const bob = await connect(1);

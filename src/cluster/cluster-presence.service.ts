@@ -8,6 +8,7 @@ import type { PrivateRoomChange } from '../hub/private-rooms';
 import type { ClusterLink, RemoteMemberInfo } from '../hub/remote-members';
 import type { Member } from '../hub/user';
 import { GuestNumbers } from './guest-numbers';
+import { RedisNicknameClaims } from './nickname-claims';
 import { REDIS_CONNECTION, type RedisConnection } from './redis-connection';
 
 const TOPIC = 'presence';
@@ -67,6 +68,7 @@ export class ClusterPresence implements ClusterLink, OnApplicationBootstrap, OnA
     const guests = new GuestNumbers(redis);
     await guests.refill();
     this.hub.useGuestNumbers(() => guests.take());
+    this.hub.useNicknameClaims(new RedisNicknameClaims(redis), this.bus.instanceId);
     redis.onStatus((up) => {
       if (!up) return;
       this.judgeAfter = Date.now() + this.ttlMs;

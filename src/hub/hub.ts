@@ -25,7 +25,8 @@ import { pageOf } from './page';
 import { PrivateRooms, type PrivateRoomChange, type PrivateRoomInfo, type RoomMember } from './private-rooms';
 import { RoomMembers } from './room-members';
 import { RoomPresence } from './room-presence';
-import { RemoteMembers, type ClusterLink, type RemoteMember, type RemoteMemberInfo } from './remote-members';
+import { RemoteMembers, type ClusterLink, type NicknameClaims, type RemoteMember, type RemoteMemberInfo } from './remote-members';
+import { nicknameKeys } from '../protocol/nickname';
 import { Session } from './session';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
@@ -80,6 +81,10 @@ export class Hub implements OnModuleDestroy {
   readonly remote = new RemoteMembers();
   /** Cluster mode: tells the other nodes about this one's members. */
   private link: ClusterLink | null = null;
+  /** Cluster mode: chosen nicknames claimed cluster-wide (anonymous mode). */
+  private claims: NicknameClaims | null = null;
+  /** This node's id in the claims' owners (ClusterBus.instanceId). */
+  private node = 'local';
   private readonly presences: RoomPresence;
   private readonly privateRooms = new PrivateRooms();
   private readonly memberships: UserMemberships;
@@ -287,6 +292,7 @@ export class Hub implements OnModuleDestroy {
     // A shutting-down server holds nothing: holds live in memory and would end with the process.
     // A signed-in name is never held: it comes back with the next token, not with a reconnect token.
     this.nicknames.release(session, holdNickname && !this.quiet && session.identity === undefined);
+    this.claims?.release(nicknameKeys(session.nickname), this.owner(session));
     this.link?.closed(session);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
@@ -315,6 +321,38 @@ export class Hub implements OnModuleDestroy {
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
     if (previous === session.nickname) session.send(frame);
     else this.toAll(frame);
+  }
+
+  /**
+   * rename() for cluster mode: the name is claimed in Redis first (all its keys or none), so a
+   * rename to the same name on another node at the same moment fails with the same NICK_TAKEN.
+   * On one node (no claims) it is rename() itself, synchronous.
+   */
+  renameClaimed(session: Session, nickname: string): Promise<void> | undefined {
+    const claims = this.claims;
+    if (!claims || session.user || session.isClosed || nicknameKeys(nickname).join() === nicknameKeys(session.nickname).join()) {
+      this.rename(session, nickname);
+      return undefined;
+    }
+    this.nicknames.assertFree(nickname, session);
+    const owner = this.owner(session);
+    const keys = nicknameKeys(nickname);
+    return claims.claim(keys, owner).then((won) => {
+      if (!won) throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is already taken`);
+      const previous = session.nickname;
+      try {
+        this.rename(session, nickname);
+      } catch (error) {
+        claims.release(keys, owner);
+        throw error;
+      }
+      if (session.isClosed) claims.release(keys, owner);
+      claims.release(nicknameKeys(previous).filter((key) => !keys.includes(key)), owner);
+    });
+  }
+
+  private owner(session: Session): string {
+    return `${this.node}/${session.id}`;
   }
 
   /** Anonymous mode: the online connection with this nickname. */
@@ -565,6 +603,12 @@ export class Hub implements OnModuleDestroy {
   /** Cluster mode: guest numbers that no other node hands out (see NicknameRegistry.guestNumbers). */
   useGuestNumbers(source: () => number | undefined): void {
     this.nicknames.guestNumbers = source;
+  }
+
+  /** Cluster mode: chosen nicknames are claimed through `claims` (renameClaimed); `node` is this node's id. */
+  useNicknameClaims(claims: NicknameClaims, node: string): void {
+    this.claims = claims;
+    this.node = node;
   }
 
   /** From now on, this node's members' comings and goings are told to `link` (ClusterPresence). */

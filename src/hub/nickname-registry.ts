@@ -180,7 +180,8 @@ export class NicknameRegistry {
     return pageOf(this.online, offset, limit);
   }
 
-  private assertFree(nickname: string, self?: Session): void {
+  /** Throws NICK_TAKEN unless `nickname` is free for `self` (its own current name is). */
+  assertFree(nickname: string, self?: Session): void {
     const clash = this.clash(nickname, self);
     if (clash === 'online') throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is already taken`);
     if (clash === 'held') throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is held for a reconnecting user`);

@@ -181,3 +181,13 @@ export interface ClusterLink {
   /** The node is shutting down: its members go with it (told once; no close per member follows). */
   leaving(): void;
 }
+
+/**
+ * Cluster mode, anonymous: chosen nicknames claimed in Redis, all keys of a name at once or none,
+ * so that two nodes renaming to one name at the same moment cannot both succeed (the mirror alone
+ * would let both through within its latency). `owner` names the session cluster-wide.
+ */
+export interface NicknameClaims {
+  claim(keys: readonly string[], owner: string): Promise<boolean>;
+  release(keys: readonly string[], owner: string): void;
+}
