@@ -105,7 +105,9 @@ export class Hub implements OnModuleDestroy {
     this.members = new RoomMembers<Session>(this.identified ? undefined : watch);
     this.roster = this.identified ? new RoomMembers<User>(watch) : this.members;
     const publish = (room: string, frame: ServerFrame, except?: Member) => this.publish({ kind: 'room', room }, frame, except);
-    this.presences = new RoomPresence({ of: (room) => this.present(room) }, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
+    // The threshold's count stays O(1) per join and leave; the merged set is built for pages and diffs only.
+    const present = { of: (room: string) => this.present(room), size: (room: string) => this.roster.of(room).size + this.remote.rooms.of(room).size };
+    this.presences = new RoomPresence(present, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
     const { members, roster, presences, privateRooms, users } = this;
     const elsewhere = (userId: string, room: string) => this.remote.userIn(userId, room);
     const userLeft = (userId: string, room: string) => this.link?.userLeft(userId, room);

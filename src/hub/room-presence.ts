@@ -17,8 +17,11 @@ export class RoomPresence {
   private readonly batcher: PresenceBatcher;
 
   constructor(
-    /** Who is present in a room (cluster mode: on every node). */
-    private readonly roster: { of(room: string): ReadonlySet<Member> },
+    /**
+     * Who is present in a room (cluster mode: on every node), and a quick count of them for the
+     * batching threshold (cluster mode: it may count a user present on two nodes twice).
+     */
+    private readonly roster: { of(room: string): ReadonlySet<Member>; size(room: string): number },
     private readonly threshold: number,
     intervalMs: number,
     private readonly publish: PublishToRoom,
@@ -46,7 +49,7 @@ export class RoomPresence {
    */
   joined(member: Member, room: string, joiners: readonly Session[], announce = true): void {
     const frame = notification('join', room, member.nickname, member.userId);
-    if (!announce || this.batched(room, this.roster.of(room).size)) {
+    if (!announce || this.batched(room, this.roster.size(room))) {
       for (const session of joiners) session.send(frame);
       if (announce) this.batcher.joined(room, member.nickname, member.userId);
       return;
@@ -58,7 +61,7 @@ export class RoomPresence {
   /** Called once the leaver is out of the room. */
   left(member: Member, room: string): void {
     // The room size with the leaver, as for the join: the same threshold for both.
-    if (this.batched(room, this.roster.of(room).size + 1)) {
+    if (this.batched(room, this.roster.size(room) + 1)) {
       this.batcher.left(room, member.nickname, member.userId);
       return;
     }
