@@ -353,4 +353,25 @@ describeWithRedis('cluster: a signed-in user on two nodes is one user (e2e)', ()
     expect(bob.frames.some((f) => f.type === 'message' && f.message === 'members only')).toBe(false);
     expect(olga.frames.filter((f) => about('bob', 'leave')(f) && f.room === 'plans')).toHaveLength(1);
   });
+
+  it('delivers a direct message to every connection of both users on every node, once each, and not again at the next connect', async () => {
+    const kim = await signIn(0, 'kim');
+    const leeHere = await signIn(0, 'lee');
+    const leeThere = await signIn(1, 'lee');
+    await pause(100);
+    kim.send('dm', { to: 'lee', message: 'hi lee', clientMsgId: 'k-1' });
+    await kim.next((f) => f.type === 'ack' && f.clientMsgId === 'k-1');
+    for (const client of [kim, leeHere, leeThere]) await client.next((f) => f.type === 'direct' && f.message === 'hi lee');
+    await pause(QUIET_MS);
+    for (const client of [kim, leeHere, leeThere]) expect(client.frames.filter((f) => f.type === 'direct')).toHaveLength(1);
+
+    await leeHere.close();
+    await pause(100);
+    kim.send('dm', { to: 'lee', message: 'lee is on the other node only', clientMsgId: 'k-2' });
+    await leeThere.next((f) => f.type === 'direct' && f.message === 'lee is on the other node only');
+    await leeThere.close();
+    const leeAgain = await signIn(1, 'lee');
+    await pause(QUIET_MS);
+    expect(leeAgain.frames.filter((f) => f.type === 'direct')).toHaveLength(0);
+  });
 });
