@@ -7,7 +7,7 @@ export const LAYERS = [
   ['store', 'database'], // rows in and out of the database; the entities and their migrations
   ['hub'], // sessions, membership, presence, local delivery, the broker seam
   ['chat'], // the services the gateway delegates to
-  ['gateway', 'api', 'health', 'docs', 'web'], // the edges: WebSocket (the only code that knows `ws`), REST, probes, the web client's config
+  ['gateway', 'api', 'health', 'docs', 'web', 'cluster'], // the edges: WebSocket (the only code that knows `ws`), REST, probes, the web client's config; cluster mode's Redis side (it implements the hub's Broker and ClusterBus, and reads snapshots through the chat services)
 ];
 const ROOT_FILES = './src/*.ts'; // main.ts, app.module.ts, app.setup.ts: the wiring on top
 

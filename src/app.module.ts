@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterNodeModule } from './cluster/cluster-node.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
@@ -45,6 +46,7 @@ export class AppModule {
           dataSourceFactory: (options) => (options!.type === 'postgres' ? initializePostgres(options) : new DataSource(options!).initialize()),
         }),
         GatewayModule,
+        ClusterNodeModule,
         ApiModule,
         HealthModule,
         DocsModule,

@@ -126,7 +126,7 @@ export class ChatFixture {
   async connect(nickname: string, rooms: readonly string[] = [DEFAULT_ROOM], transport?: FakeTransport): Promise<Client> {
     const client = this.open('/', transport);
     await client.session.whenLive();
-    this.chat.rename(client.session, nickname);
+    await this.chat.rename(client.session, nickname);
     for (const room of rooms) await this.rooms.join(client.session, { room });
     if (!rooms.includes(DEFAULT_ROOM)) this.rooms.leave(client.session, { room: DEFAULT_ROOM });
     this.clearAll();

@@ -191,7 +191,7 @@ export class ChatService implements BeforeApplicationShutdown {
    */
   async postDirect(session: Session, dto: DirectMessageDto): Promise<void> {
     if (session.isClosed) return; // replaced by a reconnect: its name is someone else's now
-    const recipient = this.hub.findUser(dto.to);
+    const recipient = this.hub.findNickname(dto.to); // on any node
     if (!recipient) {
       throw new ChatException(ErrorCode.NO_SUCH_USER, `No user named "${dto.to}" is online`);
     }
@@ -208,11 +208,12 @@ export class ChatService implements BeforeApplicationShutdown {
     this.metrics.messagesBroadcast.inc();
   }
 
-  rename(session: Session, nickname: string): void {
+  /** Synchronous on one node; in cluster mode a promise, settled once Redis has the claim (Hub.renameClaimed). */
+  rename(session: Session, nickname: string): Promise<void> | undefined {
     if (session.identity) {
       throw new ChatException(ErrorCode.FORBIDDEN, 'Your nickname comes from your sign-in (the identity provider); it cannot be changed here');
     }
-    this.hub.rename(session, nickname);
+    return this.hub.renameClaimed(session, nickname);
   }
 
   async history(session: Session, dto: HistoryQueryDto): Promise<HistoryFrame> {

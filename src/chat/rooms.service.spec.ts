@@ -431,7 +431,7 @@ describe(RoomsService.name, () => {
       const bob = await connect('bob', ['dev']);
 
       sut.leave(alice.session, { room: 'dev' });
-      fixture.chat.rename(bob.session, 'robert');
+      await fixture.chat.rename(bob.session, 'robert');
 
       expect(sut.who({ room: 'dev' })).toEqual(presence('dev', ['robert']));
     });

@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Global, Module, type OnApplicationShutdown, Inject, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/env.validation';
-import { BROKER } from '../hub/broker';
+import { BROKER, type Broker } from '../hub/broker';
 import { CLUSTER_BUS, LocalClusterBus, type ClusterBus } from '../hub/cluster-bus';
 import { LocalBroker } from '../hub/local-broker';
+import { ChatMetrics } from '../metrics/chat-metrics.service';
+import { NO_FENCE, PUBLISH_FENCE, type PublishFence } from '../store/publish-fence';
+import { RedisBroker } from './redis-broker';
 import { RedisClusterBus } from './redis-cluster-bus';
 import { REDIS_CONNECTION, RedisConnection } from './redis-connection';
 
 /**
- * One node, or one of N (REDIS_URL): provides the Broker and the ClusterBus the hub and the
+ * One node, or one of N (REDIS_URL): provides the Broker (with its PublishFence) and the ClusterBus the hub and the
  * services use, and the Redis connection of cluster mode (null on one node). Global, so that the
  * hub's module names the tokens without importing this folder (cluster sits above hub).
  */
@@ -37,9 +40,23 @@ import { REDIS_CONNECTION, RedisConnection } from './redis-connection';
         return bus;
       },
     },
-    { provide: BROKER, useClass: LocalBroker },
+    {
+      provide: BROKER,
+      inject: [REDIS_CONNECTION, ChatMetrics],
+      useFactory: async (redis: RedisConnection | null, metrics: ChatMetrics): Promise<Broker> => {
+        if (!redis) return new LocalBroker();
+        const broker = new RedisBroker(redis, metrics);
+        await broker.start();
+        return broker;
+      },
+    },
+    {
+      provide: PUBLISH_FENCE,
+      inject: [BROKER],
+      useFactory: (broker: Broker): PublishFence => (broker instanceof RedisBroker ? broker : NO_FENCE),
+    },
   ],
-  exports: [REDIS_CONNECTION, CLUSTER_BUS, BROKER],
+  exports: [REDIS_CONNECTION, CLUSTER_BUS, BROKER, PUBLISH_FENCE],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS_CONNECTION) private readonly redis: RedisConnection | null) {}

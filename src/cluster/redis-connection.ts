@@ -24,6 +24,9 @@ export class RedisConnection {
   readonly instanceId: string;
   private readonly logger = new Logger('Redis');
   private up = false;
+  /** Whether it has been up since the start: the first 'ready' is the connect, not a recovery. */
+  private everUp = false;
+  private readonly ready = { command: false, subscriber: false };
   private downSince: number | null = Date.now();
   private readonly listeners: Array<(up: boolean) => void> = [];
 
@@ -40,8 +43,11 @@ export class RedisConnection {
     };
     this.command = new Redis(settings.url, options);
     this.subscriber = new Redis(settings.url, { ...options, enableOfflineQueue: true });
-    this.command.on('ready', () => this.setUp(true));
-    this.command.on('close', () => this.setUp(false));
+    // Up while both are: a node whose subscriber is gone would not get its own publishes back.
+    for (const name of ['command', 'subscriber'] as const) {
+      this[name].on('ready', () => this.setReady(name, true));
+      this[name].on('close', () => this.setReady(name, false));
+    }
     // ioredis emits 'error' on every failed reconnect attempt; the outage is logged once by setUp.
     this.command.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
@@ -77,13 +83,19 @@ export class RedisConnection {
     this.listeners.push(listener);
   }
 
+  private setReady(name: 'command' | 'subscriber', ready: boolean): void {
+    this.ready[name] = ready;
+    this.setUp(this.ready.command && this.ready.subscriber);
+  }
+
   private setUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
     if (up) {
       const down = this.downSince === null ? 0 : Date.now() - this.downSince;
       this.downSince = null;
-      this.logger.log(`Redis reachable again after ${down} ms`);
+      if (this.everUp) this.logger.log(`Redis reachable again after ${down} ms`);
+      this.everUp = true;
     } else {
       this.downSince = Date.now();
       this.logger.warn('Redis unreachable: serving local clients only until it is back');

@@ -75,8 +75,8 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   @on('nick')
-  nick(@MessageBody() dto: SetNicknameDto, @CurrentSession() session: Session): void {
-    this.chat.rename(session, dto.nickname);
+  nick(@MessageBody() dto: SetNicknameDto, @CurrentSession() session: Session): Promise<void> | undefined {
+    return this.chat.rename(session, dto.nickname);
   }
 
   @on('history')

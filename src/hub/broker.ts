@@ -16,6 +16,11 @@ export interface Delivery {
    * session's id in anonymous mode, a user's key in jwt mode (Session.key); 0 for none.
    */
   except: number;
+  /**
+   * jwt mode: the user id behind `except`, which means the same user on every node (a session id or
+   * user key means something on the node that published only).
+   */
+  exceptUser?: string;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   DEFAULT_ROOM,
   encodeFrame,
   MAX_LISTED_USERS,
+  notification,
   REPLACED_CLOSE,
   type DirectFrame,
   type MessageDeletedFrame,
@@ -21,9 +22,11 @@ import { BROKER, type Audience, type Broker, type Delivery } from './broker';
 import { DIRECT_HOLD } from './direct-hold';
 import { NicknameRegistry } from './nickname-registry';
 import { pageOf } from './page';
-import { PrivateRooms, type PrivateRoomInfo, type RoomMember } from './private-rooms';
+import { PrivateRooms, type PrivateRoomChange, type PrivateRoomInfo, type RoomMember } from './private-rooms';
 import { RoomMembers } from './room-members';
 import { RoomPresence } from './room-presence';
+import { RemoteMembers, type ClusterLink, type NicknameClaims, type RemoteMember, type RemoteMemberInfo } from './remote-members';
+import { nicknameKeys } from '../protocol/nickname';
 import { Session } from './session';
 import type { Transport } from './transport';
 import type { Member, User } from './user';
@@ -72,8 +75,16 @@ export class Hub implements OnModuleDestroy {
   private readonly byId = new Map<number, Session>();
   private readonly nicknames: NicknameRegistry;
   private readonly users = new UserDirectory();
-  private readonly members = new RoomMembers();
+  private readonly members: RoomMembers;
   private readonly roster: RoomMembers<Member>;
+  /** Cluster mode: the other nodes' members, as their state events describe them. */
+  readonly remote = new RemoteMembers();
+  /** Cluster mode: tells the other nodes about this one's members. */
+  private link: ClusterLink | null = null;
+  /** Cluster mode: chosen nicknames claimed cluster-wide (anonymous mode). */
+  private claims: NicknameClaims | null = null;
+  /** This node's id in the claims' owners (ClusterBus.instanceId). */
+  private node = 'local';
   private readonly presences: RoomPresence;
   private readonly privateRooms = new PrivateRooms();
   private readonly memberships: UserMemberships;
@@ -89,12 +100,19 @@ export class Hub implements OnModuleDestroy {
     @Inject(HUB_SETTINGS) private readonly settings: HubSettings,
   ) {
     this.identified = settings.identified ?? false;
-    this.nicknames = new NicknameRegistry(settings.nickHoldMs);
-    this.roster = this.identified ? new RoomMembers<User>() : this.members;
-    const publish = (room: string, frame: ServerFrame, except?: number) => this.publish({ kind: 'room', room }, frame, except);
-    this.presences = new RoomPresence(this.roster, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
+    this.nicknames = new NicknameRegistry(settings.nickHoldMs, (key) => this.remote.holdsKey(key));
+    const watch = { added: (member: Member, room: string) => this.link?.joined(member, room), removed: (member: Member, room: string) => this.link?.left(member, room) };
+    this.members = new RoomMembers<Session>(this.identified ? undefined : watch);
+    this.roster = this.identified ? new RoomMembers<User>(watch) : this.members;
+    const publish = (room: string, frame: ServerFrame, except?: Member) => this.publish({ kind: 'room', room }, frame, except);
+    // The threshold's count stays O(1) per join and leave; the merged set is built for pages and diffs only.
+    const present = { of: (room: string) => this.present(room), size: (room: string) => this.roster.of(room).size + this.remote.rooms.of(room).size };
+    this.presences = new RoomPresence(present, settings.presenceBatchThreshold, settings.presenceBatchMs, publish, this.identified);
     const { members, roster, presences, privateRooms, users } = this;
-    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet });
+    const elsewhere = (userId: string, room: string) => this.remote.userIn(userId, room);
+    const userLeft = (userId: string, room: string) => this.link?.userLeft(userId, room);
+    this.memberships = new UserMemberships({ members, roster, presences, privateRooms, users, quiet: () => this.quiet, elsewhere, userLeft });
+    privateRooms.watch = (change) => this.link?.privateRoom(change);
     broker.subscribe((delivery) => this.receive(delivery));
   }
 
@@ -124,7 +142,9 @@ export class Hub implements OnModuleDestroy {
    */
   open(transport: Transport, remoteAddress: string, reconnectToken?: string, identity?: Identity, adminToken = false): Session {
     if (identity !== undefined && this.identified) {
+      const known = this.users.get(identity.userId) !== undefined;
       const user = this.memberships.userOf(identity, () => this.nextId++);
+      if (!known) this.link?.opened(user);
       const session = new Session(this.nextId++, transport, user.nickname, remoteAddress, this.metrics.framesDelivered, undefined, user);
       session.identity = identity;
       user.sessions.add(session);
@@ -138,6 +158,7 @@ export class Hub implements OnModuleDestroy {
     session.adminToken = adminToken;
     if (reclaimed) session.authored = reclaimed.authored;
     this.nicknames.register(session, identity === undefined);
+    this.link?.opened(session);
     return this.opened(session);
   }
 
@@ -174,6 +195,7 @@ export class Hub implements OnModuleDestroy {
     const user = session.user;
     const rooms = [...this.members.roomsOf(session)];
     const message = `Welcome, ${session.nickname}`;
+    if (this.remote.size > 0) return this.clusterWelcome(session, rooms, message);
     if (!user) {
       const users = this.nicknames.listed();
       const total = this.nicknames.size;
@@ -182,6 +204,39 @@ export class Hub implements OnModuleDestroy {
     const { names, ids } = this.users.listed();
     const { userId, roles } = user;
     return { type: 'welcome', nickname: user.nickname, userId, roles, message, users: names, userIds: ids, usersTotal: this.users.size, room: DEFAULT_ROOM, rooms };
+  }
+
+  /**
+   * The welcome of cluster mode: the online list of every node, this node's first. Costs the
+   * listed names and a pass over the other nodes' users (jwt mode, to count each user once).
+   */
+  private clusterWelcome(session: Session, rooms: string[], message: string): WelcomeFrame {
+    const user = session.user;
+    if (!user) {
+      const users = [...this.nicknames.listed()];
+      for (const member of this.remote.all()) {
+        if (users.length >= MAX_LISTED_USERS) break;
+        users.push(member.nickname);
+      }
+      const usersTotal = this.nicknames.size + this.remote.size;
+      return { type: 'welcome', nickname: session.nickname, message, users, usersTotal, room: DEFAULT_ROOM, rooms, reconnectToken: session.reconnectToken };
+    }
+    const listed = this.users.listed();
+    const users = [...listed.names];
+    const userIds = [...listed.ids];
+    let usersTotal = this.users.size;
+    const counted = new Set<string>();
+    for (const member of this.remote.all()) {
+      const id = member.userId!;
+      if (this.users.get(id) || counted.has(id)) continue;
+      counted.add(id);
+      usersTotal++;
+      if (users.length >= MAX_LISTED_USERS) continue;
+      users.push(member.nickname);
+      userIds.push(id);
+    }
+    const { userId, roles } = user;
+    return { type: 'welcome', nickname: user.nickname, userId, roles, message, users, userIds, usersTotal, room: DEFAULT_ROOM, rooms };
   }
 
   /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
@@ -227,6 +282,7 @@ export class Hub implements OnModuleDestroy {
     if (session.user) {
       session.markClosed();
       this.memberships.end(session, session.user);
+      if (session.user.sessions.size === 0) this.link?.closed(session.user);
       this.metrics.connectedClients.dec();
       return;
     }
@@ -238,6 +294,8 @@ export class Hub implements OnModuleDestroy {
     // A shutting-down server holds nothing: holds live in memory and would end with the process.
     // A signed-in name is never held: it comes back with the next token, not with a reconnect token.
     this.nicknames.release(session, holdNickname && !this.quiet && session.identity === undefined);
+    this.claims?.release(nicknameKeys(session.nickname), this.owner(session));
+    this.link?.closed(session);
     this.metrics.connectedClients.dec();
     if (this.quiet) return;
     for (const room of announced) this.presences.left(session, room);
@@ -246,6 +304,8 @@ export class Hub implements OnModuleDestroy {
   /** From now on, departures are not announced (the server is shutting down). */
   quieten(): void {
     this.quiet = true;
+    this.link?.leaving();
+    this.link = null;
     this.presences.stop();
   }
 
@@ -256,10 +316,45 @@ export class Hub implements OnModuleDestroy {
     if (session.isClosed) return; // a replaced connection's frames can still arrive while it closes
     if (session.user) throw new ChatException(ErrorCode.FORBIDDEN, 'Your nickname comes from your sign-in; it cannot be changed here');
     const previous = this.nicknames.rename(session, nickname);
-    if (previous !== session.nickname) this.presences.renamed(previous, session.nickname);
+    if (previous !== session.nickname) {
+      this.presences.renamed(previous, session.nickname);
+      this.link?.renamed(session);
+    }
     const frame = { type: 'nick_update', nickname: session.nickname, previous, message: `${previous} is now known as ${session.nickname}` } as const;
     if (previous === session.nickname) session.send(frame);
     else this.toAll(frame);
+  }
+
+  /**
+   * rename() for cluster mode: the name is claimed in Redis first (all its keys or none), so a
+   * rename to the same name on another node at the same moment fails with the same NICK_TAKEN.
+   * On one node (no claims) it is rename() itself, synchronous.
+   */
+  renameClaimed(session: Session, nickname: string): Promise<void> | undefined {
+    const claims = this.claims;
+    if (!claims || session.user || session.isClosed || nicknameKeys(nickname).join() === nicknameKeys(session.nickname).join()) {
+      this.rename(session, nickname);
+      return undefined;
+    }
+    this.nicknames.assertFree(nickname, session);
+    const owner = this.owner(session);
+    const keys = nicknameKeys(nickname);
+    return claims.claim(keys, owner).then((won) => {
+      if (!won) throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is already taken`);
+      const previous = session.nickname;
+      try {
+        this.rename(session, nickname);
+      } catch (error) {
+        claims.release(keys, owner);
+        throw error;
+      }
+      if (session.isClosed) claims.release(keys, owner);
+      claims.release(nicknameKeys(previous).filter((key) => !keys.includes(key)), owner);
+    });
+  }
+
+  private owner(session: Session): string {
+    return `${this.node}/${session.id}`;
   }
 
   /** Anonymous mode: the online connection with this nickname. */
@@ -274,13 +369,22 @@ export class Hub implements OnModuleDestroy {
 
   /** Online users (connections in anonymous mode) in the order they came, `limit` from `offset`, and how many there are. */
   onlineUsers(offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
+    if (this.remote.size > 0) {
+      const online = this.everyone();
+      return { users: pageOf(online, offset, limit).map(onlineUser), total: online.size };
+    }
     if (this.identified) return { users: this.users.page(offset, limit).map(onlineUser), total: this.users.size };
     return { users: this.nicknames.page(offset, limit).map(onlineUser), total: this.nicknames.size };
   }
 
   /** jwt mode: whether the user has a connection here. */
   isOnline(userId: string): boolean {
-    return this.users.get(userId) !== undefined;
+    return this.users.get(userId) !== undefined || this.remote.hasUser(userId);
+  }
+
+  /** Anonymous mode: whoever is online under this nickname, here or (cluster mode) on another node. */
+  findNickname(nickname: string): Member | undefined {
+    return this.nicknames.find(nickname) ?? this.remote.find(nickname);
   }
 
   /** AUTH_MODE=jwt: frames and lists name users, with their ids. */
@@ -333,12 +437,15 @@ export class Hub implements OnModuleDestroy {
 
   /** Member count (users present in jwt mode) of every room that has members. */
   roomCounts(): Map<string, number> {
-    return this.roster.counts();
+    const counts = this.roster.counts();
+    if (this.remote.size === 0) return counts;
+    for (const room of this.remote.rooms.counts().keys()) counts.set(room, this.present(room).size);
+    return counts;
   }
 
   /** A room's members in join order, `limit` from `offset`, and how many there are. */
   roomUsers(room: string, offset = 0, limit = MAX_LISTED_USERS): { users: OnlineUser[]; total: number } {
-    const members = this.roster.of(room);
+    const members = this.present(room);
     return { users: pageOf(members, offset, limit).map(onlineUser), total: members.size };
   }
 
@@ -353,7 +460,13 @@ export class Hub implements OnModuleDestroy {
    * user joins: every live connection of it gets the snapshot, the room is told once.
    */
   async join(session: Session, room: string, read: () => Promise<Snapshot>): Promise<void> {
-    if (session.user) return this.memberships.join(session.user, room, read, session);
+    const user = session.user;
+    if (user) {
+      const had = user.rooms?.has(room) ?? true;
+      await this.memberships.join(user, room, read, session);
+      if (!had && user.rooms?.has(room)) this.link?.userJoined(user.userId, room);
+      return;
+    }
     if (!this.privateRooms.mayJoin(room, undefined)) throw forbidden(room);
     if (session.isClosed || !this.members.add(session, room)) return;
     session.holdRoom(room);
@@ -438,7 +551,7 @@ export class Hub implements OnModuleDestroy {
     member.typingAt.set(room, now);
     const frame: TypingFrame = { type: 'typing', room, nickname: member.nickname };
     if (member.userId !== undefined) frame.userId = member.userId;
-    this.publish({ kind: 'room', room }, frame, member.key);
+    this.publish({ kind: 'room', room }, frame, member);
   }
 
   // ---- private rooms (jwt mode)
@@ -469,12 +582,115 @@ export class Hub implements OnModuleDestroy {
 
   /** The store has made `target` a member: its connections get `invited` and join the room. */
   invite(by: Session, room: string, target: RoomMember, read: () => Promise<Snapshot>): Promise<void> {
-    return this.memberships.invite(by, room, target, read);
+    const invited = this.memberships.invite(by, room, target, read); // registers the member first, at once
+    this.link?.userJoined(target.userId, room, { nickname: by.nickname, userId: by.userId! });
+    return invited;
+  }
+
+  /**
+   * jwt mode: the user joined `room` on another node (or was invited there by `by`): its
+   * connections here join it too, with the snapshot `read` gives (the other node stored it).
+   */
+  joinedElsewhere(userId: string, room: string, read: () => Promise<Snapshot>, by?: { nickname: string; userId: string }): Promise<void> {
+    return this.memberships.joinedElsewhere(userId, room, read, by);
   }
 
   /** Takes `target` out of the private room at once (before the store is written); false if it was no member. */
   remove(by: Session, room: string, target: RoomMember): boolean {
     return this.memberships.remove(by, room, target);
+  }
+
+  // ---- the other nodes (cluster mode)
+
+  /** Cluster mode: guest numbers that no other node hands out (see NicknameRegistry.guestNumbers). */
+  useGuestNumbers(source: () => number | undefined): void {
+    this.nicknames.guestNumbers = source;
+  }
+
+  /** Cluster mode: chosen nicknames are claimed through `claims` (renameClaimed); `node` is this node's id. */
+  useNicknameClaims(claims: NicknameClaims, node: string): void {
+    this.claims = claims;
+    this.node = node;
+  }
+
+  /** From now on, this node's members' comings and goings are told to `link` (ClusterPresence). */
+  attach(link: ClusterLink): void {
+    this.link = link;
+  }
+
+  /** Another node changed the private rooms' registry. */
+  applyPrivateRoom(change: PrivateRoomChange): void {
+    this.privateRooms.apply(change);
+  }
+
+  /** jwt mode: the user left `room` on another node: gone from it on every node's mirror, and its connections here leave it. */
+  evict(userId: string, room: string): void {
+    this.remote.userLeftRoom(userId, room);
+    this.memberships.evict(userId, room);
+  }
+
+  /** This node's members as the other nodes mirror them: sessions (anonymous) or users (jwt), with their rooms. */
+  localMembers(): RemoteMemberInfo[] {
+    const members: Member[] = this.identified ? this.users.page(0, Infinity) : this.nicknames.page(0, Infinity);
+    return members.map((member) => {
+      const info: RemoteMemberInfo = { key: member.key, nickname: member.nickname, connectedAt: member.connectedAt, rooms: [...this.roster.roomsOf(member)] };
+      if (member.userId !== undefined) info.userId = member.userId;
+      return info;
+    });
+  }
+
+  /**
+   * A node is gone without saying goodbye (its heartbeat expired): the rooms of its members are
+   * told they left, as its own hub would have told them. This node won the right to announce it
+   * (one node does, cluster-wide); `dropped` is what it mirrored of the dead node, already forgotten.
+   * A signed-in user still present here or on another node has not left.
+   */
+  announceGone(dropped: ReadonlyArray<{ member: RemoteMember; rooms: readonly string[] }>): void {
+    for (const { member, rooms } of dropped) {
+      for (const room of rooms) {
+        if (member.userId !== undefined && this.userPresent(member.userId, room)) continue;
+        this.publish({ kind: 'room', room }, notification('leave', room, member.nickname, member.userId));
+      }
+    }
+  }
+
+  /** jwt mode: whether the user is in `room` here or on another node. */
+  private userPresent(userId: string, room: string): boolean {
+    const user = this.users.get(userId);
+    return (user !== undefined && this.roster.has(user, room)) || this.remote.userIn(userId, room);
+  }
+
+  /** Who is present in `room`, on every node: this node's first; a user on several nodes once. */
+  private present(room: string): ReadonlySet<Member> {
+    const local = this.roster.of(room);
+    const remote = this.remote.rooms.of(room);
+    if (remote.size === 0) return local;
+    const merged = new Set<Member>(local);
+    const userIds = new Set<string>();
+    if (this.identified) for (const member of local) userIds.add(member.userId!);
+    for (const member of remote) {
+      if (member.userId !== undefined) {
+        if (userIds.has(member.userId)) continue;
+        userIds.add(member.userId);
+      }
+      merged.add(member);
+    }
+    return merged;
+  }
+
+  /** Everyone online, on every node: this node's first; a user on several nodes once. */
+  private everyone(): ReadonlySet<Member> {
+    const local: Member[] = this.identified ? this.users.page(0, Infinity) : this.nicknames.page(0, Infinity);
+    const merged = new Set<Member>(local);
+    const userIds = new Set(local.map((member) => member.userId));
+    for (const member of this.remote.all()) {
+      if (member.userId !== undefined) {
+        if (userIds.has(member.userId)) continue;
+        userIds.add(member.userId);
+      }
+      merged.add(member);
+    }
+    return merged;
   }
 
   // ---- delivery
@@ -511,18 +727,21 @@ export class Hub implements OnModuleDestroy {
   }
 
   /** Encodes once per broadcast; returns the encoded frame for the origin to reuse. */
-  private publish(audience: Audience, frame: ServerFrame, except = 0): Buffer {
+  private publish(audience: Audience, frame: ServerFrame, except?: Member): Buffer {
     const data = encodeFrame(frame);
-    this.broker.publish({ audience, data, messageId: frame.type === 'message' ? frame.id : 0, except });
+    const delivery: Delivery = { audience, data, messageId: frame.type === 'message' ? frame.id : 0, except: except?.key ?? 0 };
+    if (except?.userId !== undefined) delivery.exceptUser = except.userId;
+    this.broker.publish(delivery);
     return data;
   }
 
   /** A delivery from any node: the per-recipient work is the hold check and the socket write. */
-  private receive({ audience, data, messageId, except }: Delivery): void {
+  private receive({ audience, data, messageId, except, exceptUser }: Delivery): void {
     switch (audience.kind) {
       case 'room':
         for (const session of this.members.of(audience.room)) {
-          if (session.key !== except) session.deliver(data, messageId, audience.room);
+          // exceptUser: another node's typist or joiner (its key means nothing here); jwt mode only.
+          if (session.key !== except && (exceptUser === undefined || session.userId !== exceptUser)) session.deliver(data, messageId, audience.room);
         }
         return;
       case 'users': {
@@ -551,6 +770,9 @@ export class Hub implements OnModuleDestroy {
    * every earlier one, so the user's delivery cursor may move to the new one.
    */
   receivesDirectLive(userId: string): boolean {
+    // Cluster mode: a user online on another node is sent it live there (its connect sequence, if
+    // it is in one, holds direct frames and drops what it read: DIRECT_HOLD).
+    if (this.remote.hasUser(userId)) return true;
     for (const session of this.users.get(userId)?.sessions ?? []) {
       if (session.isLive && !session.isHeld(DIRECT_HOLD) && !this.directBehind.has(session)) return true;
     }

@@ -53,7 +53,14 @@ export class NicknameRegistry {
   private headSessions = new Set<Session>();
 
   /** `holdMs`: how long a closed connection's nickname stays reserved for its token; 0 frees it at once. */
-  constructor(private readonly holdMs = 0) {}
+  /**
+   * `holdMs`: how long a closed connection's nickname stays reserved for its token; 0 frees it at
+   * once. `elsewhere`: whether another node's connection has a nickname key (cluster mode).
+   */
+  constructor(
+    private readonly holdMs = 0,
+    private readonly elsewhere: (key: string) => boolean = () => false,
+  ) {}
 
   get size(): number {
     return this.online.size;
@@ -68,10 +75,17 @@ export class NicknameRegistry {
   nextGuestName(): string {
     let name: string;
     do {
-      name = `Guest${++this.guestCounter}`;
+      name = `Guest${this.guestNumbers?.() ?? ++this.guestCounter}`;
     } while (this.clash(name) !== undefined);
     return name;
   }
+
+  /**
+   * Cluster mode: where guest numbers come from instead of this registry's own counter (numbers
+   * no other node hands out), so that two nodes never name two guests alike at the same moment.
+   * Undefined from it: the own counter again.
+   */
+  guestNumbers: (() => number | undefined) | null = null;
 
   /**
    * Puts `session` online under its nickname. `exclusive` (guest and chosen names) throws
@@ -166,7 +180,8 @@ export class NicknameRegistry {
     return pageOf(this.online, offset, limit);
   }
 
-  private assertFree(nickname: string, self?: Session): void {
+  /** Throws NICK_TAKEN unless `nickname` is free for `self` (its own current name is). */
+  assertFree(nickname: string, self?: Session): void {
     const clash = this.clash(nickname, self);
     if (clash === 'online') throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is already taken`);
     if (clash === 'held') throw new ChatException(ErrorCode.NICK_TAKEN, `Nickname "${nickname}" is held for a reconnecting user`);
@@ -177,7 +192,7 @@ export class NicknameRegistry {
     let held = false;
     for (const key of nicknameKeys(nickname)) {
       const holder = this.byKey.get(key);
-      if (holder !== undefined && holder !== self) return 'online';
+      if ((holder !== undefined && holder !== self) || (holder === undefined && this.elsewhere(key))) return 'online';
       const hold = this.heldKeys.get(key);
       if (hold !== undefined && !this.expired(hold)) held = true;
     }

@@ -31,6 +31,8 @@ const NOWHERE: ReadonlySet<string> = new Set();
 export class PrivateRooms {
   private readonly rooms = new Map<string, PrivateRoom>();
   private readonly byUser = new Map<string, Set<string>>();
+  /** Cluster mode: told of every change after load(), so that every node's registry agrees. */
+  watch: PrivateRoomWatch | null = null;
 
   /** Replaces what is known with `rooms` (at startup). */
   load(rooms: Iterable<PrivateRoomInfo>): void {
@@ -71,6 +73,7 @@ export class PrivateRooms {
   /** A new private room with its owner as its only member. */
   create(room: string, owner: RoomMember): void {
     this.rooms.set(room, { ownerId: owner.userId, members: new Map() });
+    this.watch?.({ op: 'created', room, ownerId: owner.userId });
     this.add(room, owner.userId, owner.nickname);
   }
 
@@ -80,6 +83,7 @@ export class PrivateRooms {
     if (!entry) return;
     for (const userId of [...entry.members.keys()]) this.remove(room, userId);
     this.rooms.delete(room);
+    this.watch?.({ op: 'dropped', room });
   }
 
   /** Makes `userId` a member of the private room `room`; nothing for a room that is not private. */
@@ -87,6 +91,7 @@ export class PrivateRooms {
     const entry = this.rooms.get(room);
     if (!entry) return;
     entry.members.set(userId, nickname);
+    this.watch?.({ op: 'added', room, userId, nickname });
     let rooms = this.byUser.get(userId);
     if (!rooms) this.byUser.set(userId, (rooms = new Set()));
     rooms.add(room);
@@ -98,7 +103,22 @@ export class PrivateRooms {
     const rooms = this.byUser.get(userId);
     rooms?.delete(room);
     if (rooms?.size === 0) this.byUser.delete(userId);
+    this.watch?.({ op: 'removed', room, userId });
     return true;
+  }
+
+  /** Another node's change (cluster mode), not told to the watch again. */
+  apply(change: PrivateRoomChange): void {
+    const watch = this.watch;
+    this.watch = null;
+    try {
+      if (change.op === 'created') this.rooms.set(change.room, { ownerId: change.ownerId, members: this.rooms.get(change.room)?.members ?? new Map<string, string>() });
+      else if (change.op === 'dropped') this.drop(change.room);
+      else if (change.op === 'added') this.add(change.room, change.userId, change.nickname);
+      else this.remove(change.room, change.userId);
+    } finally {
+      this.watch = watch;
+    }
   }
 
   /** The private rooms `userId` is a member of. */
@@ -130,3 +150,12 @@ export class PrivateRooms {
     return found;
   }
 }
+
+/** A change to the private rooms' registry, as the other nodes apply it (PrivateRooms.apply). */
+export type PrivateRoomChange =
+  | { op: 'created'; room: string; ownerId: string }
+  | { op: 'dropped'; room: string }
+  | { op: 'added'; room: string; userId: string; nickname: string }
+  | { op: 'removed'; room: string; userId: string };
+
+export type PrivateRoomWatch = (change: PrivateRoomChange) => void;

@@ -1,5 +1,10 @@
 import type { Session } from './session';
 
+export interface RoomWatch<T> {
+  added(member: T, room: string): void;
+  removed(member: T, room: string): void;
+}
+
 const NOWHERE: ReadonlySet<string> = new Set();
 
 /**
@@ -12,6 +17,9 @@ export class RoomMembers<T extends object = Session> {
   private readonly byRoom = new Map<string, Set<T>>();
   private readonly byMember = new Map<T, Set<string>>();
 
+  /** `watch`: told of every change (cluster mode: the other nodes mirror who is where). */
+  constructor(private readonly watch?: RoomWatch<T>) {}
+
   /** Adds `member` to `room`; false if it was already a member. */
   add(member: T, room: string): boolean {
     let rooms = this.byMember.get(member);
@@ -21,6 +29,7 @@ export class RoomMembers<T extends object = Session> {
     let members = this.byRoom.get(room);
     if (!members) this.byRoom.set(room, (members = new Set()));
     members.add(member);
+    this.watch?.added(member, room);
     return true;
   }
 
@@ -32,6 +41,7 @@ export class RoomMembers<T extends object = Session> {
     const members = this.byRoom.get(room);
     members?.delete(member);
     if (members?.size === 0) this.byRoom.delete(room);
+    this.watch?.removed(member, room);
     return true;
   }
 

@@ -1,12 +1,11 @@
 import { notification, type PresenceFrame, type ServerFrame } from '../protocol/frames';
 import { pageOf } from './page';
 import { PresenceBatcher } from './presence-batcher';
-import type { RoomMembers } from './room-members';
 import type { Session } from './session';
 import type { Member } from './user';
 
-/** Sends `frame` to the members of `room`, except the member whose key is `except`; returns the encoded frame. */
-type PublishToRoom = (room: string, frame: ServerFrame, except?: number) => Buffer;
+/** Sends `frame` to the members of `room`, except the member `except`; returns the encoded frame. */
+type PublishToRoom = (room: string, frame: ServerFrame, except?: Member) => Buffer;
 
 /**
  * How a room learns who came and who went: one notification per join and leave in a small room,
@@ -18,7 +17,11 @@ export class RoomPresence {
   private readonly batcher: PresenceBatcher;
 
   constructor(
-    private readonly roster: RoomMembers<Member>,
+    /**
+     * Who is present in a room (cluster mode: on every node), and a quick count of them for the
+     * batching threshold (cluster mode: it may count a user present on two nodes twice).
+     */
+    private readonly roster: { of(room: string): ReadonlySet<Member>; size(room: string): number },
     private readonly threshold: number,
     intervalMs: number,
     private readonly publish: PublishToRoom,
@@ -46,19 +49,19 @@ export class RoomPresence {
    */
   joined(member: Member, room: string, joiners: readonly Session[], announce = true): void {
     const frame = notification('join', room, member.nickname, member.userId);
-    if (!announce || this.batched(room, this.roster.of(room).size)) {
+    if (!announce || this.batched(room, this.roster.size(room))) {
       for (const session of joiners) session.send(frame);
       if (announce) this.batcher.joined(room, member.nickname, member.userId);
       return;
     }
-    const data = this.publish(room, frame, member.key);
+    const data = this.publish(room, frame, member);
     for (const session of joiners) session.write(data);
   }
 
   /** Called once the leaver is out of the room. */
   left(member: Member, room: string): void {
     // The room size with the leaver, as for the join: the same threshold for both.
-    if (this.batched(room, this.roster.of(room).size + 1)) {
+    if (this.batched(room, this.roster.size(room) + 1)) {
       this.batcher.left(room, member.nickname, member.userId);
       return;
     }

@@ -87,6 +87,8 @@ export class Session implements Member {
   readonly connectedAt = Date.now();
   private held: Held[] | null = [];
   private heldRooms: Map<string, RoomHold> | null = null;
+  /** Per room, the last message id its latest snapshot had (see belowFloor); null when none is pending. */
+  private floors: Map<string, number> | null = null;
   private ended = false;
   private liveSignal: { promise: Promise<void>; resolve: () => void } | null = null;
   private typing: Map<string, number> | null = null;
@@ -250,6 +252,7 @@ export class Session implements Member {
 
   /** Delivers an already-encoded broadcast frame, or holds it while this session (or its room) is not live yet. */
   deliver(data: Buffer, messageId: number, room: string | undefined): void {
+    if (this.floors !== null && messageId !== 0 && room !== undefined && this.belowFloor(room, messageId)) return;
     const roomHold = room === undefined ? undefined : this.heldRooms?.get(room);
     if (roomHold) {
       roomHold.frames.push({ data, messageId, room });
@@ -269,6 +272,7 @@ export class Session implements Member {
     const held = this.held;
     this.held = null;
     this.flush(held, (room) => lastHistoryIds.get(room) ?? 0);
+    for (const [room, lastId] of lastHistoryIds) this.raiseFloor(room, lastId);
     this.signalLive();
   }
 
@@ -294,7 +298,27 @@ export class Session implements Member {
     const hold = this.heldRooms?.get(room);
     if (!hold) return;
     this.heldRooms!.delete(room);
-    if (!discard) this.flush(hold.frames, () => lastHistoryId);
+    if (discard) return;
+    this.flush(hold.frames, () => lastHistoryId);
+    this.raiseFloor(room, lastHistoryId);
+  }
+
+  /**
+   * Whether a room message is one the snapshot that ended the room's hold already had. Through
+   * Redis (cluster mode) a message's delivery can come back after a snapshot that includes it was
+   * read; the first newer message ends the check, since later ones come in id order.
+   */
+  private belowFloor(room: string, messageId: number): boolean {
+    const floor = this.floors!.get(room);
+    if (floor === undefined) return false;
+    if (messageId <= floor) return true;
+    this.floors!.delete(room);
+    if (this.floors!.size === 0) this.floors = null;
+    return false;
+  }
+
+  private raiseFloor(room: string, lastHistoryId: number): void {
+    if (lastHistoryId > 0) (this.floors ??= new Map()).set(room, lastHistoryId);
   }
 
   private signalLive(): void {

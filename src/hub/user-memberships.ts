@@ -26,6 +26,14 @@ export interface HubState {
   users: UserDirectory;
   /** True while the server shuts down: departures are not announced. */
   quiet(): boolean;
+  /**
+   * Cluster mode: whether the user is present in the room on another node. Then its arrival here
+   * is no news to the room, and its going from here is not a leave: the room hears of a user once,
+   * cluster-wide.
+   */
+  elsewhere(userId: string, room: string): boolean;
+  /** The user left `room` on purpose: cluster mode tells the other nodes, whose connections of it leave too. */
+  userLeft(userId: string, room: string): void;
 }
 
 /**
@@ -68,7 +76,7 @@ export class UserMemberships {
 
   /** The user's connections are in `room` now: the room is told if it did not have the user yet. */
   arrive(user: User, room: string, joiners: readonly Session[]): void {
-    const announce = !user.announced.has(room);
+    const announce = !user.announced.has(room) && !this.hub.elsewhere(user.userId, room);
     user.announced.add(room);
     this.hub.presences.joined(user, room, joiners, announce);
   }
@@ -82,7 +90,7 @@ export class UserMemberships {
     this.hub.users.remove(user);
     for (const room of [...roster.roomsOf(user)]) roster.remove(user, room);
     if (this.hub.quiet()) return;
-    for (const room of user.announced) this.hub.presences.left(user, room);
+    for (const room of user.announced) if (!this.hub.elsewhere(user.userId, room)) this.hub.presences.left(user, room);
   }
 
   /**
@@ -136,6 +144,7 @@ export class UserMemberships {
     if (!user.rooms?.has(room)) return;
     const announced = this.drop(user, room);
     this.hub.privateRooms.remove(room, user.userId);
+    this.hub.userLeft(user.userId, room);
     if (!announced) return;
     const frame = encodeFrame(notification('leave', room, user.nickname, user.userId));
     for (const other of user.sessions) if (other !== session) other.deliver(frame, 0, undefined);
@@ -195,12 +204,34 @@ export class UserMemberships {
    */
   remove(by: Session, room: string, target: RoomMember): boolean {
     if (!this.hub.privateRooms.remove(room, target.userId)) return false;
+    this.hub.userLeft(target.userId, room);
     const user = this.hub.users.get(target.userId);
     if (!user?.rooms?.has(room)) return true;
     this.drop(user, room);
     const frame = encodeFrame({ type: 'removed', room, by: by.nickname, byId: by.userId! });
     for (const session of user.sessions) session.deliver(frame, 0, undefined);
     return true;
+  }
+
+  /**
+   * Cluster mode: the user left `room` on another node (a `leave` there, or a removal): its
+   * connections here leave it too. The room is told here if this node had announced the user and
+   * it is nowhere else now (the other node saw it here, so it did not).
+   */
+  evict(userId: string, room: string): void {
+    const user = this.hub.users.get(userId);
+    if (user?.rooms?.has(room)) this.drop(user, room);
+  }
+
+  /** Cluster mode: see Hub.joinedElsewhere. Announced here only if the room has not heard of the user (it has, from the other node). */
+  async joinedElsewhere(userId: string, room: string, read: () => Promise<Snapshot>, by?: { nickname: string; userId: string }): Promise<void> {
+    const user = this.hub.users.get(userId);
+    if (!user?.rooms || user.rooms.has(room)) return;
+    if (by) {
+      const frame = encodeFrame({ type: 'invited', room, by: by.nickname, byId: by.userId });
+      for (const session of user.sessions) session.deliver(frame, 0, undefined);
+    }
+    await this.join(user, room, read);
   }
 
   private subscribe(session: Session, user: User, room: string): void {
@@ -218,7 +249,7 @@ export class UserMemberships {
     this.hub.roster.remove(user, room);
     user.forgetTyping(room);
     const announced = user.announced.delete(room);
-    if (announced && !this.hub.quiet()) this.hub.presences.left(user, room);
+    if (announced && !this.hub.quiet() && !this.hub.elsewhere(user.userId, room)) this.hub.presences.left(user, room);
     return announced;
   }
 }

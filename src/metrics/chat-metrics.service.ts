@@ -60,6 +60,30 @@ export class ChatMetrics {
     registers: [this.registry],
   });
 
+  readonly redisUp = new Gauge({
+    name: 'chat_redis_up',
+    help: 'Cluster mode: 1 while this node reaches Redis, 0 during an outage (it then serves its own clients only)',
+    registers: [this.registry],
+  });
+
+  readonly redisOutages = new Counter({
+    name: 'chat_redis_outages_total',
+    help: 'Cluster mode: times this node lost Redis',
+    registers: [this.registry],
+  });
+
+  readonly redisPublishFailures = new Counter({
+    name: 'chat_redis_publish_failures_total',
+    help: 'Cluster mode: deliveries whose PUBLISH failed (delivered to this node only; other nodes fill by resume)',
+    registers: [this.registry],
+  });
+
+  readonly clusterResyncCloses = new Counter({
+    name: 'chat_cluster_resync_closes_total',
+    help: 'Cluster mode: connections closed with 1012 when Redis came back, so that they resume what other nodes sent meanwhile',
+    registers: [this.registry],
+  });
+
   readonly storeLockWaits = new Counter({
     name: 'chat_store_lock_waits_total',
     help: 'Times a store call found the database locked by another process and waited to try again',

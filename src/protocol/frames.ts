@@ -87,6 +87,9 @@ export const RECONNECT_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** The close sent to a connection whose reconnect token a new connection presented. */
 export const REPLACED_CLOSE = { code: 4002, reason: 'Replaced by a new connection' } as const;
 
+/** Cluster mode: Redis is back after an outage; reconnect and resume to get what other nodes sent meanwhile. */
+export const CLUSTER_RESYNC_CLOSE = { code: 1012, reason: 'cluster resync' } as const;
+
 /** The close sent at the `exp` of a connection's token (AUTH_MODE=jwt) unless an `auth` event renewed it. */
 export const TOKEN_EXPIRED_CLOSE = { code: 4001, reason: 'token expired' } as const;
 
