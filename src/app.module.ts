@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterLimitsModule } from './cluster/cluster-limits.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
 import { LoggingModule } from './config/logging.module';
@@ -29,6 +30,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         ClusterModule,
+        ClusterLimitsModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<EnvironmentVariables, true>) =>

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { CLUSTER_BUS, LocalClusterBus, type ClusterBus } from '../hub/cluster-bus';
 import { Hub } from '../hub/hub';
 import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
@@ -16,6 +17,7 @@ import { StoreUnavailableError } from '../store/message-store.service';
 import { ModerationStore } from '../store/moderation-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
+import { ModerationRelay, type ModerationMessage, type Reach } from './moderation-relay';
 import { RefusalLog } from './refusal-log';
 import { Sanctions, type Ban } from './sanctions';
 import { SlowMode } from './slow-mode';
@@ -49,8 +51,10 @@ interface UserTarget {
 @Injectable()
 export class ModerationService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ModerationService.name);
-  private readonly sanctions = new Sanctions();
+  private sanctions = new Sanctions();
   private readonly slow = new SlowMode();
+  /** The other nodes (cluster mode): every change is applied on each; a kick or ban asks what they closed. */
+  private readonly relay: ModerationRelay;
   private readonly refusals = new RefusalLog();
   /** Connections closed by a kick or a ban: what they still send while closing is refused. */
   private readonly removed = new WeakSet<Session>();
@@ -62,15 +66,43 @@ export class ModerationService implements OnApplicationBootstrap {
     private readonly directory: RoomDirectory,
     private readonly audit: AuditStore,
     private readonly metrics: ChatMetrics,
-  ) {}
+    @Optional() @Inject(CLUSTER_BUS) bus: ClusterBus | null = null,
+  ) {
+    this.relay = new ModerationRelay(bus ?? new LocalClusterBus(), (message) => this.applyRemote(message));
+  }
 
   /** The bans, mutes and slow modes in force, before the server takes its first connection. */
   async onApplicationBootstrap(): Promise<void> {
+    await this.load();
+  }
+
+  /**
+   * Cluster mode, when Redis is back after an outage: the changes other nodes made meanwhile never
+   * reached this one, but they are in the shared store. Takes the store's bans, mutes and slow
+   * modes as they are now, and closes the local connections a ban made meanwhile names.
+   */
+  async reload(): Promise<void> {
+    await this.load();
+    const banned = [...this.hub.sessions()].filter((s) => !isTokenAdmin(s) && this.sessionBan(s) !== undefined);
+    this.close(banned, BANNED_CLOSE);
+    this.logger.log({ msg: 'sanctions reloaded from the store', bans: this.sanctions.banCount, closed: banned.length });
+  }
+
+  private async load(): Promise<void> {
     const { bans, mutes } = await this.store.active(new Date());
+    const slowModes = await this.store.slowModes();
     const time = (iso: string | null) => (iso === null ? null : Date.parse(iso));
-    for (const ban of bans) this.sanctions.ban({ ...ban, until: time(ban.expiresAt), at: Date.parse(ban.createdAt) });
-    for (const mute of mutes) this.sanctions.mute({ ...mute, until: time(mute.expiresAt), at: Date.parse(mute.createdAt) });
-    for (const { room, seconds, ownerId } of await this.store.slowModes()) this.slow.set(room, seconds, ownerId);
+    const sanctions = new Sanctions();
+    for (const ban of bans) sanctions.ban({ ...ban, until: time(ban.expiresAt), at: Date.parse(ban.createdAt) });
+    for (const mute of mutes) sanctions.mute({ ...mute, until: time(mute.expiresAt), at: Date.parse(mute.createdAt) });
+    this.sanctions = sanctions;
+    // Rooms keep who sent when (SlowMode.set), so a reload frees nobody early.
+    this.slow.keepOnly(new Set(slowModes.map((s) => s.room)));
+    for (const { room, seconds, ownerId } of slowModes) this.slow.set(room, seconds, ownerId);
+  }
+
+  private sessionBan(session: Session): Ban | undefined {
+    return (session.userId === undefined ? undefined : this.sanctions.banOf('user', session.userId)) ?? this.sanctions.banOf('address', canonicalAddress(session.remoteAddress));
   }
 
   // ---- checks: the handshake and the message path
@@ -107,6 +139,8 @@ export class ModerationService implements OnApplicationBootstrap {
       const message = `"${room}" is in slow mode: one message every ${this.slow.secondsOf(room)} s; wait ${Math.ceil(retryAfterMs / 1000)} s`;
       throw withDetails(new ChatException(ErrorCode.SLOW_MODE, message), { retryAfterMs });
     }
+    // A user's interval runs on every node (an anonymous sender is one connection, on this node only).
+    if (this.relay.clustered && session.userId !== undefined) this.relay.publish({ op: 'slow_sent', room, sender: session.userId, at: Date.now() });
   }
 
   // ---- admin actions (REST routes are admin-only by the auth hook; the socket asks asAdmin first)
@@ -119,11 +153,14 @@ export class ModerationService implements OnApplicationBootstrap {
 
   /** Closes every connection of an online user (a nickname's one connection in anonymous mode) with 4003 `kicked`. */
   async kick(actor: Actor, { user, reason }: KickDto): Promise<ModerationResult> {
-    const sessions = this.onlineSessions(user);
-    const first = sessions[0];
-    const result: ModerationResult = { action: 'kick', user: first.nickname, ...(first.userId === undefined ? {} : { userId: first.userId }), closed: sessions.length };
+    const sessions = this.localSessions(user);
     this.close(sessions, KICKED_CLOSE);
-    await this.record(actor, 'kick', { target: first.userId ?? first.nickname, reason });
+    // Cluster mode: every node closes the user's connections it holds, and says how many.
+    const reach = [reachOf(sessions), ...(await this.relay.ask({ op: 'kick', ref: user }))].filter((r) => r.closed > 0);
+    if (reach.length === 0) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${user}" is online`);
+    const { user: nickname, userId } = reach[0];
+    const result: ModerationResult = { action: 'kick', user: nickname, ...(userId === undefined ? {} : { userId }), closed: sum(reach) };
+    await this.record(actor, 'kick', { target: userId ?? nickname!, reason });
     return result;
   }
 
@@ -136,19 +173,17 @@ export class ModerationService implements OnApplicationBootstrap {
     const result: ModerationResult = { action: 'ban' };
     let named = await this.banTarget(dto, result);
     if (!named) {
-      // Anonymous mode: a nickname is banned by the address its connection comes from.
-      const session = this.onlineSessions(dto.user!)[0];
-      named = ['address', canonicalAddress(session.remoteAddress)];
-      Object.assign(result, { user: session.nickname, address: named[1] });
+      // Anonymous mode: a nickname is banned by the address its connection comes from (on any node).
+      const found = await this.findNickname(dto.user!);
+      named = ['address', found.address!];
+      Object.assign(result, { user: found.user, address: named[1] });
     }
     const [kind, target] = named;
     const now = Date.now();
     const until = dto.seconds === undefined ? null : now + dto.seconds * 1000;
     const ban: Ban = { kind, target, until, reason: dto.reason ?? null, actor: actor.name, at: now };
-    this.sanctions.ban(ban);
-    const banned = [...this.hub.sessions()].filter((s) => !isTokenAdmin(s) && (kind === 'user' ? s.userId === target : canonicalAddress(s.remoteAddress) === target));
-    this.close(banned, BANNED_CLOSE);
-    Object.assign(result, { until: iso(until), closed: banned.length });
+    const closed = this.applyBan(ban).closed + sum(await this.relay.ask({ op: 'ban', ban }));
+    Object.assign(result, { until: iso(until), closed });
     await this.stored(() => this.store.putBan({ kind, target, expiresAt: iso(until), reason: ban.reason, actor: actor.name, createdAt: iso(now)! }), 'The ban');
     await this.record(actor, 'ban', { target, reason: dto.reason });
     return result;
@@ -177,6 +212,7 @@ export class ModerationService implements OnApplicationBootstrap {
     if (!named) throw new ChatException(ErrorCode.VALIDATION, 'In anonymous mode bans are by address: give the address (GET /api/admin/bans lists them)');
     const [kind, target] = named;
     const inMemory = this.sanctions.unban(kind, target) !== undefined;
+    this.relay.publish({ op: 'unban', kind, target });
     const inStore = await this.stored(() => this.store.removeBan(kind, target), 'The unban');
     result.lifted = inMemory || inStore;
     await this.record(actor, 'unban', { target });
@@ -188,7 +224,9 @@ export class ModerationService implements OnApplicationBootstrap {
     const found = await this.userTarget(user);
     const now = Date.now();
     const until = seconds === undefined ? null : now + seconds * 1000;
-    this.sanctions.mute({ room, target: found.key, until, reason: reason ?? null, actor: actor.name, at: now });
+    const mute = { room, target: found.key, until, reason: reason ?? null, actor: actor.name, at: now };
+    this.sanctions.mute(mute);
+    this.relay.publish({ op: 'mute', mute });
     const stored = { room, target: found.key, expiresAt: iso(until), reason: reason ?? null, actor: actor.name, createdAt: iso(now)! };
     await this.stored(() => this.store.putMute(stored), 'The mute');
     await this.record(actor, 'mute', { target: found.key, room, reason });
@@ -198,6 +236,7 @@ export class ModerationService implements OnApplicationBootstrap {
   async unmute(actor: Actor, { room, user }: UnmuteDto): Promise<ModerationResult> {
     const found = await this.userTarget(user);
     const inMemory = this.sanctions.unmute(room, found.key) !== undefined;
+    this.relay.publish({ op: 'unmute', room, target: found.key });
     const inStore = await this.stored(() => this.store.removeMute(room, found.key), 'The unmute');
     await this.record(actor, 'unmute', { target: found.key, room });
     return { action: 'unmute', room, user: found.user, ...(found.userId === undefined ? {} : { userId: found.userId }), lifted: inMemory || inStore };
@@ -230,6 +269,7 @@ export class ModerationService implements OnApplicationBootstrap {
       throw new ChatException(ErrorCode.FORBIDDEN, `Only the owner of "${room}" or an admin can set its slow mode`);
     }
     this.slow.set(room, seconds, ownerId);
+    this.relay.publish({ op: 'slow_mode', room, seconds, ownerId });
     const frame: RoomSettingsFrame = { type: 'room_settings', room, slowModeSeconds: seconds, by: session.nickname };
     if (session.userId !== undefined) frame.byId = session.userId;
     this.hub.toRoom(room, frame);
@@ -240,16 +280,61 @@ export class ModerationService implements OnApplicationBootstrap {
 
   // ----
 
-  /** The online connections `ref` names: every connection of a user (jwt mode), a nickname's one (anonymous). */
-  private onlineSessions(ref: string): Session[] {
+  /** The connections of this node `ref` names: every connection of a user (jwt mode), a nickname's one (anonymous). */
+  private localSessions(ref: string): Session[] {
     if (this.hub.isIdentified) {
       const user = this.hub.findOnline(ref);
-      if (user && user.sessions.size > 0) return [...user.sessions];
-    } else {
-      const session = this.hub.findUser(ref);
-      if (session) return [session];
+      return user ? [...user.sessions] : [];
     }
-    throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${ref}" is online`);
+    const session = this.hub.findUser(ref);
+    return session ? [session] : [];
+  }
+
+  /** Anonymous mode: the connection holding a nickname, on this node or (cluster mode) another; NO_SUCH_USER when none does. */
+  private async findNickname(ref: string): Promise<Reach> {
+    const local = this.localSessions(ref);
+    const found = local.length > 0 ? reachOf(local) : (await this.relay.ask({ op: 'find', ref })).find((r) => r.closed > 0);
+    if (!found) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${ref}" is online`);
+    return found;
+  }
+
+  /** Puts a ban in force here and closes this node's connections it names. */
+  private applyBan(ban: Ban): Reach {
+    this.sanctions.ban(ban);
+    const { kind, target } = ban;
+    const banned = [...this.hub.sessions()].filter((s) => !isTokenAdmin(s) && (kind === 'user' ? s.userId === target : canonicalAddress(s.remoteAddress) === target));
+    this.close(banned, BANNED_CLOSE);
+    return { closed: banned.length };
+  }
+
+  /** A change made on another node (cluster mode), applied here; a kick, ban or find is answered with what this node holds. */
+  private applyRemote(message: Exclude<ModerationMessage, { op: 'reach' }>): Reach | undefined {
+    switch (message.op) {
+      case 'ban':
+        return this.applyBan(message.ban);
+      case 'unban':
+        this.sanctions.unban(message.kind, message.target);
+        return undefined;
+      case 'mute':
+        this.sanctions.mute(message.mute);
+        return undefined;
+      case 'unmute':
+        this.sanctions.unmute(message.room, message.target);
+        return undefined;
+      case 'slow_mode':
+        this.slow.set(message.room, message.seconds, message.ownerId);
+        return undefined;
+      case 'slow_sent':
+        this.slow.record(message.room, message.sender, message.at);
+        return undefined;
+      case 'kick': {
+        const sessions = this.localSessions(message.ref);
+        this.close(sessions, KICKED_CLOSE);
+        return reachOf(sessions);
+      }
+      case 'find':
+        return reachOf(this.localSessions(message.ref));
+    }
   }
 
   /** A mute's user: anyone who ever signed in (jwt mode), or any nickname (anonymous mode, online or not). */
@@ -308,6 +393,17 @@ export function actorOfIdentity(identity: Identity | undefined, identified: bool
 /** ADMIN_TOKEN's connections: no ban closes or refuses them. */
 function isTokenAdmin(session: Session): boolean {
   return session.adminToken || session.userId === ADMIN_TOKEN_USER_ID;
+}
+
+/** What a node holds of a target: its connections' count, the user's name and id, the first one's address. */
+function reachOf(sessions: readonly Session[]): Reach {
+  const first = sessions[0] as Session | undefined;
+  if (first === undefined) return { closed: 0 };
+  return { closed: sessions.length, user: first.nickname, ...(first.userId === undefined ? {} : { userId: first.userId }), address: canonicalAddress(first.remoteAddress) };
+}
+
+function sum(reach: readonly Reach[]): number {
+  return reach.reduce((n, r) => n + r.closed, 0);
 }
 
 function iso(epochMs: number | null): string | null {
