@@ -1,5 +1,5 @@
 import { ChatClient, type Frame } from './support/chat-client';
-import { startLimitsCluster, type LimitsCluster, type LimitsNode } from './support/cluster-limits';
+import { PrivateRedis, startLimitsCluster, type LimitsCluster, type LimitsNode } from './support/cluster-limits';
 import { refusedHandshake } from './support/handshake';
 import { describeWithCluster } from './support/services';
 import { JWT_ENV, tokenFor } from './support/signed-in';
@@ -262,5 +262,43 @@ describeWithCluster('abuse limits across nodes (jwt mode, e2e)', () => {
       admitted = await connect(a, 'dot', '10.0.5.1').catch(() => undefined);
     }
     expect(admitted).toBeDefined();
+  });
+});
+
+describeWithCluster('moderation through a Redis outage (e2e)', () => {
+  let redis: PrivateRedis;
+  let cluster: LimitsCluster;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    cluster = await startLimitsCluster(2, { ...JWT_ENV, ADMIN_TOKEN }, redis.url);
+  }, 60000);
+
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.stop();
+  }, 30000);
+
+  it('keeps serving through the outage, and a ban made on A meanwhile reaches B from the store once Redis is back: 4003 "banned", then 403', async () => {
+    const [a, b] = cluster.nodes;
+    const bob = await joined(b, await bearer('bob'));
+    try {
+      await redis.stop();
+      await sleep(300);
+
+      // A serves alone: the ban is in force on A and stored; B cannot hear of it yet.
+      await expect(call(a, 'POST', '/api/admin/ban', ADMIN_TOKEN, { user: 'bob' })).resolves.toEqual({ status: 200, body: { action: 'ban', user: 'bob', userId: 'bob', until: null, closed: 0 } });
+      await expect(refusedHandshake(a.wsUrl, { headers: await bearer('bob') })).resolves.toMatchObject({ status: 403, body: { reason: 'banned' } });
+      bob.send('message', { message: 'still here' });
+      await expect(bob.next((f) => f.type === 'message' && f.message === 'still here')).resolves.toMatchObject({ userId: 'bob' });
+
+      await redis.restart();
+
+      // B reconnects (within a second), reloads the sanctions from the store and closes bob.
+      await expect(bob.waitClosed(8000)).resolves.toEqual({ code: 4003, reason: 'banned' });
+      await expect(refusedHandshake(b.wsUrl, { headers: await bearer('bob') })).resolves.toMatchObject({ status: 403, body: { reason: 'banned', until: null } });
+    } finally {
+      await bob.close();
+    }
   });
 });
