@@ -165,6 +165,29 @@ describeWithCluster('moderation across nodes (anonymous mode, e2e)', () => {
       await guest.close();
     }
   });
+
+  // Last: it bans 127.0.0.1, where every test connection comes from.
+  it('bans on A the address of a nickname held on B: closed there with 4003 "banned", and both nodes refuse the address (403)', async () => {
+    const [a, b] = cluster.nodes;
+    const guest = await joined(b);
+    try {
+      guest.send('nick', { nickname: 'spammer' });
+      await guest.nextOfType('nick_update');
+
+      await expect(call(a, 'POST', '/api/admin/ban', ADMIN_TOKEN, { user: 'spammer', seconds: 60 })).resolves.toEqual({
+        status: 200,
+        body: { action: 'ban', user: 'spammer', address: '127.0.0.1', until: expect.stringMatching(ISO), closed: 1 },
+      });
+      await expect(guest.waitClosed()).resolves.toEqual({ code: 4003, reason: 'banned' });
+      for (const node of [a, b]) {
+        const refused = await refusedHandshake(node.wsUrl);
+        expect(refused).toMatchObject({ status: 403, body: { reason: 'banned', message: expect.stringMatching(/^This address is banned until /) } });
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
+      }
+    } finally {
+      await guest.close();
+    }
+  });
 });
 
 describeWithCluster('abuse limits across nodes (jwt mode, e2e)', () => {
