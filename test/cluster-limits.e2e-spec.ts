@@ -317,9 +317,18 @@ describeWithCluster('moderation through a Redis outage (e2e)', () => {
 
       await redis.restart();
 
-      // B reconnects (within a second), reloads the sanctions from the store and closes bob.
-      await expect(bob.waitClosed(8000)).resolves.toEqual({ code: 4003, reason: 'banned' });
-      await expect(refusedHandshake(b.wsUrl, { headers: await bearer('bob') })).resolves.toMatchObject({ status: 403, body: { reason: 'banned', until: null } });
+      // B reconnects (within a second), reloads the sanctions from the store and closes bob with
+      // 4003 "banned"; in a build whose broker closes every client when Redis returns (1012, to
+      // resume what it missed), that close may come first.
+      expect([{ code: 4003, reason: 'banned' }, { code: 1012, reason: 'cluster resync' }]).toContainEqual(await bob.waitClosed(8000));
+      // Then B refuses bob's handshakes (asked again until the reload has read the store).
+      const deadline = Date.now() + 5000;
+      let refused = await refusedHandshake(b.wsUrl, { headers: await bearer('bob') }).catch(() => undefined);
+      while (refused === undefined && Date.now() < deadline) {
+        await sleep(100);
+        refused = await refusedHandshake(b.wsUrl, { headers: await bearer('bob') }).catch(() => undefined);
+      }
+      expect(refused).toMatchObject({ status: 403, body: { statusCode: 403, error: 'Forbidden', reason: 'banned', message: 'This user is banned until a moderator lifts the ban', until: null } });
     } finally {
       await bob.close();
     }
