@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
+import { ClusterLimitsModule } from './cluster/cluster-limits.module';
 import { ClusterNodeModule } from './cluster/cluster-node.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { validateEnvironment, type EnvironmentVariables } from './config/env.validation';
@@ -31,6 +32,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         ClusterModule,
+        ClusterLimitsModule,
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<EnvironmentVariables, true>) =>

@@ -13,10 +13,13 @@ import { identityOfRequest, installHttpAuth, routePolicy } from './auth/http-aut
 import { AppLogger } from './config/app-logger';
 import type { AuthMode, EnvironmentVariables } from './config/env.validation';
 import { ModerationService } from './chat/moderation.service';
+import { CLUSTER_COUNTERS, type ClusterCounters } from './cluster/cluster-counters';
+import { REDIS_CONNECTION, type RedisConnection } from './cluster/redis-connection';
 import { banRefusal } from './chat/sanctions';
 import { ChatWsAdapter } from './gateway/chat-ws.adapter';
 import { allowedOrigins } from './config/allowed-origins';
 import { normalizeAddress, proxyTrust, type ProxyTrust } from './config/trust-proxy';
+import { CLUSTER_BUS, type ClusterBus } from './hub/cluster-bus';
 import { ErrorReporter } from './hub/error-reporter';
 import { AuditStore } from './store/audit-store.service';
 import { ChatMetrics } from './metrics/chat-metrics.service';
@@ -55,6 +58,7 @@ export async function createApp(): Promise<INestApplication> {
     audit.note({ actor: null, action: 'auth_failed', target: request.routeOptions.url ?? null, reason: failure.reason, address: normalizeAddress(request.ip) }),
   );
   refuseBannedOnRest(adapter.getInstance(), app.get(ModerationService));
+  reloadSanctionsAfterOutage(app);
   app.useWebSocketAdapter(
     new ChatWsAdapter(app, {
       maxPayloadBytes: config.get('MAX_PAYLOAD_BYTES', { infer: true }),
@@ -71,6 +75,8 @@ export async function createApp(): Promise<INestApplication> {
         },
         rate: { perSecond: config.get('RATE_LIMIT_PER_SEC', { infer: true }), burst: config.get('RATE_LIMIT_BURST', { infer: true }) },
         handshakeTimeoutMs: config.get('HANDSHAKE_TIMEOUT_MS', { infer: true }),
+        shared: app.get<ClusterCounters | null>(CLUSTER_COUNTERS) ?? undefined,
+        bus: app.get<ClusterBus>(CLUSTER_BUS),
       },
       metrics,
       audit,
@@ -88,6 +94,20 @@ export async function createApp(): Promise<INestApplication> {
 }
 
 export type { AuthMode };
+
+/**
+ * Cluster mode: the sanction changes other nodes made while Redis was down never reached this one;
+ * they are in the shared store, so they are read from it again once Redis is back.
+ */
+function reloadSanctionsAfterOutage(app: INestApplication): void {
+  const redis = app.get<RedisConnection | null>(REDIS_CONNECTION);
+  const moderation = app.get(ModerationService);
+  let wasDown = false;
+  redis?.onStatus((up) => {
+    if (!up) wasDown = true;
+    else if (wasDown) void moderation.reload().catch((error: unknown) => app.get(AppLogger).warn({ msg: 'sanctions not reloaded after the Redis outage', err: error }, 'Moderation'));
+  });
+}
 
 /** Read by Node's HTTP server at each connection and at listen, though @types/node declares them as createServer options only. */
 interface NodeServerSettings {

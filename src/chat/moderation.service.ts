@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { CLUSTER_BUS, LocalClusterBus, type ClusterBus } from '../hub/cluster-bus';
 import { Hub } from '../hub/hub';
 import type { Session } from '../hub/session';
 import { ChatMetrics } from '../metrics/chat-metrics.service';
@@ -7,7 +8,7 @@ import type { AuditAction } from '../protocol/audit';
 import { ChatException } from '../protocol/chat.exception';
 import type { BanDto, KickDto, MuteDto, SlowModeDto, UnbanDto, UnmuteDto } from '../protocol/dto/moderation.dto';
 import { ErrorCode } from '../protocol/error-code';
-import { BANNED_CLOSE, KICKED_CLOSE, type ModerationFrame, type RoomSettingsFrame } from '../protocol/frames';
+import { KICKED_CLOSE, type ModerationFrame, type RoomSettingsFrame } from '../protocol/frames';
 import { ADMIN_TOKEN_USER_ID, type Identity } from '../protocol/identity';
 import { nicknameKey } from '../protocol/nickname';
 import { AuditStore } from '../store/audit-store.service';
@@ -16,9 +17,10 @@ import { StoreUnavailableError } from '../store/message-store.service';
 import { ModerationStore } from '../store/moderation-store.service';
 import { RoomDirectory } from '../store/room-directory.service';
 import { UserStore } from '../store/user-store.service';
+import { ModerationRelay, type Reach } from './moderation-relay';
+import { ModerationState, reachOf, sumClosed } from './moderation-state';
 import { RefusalLog } from './refusal-log';
 import { Sanctions, type Ban } from './sanctions';
-import { SlowMode } from './slow-mode';
 
 /** Who acts, as the audit log names them, and from where. */
 export interface Actor {
@@ -28,9 +30,6 @@ export interface Actor {
 
 /** A moderation result: the `moderation` frame without its type (the REST routes' body). */
 export type ModerationResult = Omit<ModerationFrame, 'type'>;
-
-/** A closed connection is given this long to answer the close before it is dropped. */
-const CLOSE_GRACE_MS = 3000;
 
 interface UserTarget {
   /** What a ban or mute is stored under: the user id (jwt mode), or the nickname's key (anonymous). */
@@ -49,11 +48,10 @@ interface UserTarget {
 @Injectable()
 export class ModerationService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ModerationService.name);
-  private readonly sanctions = new Sanctions();
-  private readonly slow = new SlowMode();
+  private readonly state: ModerationState;
+  /** The other nodes (cluster mode): every change is applied on each; a kick or ban asks what they closed. */
+  private readonly relay: ModerationRelay;
   private readonly refusals = new RefusalLog();
-  /** Connections closed by a kick or a ban: what they still send while closing is refused. */
-  private readonly removed = new WeakSet<Session>();
 
   constructor(
     private readonly hub: Hub,
@@ -62,15 +60,31 @@ export class ModerationService implements OnApplicationBootstrap {
     private readonly directory: RoomDirectory,
     private readonly audit: AuditStore,
     private readonly metrics: ChatMetrics,
-  ) {}
+    @Optional() @Inject(CLUSTER_BUS) bus: ClusterBus | null = null,
+  ) {
+    this.state = new ModerationState(hub);
+    this.relay = new ModerationRelay(bus ?? new LocalClusterBus(), (message) => this.state.applyRemote(message));
+  }
 
   /** The bans, mutes and slow modes in force, before the server takes its first connection. */
   async onApplicationBootstrap(): Promise<void> {
+    await this.load();
+  }
+
+  /**
+   * Cluster mode, when Redis is back after an outage: the changes other nodes made meanwhile never
+   * reached this one, but they are in the shared store. Takes the store's bans, mutes and slow
+   * modes as they are now, and closes the local connections a ban made meanwhile names.
+   */
+  async reload(): Promise<void> {
+    await this.load();
+    const closed = this.state.closeBanned();
+    this.logger.log({ msg: 'sanctions reloaded from the store', bans: this.state.sanctions.banCount, closed });
+  }
+
+  private async load(): Promise<void> {
     const { bans, mutes } = await this.store.active(new Date());
-    const time = (iso: string | null) => (iso === null ? null : Date.parse(iso));
-    for (const ban of bans) this.sanctions.ban({ ...ban, until: time(ban.expiresAt), at: Date.parse(ban.createdAt) });
-    for (const mute of mutes) this.sanctions.mute({ ...mute, until: time(mute.expiresAt), at: Date.parse(mute.createdAt) });
-    for (const { room, seconds, ownerId } of await this.store.slowModes()) this.slow.set(room, seconds, ownerId);
+    this.state.replace(bans, mutes, await this.store.slowModes());
   }
 
   // ---- checks: the handshake and the message path
@@ -81,8 +95,8 @@ export class ModerationService implements OnApplicationBootstrap {
    * audit row is written at most once a minute per ban and address (RefusalLog).
    */
   bannedHandshake(address: string, userId: string | undefined, adminToken: boolean): Ban | undefined {
-    if (this.sanctions.banCount === 0 || adminToken || userId === ADMIN_TOKEN_USER_ID) return undefined;
-    const ban = (userId === undefined ? undefined : this.sanctions.banOf('user', userId)) ?? this.sanctions.banOf('address', canonicalAddress(address));
+    if (this.state.sanctions.banCount === 0 || adminToken || userId === ADMIN_TOKEN_USER_ID) return undefined;
+    const ban = (userId === undefined ? undefined : this.state.sanctions.banOf('user', userId)) ?? this.state.sanctions.banOf('address', canonicalAddress(address));
     if (!ban) return undefined;
     this.metrics.banRefusals.inc({ kind: ban.kind });
     if (this.refusals.shouldAudit(`${ban.kind}\n${ban.target}\n${address}`)) {
@@ -93,20 +107,22 @@ export class ModerationService implements OnApplicationBootstrap {
 
   /** On every room message, after the membership check: MUTED, then SLOW_MODE (admins and the room's owner are not held to it). */
   assertMaySend(session: Session, room: string): void {
-    if (this.removed.has(session)) throw new ChatException(ErrorCode.FORBIDDEN, 'This connection is being closed by a moderator');
-    if (this.sanctions.hasMutes(room)) {
-      const mute = this.sanctions.muteOf(room, session.userId ?? nicknameKey(session.nickname));
+    if (this.state.isRemoved(session)) throw new ChatException(ErrorCode.FORBIDDEN, 'This connection is being closed by a moderator');
+    if (this.state.sanctions.hasMutes(room)) {
+      const mute = this.state.sanctions.muteOf(room, session.userId ?? nicknameKey(session.nickname));
       if (mute) {
         const until = mute.until === null ? null : new Date(mute.until).toISOString();
         throw withDetails(new ChatException(ErrorCode.MUTED, `You are muted in "${room}" ${until === null ? 'until a moderator unmutes you' : `until ${until}`}`), { until });
       }
     }
-    if (!this.slow.has(room) || session.isAdmin() || (session.userId !== undefined && this.slow.ownerOf(room) === session.userId)) return;
-    const retryAfterMs = this.slow.take(room, session.userId ?? session.id);
+    if (!this.state.slow.has(room) || session.isAdmin() || (session.userId !== undefined && this.state.slow.ownerOf(room) === session.userId)) return;
+    const retryAfterMs = this.state.slow.take(room, session.userId ?? session.id);
     if (retryAfterMs > 0) {
-      const message = `"${room}" is in slow mode: one message every ${this.slow.secondsOf(room)} s; wait ${Math.ceil(retryAfterMs / 1000)} s`;
+      const message = `"${room}" is in slow mode: one message every ${this.state.slow.secondsOf(room)} s; wait ${Math.ceil(retryAfterMs / 1000)} s`;
       throw withDetails(new ChatException(ErrorCode.SLOW_MODE, message), { retryAfterMs });
     }
+    // A user's interval runs on every node (an anonymous sender is one connection, on this node only).
+    if (this.relay.clustered && session.userId !== undefined) this.relay.publish({ op: 'slow_sent', room, sender: session.userId, at: Date.now() });
   }
 
   // ---- admin actions (REST routes are admin-only by the auth hook; the socket asks asAdmin first)
@@ -119,11 +135,14 @@ export class ModerationService implements OnApplicationBootstrap {
 
   /** Closes every connection of an online user (a nickname's one connection in anonymous mode) with 4003 `kicked`. */
   async kick(actor: Actor, { user, reason }: KickDto): Promise<ModerationResult> {
-    const sessions = this.onlineSessions(user);
-    const first = sessions[0];
-    const result: ModerationResult = { action: 'kick', user: first.nickname, ...(first.userId === undefined ? {} : { userId: first.userId }), closed: sessions.length };
-    this.close(sessions, KICKED_CLOSE);
-    await this.record(actor, 'kick', { target: first.userId ?? first.nickname, reason });
+    const sessions = this.state.localSessions(user);
+    this.state.close(sessions, KICKED_CLOSE);
+    // Cluster mode: every node closes the user's connections it holds, and says how many.
+    const reach = [reachOf(sessions), ...(await this.relay.ask({ op: 'kick', ref: user }))].filter((r) => r.closed > 0);
+    if (reach.length === 0) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${user}" is online`);
+    const { user: nickname, userId } = reach[0];
+    const result: ModerationResult = { action: 'kick', user: nickname, ...(userId === undefined ? {} : { userId }), closed: sumClosed(reach) };
+    await this.record(actor, 'kick', { target: userId ?? nickname!, reason });
     return result;
   }
 
@@ -136,19 +155,17 @@ export class ModerationService implements OnApplicationBootstrap {
     const result: ModerationResult = { action: 'ban' };
     let named = await this.banTarget(dto, result);
     if (!named) {
-      // Anonymous mode: a nickname is banned by the address its connection comes from.
-      const session = this.onlineSessions(dto.user!)[0];
-      named = ['address', canonicalAddress(session.remoteAddress)];
-      Object.assign(result, { user: session.nickname, address: named[1] });
+      // Anonymous mode: a nickname is banned by the address its connection comes from (on any node).
+      const found = await this.findNickname(dto.user!);
+      named = ['address', found.address!];
+      Object.assign(result, { user: found.user, address: named[1] });
     }
     const [kind, target] = named;
     const now = Date.now();
     const until = dto.seconds === undefined ? null : now + dto.seconds * 1000;
     const ban: Ban = { kind, target, until, reason: dto.reason ?? null, actor: actor.name, at: now };
-    this.sanctions.ban(ban);
-    const banned = [...this.hub.sessions()].filter((s) => !isTokenAdmin(s) && (kind === 'user' ? s.userId === target : canonicalAddress(s.remoteAddress) === target));
-    this.close(banned, BANNED_CLOSE);
-    Object.assign(result, { until: iso(until), closed: banned.length });
+    const closed = this.state.applyBan(ban).closed + sumClosed(await this.relay.ask({ op: 'ban', ban }));
+    Object.assign(result, { until: iso(until), closed });
     await this.stored(() => this.store.putBan({ kind, target, expiresAt: iso(until), reason: ban.reason, actor: actor.name, createdAt: iso(now)! }), 'The ban');
     await this.record(actor, 'ban', { target, reason: dto.reason });
     return result;
@@ -176,7 +193,8 @@ export class ModerationService implements OnApplicationBootstrap {
     const named = await this.banTarget(dto, result);
     if (!named) throw new ChatException(ErrorCode.VALIDATION, 'In anonymous mode bans are by address: give the address (GET /api/admin/bans lists them)');
     const [kind, target] = named;
-    const inMemory = this.sanctions.unban(kind, target) !== undefined;
+    const inMemory = this.state.sanctions.unban(kind, target) !== undefined;
+    this.relay.publish({ op: 'unban', kind, target });
     const inStore = await this.stored(() => this.store.removeBan(kind, target), 'The unban');
     result.lifted = inMemory || inStore;
     await this.record(actor, 'unban', { target });
@@ -188,7 +206,9 @@ export class ModerationService implements OnApplicationBootstrap {
     const found = await this.userTarget(user);
     const now = Date.now();
     const until = seconds === undefined ? null : now + seconds * 1000;
-    this.sanctions.mute({ room, target: found.key, until, reason: reason ?? null, actor: actor.name, at: now });
+    const mute = { room, target: found.key, until, reason: reason ?? null, actor: actor.name, at: now };
+    this.state.sanctions.mute(mute);
+    this.relay.publish({ op: 'mute', mute });
     const stored = { room, target: found.key, expiresAt: iso(until), reason: reason ?? null, actor: actor.name, createdAt: iso(now)! };
     await this.stored(() => this.store.putMute(stored), 'The mute');
     await this.record(actor, 'mute', { target: found.key, room, reason });
@@ -197,7 +217,8 @@ export class ModerationService implements OnApplicationBootstrap {
 
   async unmute(actor: Actor, { room, user }: UnmuteDto): Promise<ModerationResult> {
     const found = await this.userTarget(user);
-    const inMemory = this.sanctions.unmute(room, found.key) !== undefined;
+    const inMemory = this.state.sanctions.unmute(room, found.key) !== undefined;
+    this.relay.publish({ op: 'unmute', room, target: found.key });
     const inStore = await this.stored(() => this.store.removeMute(room, found.key), 'The unmute');
     await this.record(actor, 'unmute', { target: found.key, room });
     return { action: 'unmute', room, user: found.user, ...(found.userId === undefined ? {} : { userId: found.userId }), lifted: inMemory || inStore };
@@ -205,11 +226,11 @@ export class ModerationService implements OnApplicationBootstrap {
 
   /** The bans and mutes in force, oldest first (GET /api/admin/bans, /api/admin/mutes). */
   activeBans(): Ban[] {
-    return this.sanctions.listBans();
+    return this.state.sanctions.listBans();
   }
 
   activeMutes(): ReturnType<Sanctions['listMutes']> {
-    return this.sanctions.listMutes();
+    return this.state.sanctions.listMutes();
   }
 
   // ---- slow mode: the room's owner or an admin
@@ -229,7 +250,8 @@ export class ModerationService implements OnApplicationBootstrap {
     if (!session.isAdmin() && (session.userId === undefined || ownerId !== session.userId)) {
       throw new ChatException(ErrorCode.FORBIDDEN, `Only the owner of "${room}" or an admin can set its slow mode`);
     }
-    this.slow.set(room, seconds, ownerId);
+    this.state.slow.set(room, seconds, ownerId);
+    this.relay.publish({ op: 'slow_mode', room, seconds, ownerId });
     const frame: RoomSettingsFrame = { type: 'room_settings', room, slowModeSeconds: seconds, by: session.nickname };
     if (session.userId !== undefined) frame.byId = session.userId;
     this.hub.toRoom(room, frame);
@@ -240,16 +262,12 @@ export class ModerationService implements OnApplicationBootstrap {
 
   // ----
 
-  /** The online connections `ref` names: every connection of a user (jwt mode), a nickname's one (anonymous). */
-  private onlineSessions(ref: string): Session[] {
-    if (this.hub.isIdentified) {
-      const user = this.hub.findOnline(ref);
-      if (user && user.sessions.size > 0) return [...user.sessions];
-    } else {
-      const session = this.hub.findUser(ref);
-      if (session) return [session];
-    }
-    throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${ref}" is online`);
+  /** Anonymous mode: the connection holding a nickname, on this node or (cluster mode) another; NO_SUCH_USER when none does. */
+  private async findNickname(ref: string): Promise<Reach> {
+    const local = this.state.localSessions(ref);
+    const found = local.length > 0 ? reachOf(local) : (await this.relay.ask({ op: 'find', ref })).find((r) => r.closed > 0);
+    if (!found) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${ref}" is online`);
+    return found;
   }
 
   /** A mute's user: anyone who ever signed in (jwt mode), or any nickname (anonymous mode, online or not). */
@@ -268,13 +286,6 @@ export class ModerationService implements OnApplicationBootstrap {
     if (found.length === 0) throw new ChatException(ErrorCode.NO_SUCH_USER, `No user "${ref}" has ever signed in`);
     if (found.length > 1) throw new ChatException(ErrorCode.VALIDATION, `Several users are named "${ref}"; use the user id`);
     return { key: found[0].id, user: found[0].nickname, userId: found[0].id };
-  }
-
-  private close(sessions: readonly Session[], { code, reason }: { code: number; reason: string }): void {
-    for (const session of sessions) {
-      this.removed.add(session);
-      void session.close(code, reason, CLOSE_GRACE_MS);
-    }
   }
 
   /** Writes a change already in force here; UNAVAILABLE (still in force here) when the store did not take it. */
@@ -303,11 +314,6 @@ export function actorOf(session: Session): Actor {
 /** A REST caller (an admin, by the auth hook): its user id in jwt mode (`@admin` for ADMIN_TOKEN), `admin` in anonymous mode. */
 export function actorOfIdentity(identity: Identity | undefined, identified: boolean, address: string | null): Actor {
   return { name: identity === undefined ? 'unknown' : identified ? identity.userId : identity.nickname, address };
-}
-
-/** ADMIN_TOKEN's connections: no ban closes or refuses them. */
-function isTokenAdmin(session: Session): boolean {
-  return session.adminToken || session.userId === ADMIN_TOKEN_USER_ID;
 }
 
 function iso(epochMs: number | null): string | null {

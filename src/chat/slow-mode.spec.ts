@@ -52,4 +52,24 @@ describe(SlowMode.name, () => {
     expect(sut.take('general', 'late')).toBe(1000);
     expect(sut.take('general', 0)).toBe(0);
   });
+
+  it("starts a sender's interval at a send on another node (cluster mode), never earlier than one seen here", () => {
+    sut.set('general', 10, null);
+    sut.record('general', 'a', now - 2000);
+    expect(sut.take('general', 'a')).toBe(8000);
+    sut.record('general', 'a', now - 9000);
+    expect(sut.take('general', 'a')).toBe(8000);
+    sut.record('eng', 'a', now);
+    expect(sut.take('eng', 'a')).toBe(0);
+  });
+
+  it('keeps only the rooms named (a reload), with who sent when', () => {
+    sut.set('general', 10, null);
+    sut.set('eng', 10, null);
+    expect(sut.take('general', 'a')).toBe(0);
+    sut.keepOnly(new Set(['general']));
+    expect(sut.has('eng')).toBe(false);
+    sut.set('general', 10, null);
+    expect(sut.take('general', 'a')).toBe(10_000);
+  });
 });

@@ -58,6 +58,23 @@ export class SlowMode {
     return 0;
   }
 
+  /**
+   * Cluster mode: `sender` had a message let through in `room` at `at` on another node, so its
+   * interval runs here too. Two messages sent on two nodes within the bus's latency (a millisecond
+   * or two) can both pass: the one approximation of slow mode across nodes.
+   */
+  record(room: string, sender: string, at: number): void {
+    const slow = this.rooms.get(room);
+    if (slow === undefined) return;
+    const last = slow.last.get(sender);
+    if (last === undefined || last < at) slow.last.set(sender, at);
+  }
+
+  /** Turns slow mode off in every room but these (a reload from the store). */
+  keepOnly(rooms: ReadonlySet<string>): void {
+    for (const room of this.rooms.keys()) if (!rooms.has(room)) this.rooms.delete(room);
+  }
+
   /** Forgets senders whose interval has passed; sweeps again only once the map has doubled, so a sweep costs O(1) per message. */
   private sweep(slow: SlowRoom, now: number): void {
     for (const [sender, at] of slow.last) if (now - at >= slow.intervalMs) slow.last.delete(sender);

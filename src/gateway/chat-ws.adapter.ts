@@ -7,6 +7,7 @@ import { AuthFailure } from '../auth/auth-failure';
 import type { AuthService } from '../auth/auth.service';
 import type { ModerationService } from '../chat/moderation.service';
 import { banRefusal } from '../chat/sanctions';
+import type { ClusterBus } from '../hub/cluster-bus';
 import type { ErrorReporter } from '../hub/error-reporter';
 import type { ChatMetrics } from '../metrics/chat-metrics.service';
 import { ChatException } from '../protocol/chat.exception';
@@ -16,8 +17,9 @@ import type { ServerFrame } from '../protocol/frames';
 import type { AuditEntry } from '../store/audit-store.service';
 import { parseFrame } from './frame-parser';
 import { authenticateHandshake, chooseProtocol, handshakeAddress, handshakeIdentity, handshakeIsAdmin, noteAnonymousAdmin } from './handshake';
-import { HandshakeLimits, type HandshakeLimitSettings, type LimitRefusal } from './handshake-limits';
+import { CAP_REFUSALS, HandshakeLimits, type HandshakeLimitSettings, type LimitRefusal, type SharedCounts } from './handshake-limits';
 import { FrameVerdict, RateLimits, type FrameLimit, type RateLimitSettings } from './rate-limit';
+import { RateShare } from './rate-share';
 import { sessionOf } from './ws-transport';
 
 export interface ChatWsOptions {
@@ -31,6 +33,10 @@ export interface ChatWsOptions {
     rate: RateLimitSettings;
     /** How long a handshake may wait for its token to be verified before the socket is closed. */
     handshakeTimeoutMs: number;
+    /** Cluster mode: the connection caps counted across the nodes. */
+    shared?: SharedCounts;
+    /** Cluster mode: jwt mode's per-user rate limit is shared through it (RateShare). */
+    bus?: ClusterBus;
   };
   metrics: ChatMetrics;
   /** Where failed sign-ins are written (AuditStore.note). */
@@ -62,6 +68,7 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly onSocketError = (err: Error): void => this.log.debug(`socket error: ${err.message}`);
   private readonly handshakeLimits: HandshakeLimits;
   private readonly rateLimits: RateLimits;
+  private rateShare?: RateShare;
   /** Each socket's rate limit, from its connection until it is gone. */
   private readonly frameLimits = new WeakMap<WebSocket, FrameLimit>();
 
@@ -71,7 +78,11 @@ export class ChatWsAdapter extends WsAdapter {
   ) {
     super(app);
     this.handshakeLimits = new HandshakeLimits(settings.limits.handshake);
-    this.rateLimits = new RateLimits(settings.limits.rate);
+    const { shared, bus } = settings.limits;
+    const shareRates = bus !== undefined && bus.clustered && settings.auth.required;
+    this.rateLimits = new RateLimits(settings.limits.rate, shareRates);
+    if (shareRates) this.rateShare = new RateShare(bus, this.rateLimits);
+    shared?.attach(() => this.handshakeLimits.snapshot());
     const receive = this.receive.bind(this);
     this.onMessage = function (this: WebSocket, raw: RawData, isBinary: boolean) {
       receive(this, raw, isBinary);
@@ -98,22 +109,12 @@ export class ChatWsAdapter extends WsAdapter {
         // Abuse limits: Origin, then the connection caps (and the client address, TRUST_PROXY).
         const limited = this.handshakeLimits.admit(info.req);
         if (limited) return this.refuseForLimit(info.req, limited, done);
-        if (!this.settings.auth.required) {
+        if (!this.settings.auth.required && this.settings.limits.shared === undefined) {
           noteAnonymousAdmin(info.req, this.settings.auth);
           if (this.refuseBanned(info.req, undefined, done)) return;
           return done(true);
         }
-        const finish = this.withDeadline(info.req, done);
-        authenticateHandshake(info.req, this.settings.auth).then(
-          (identity) => {
-            // A ban first (403 says more than a cap's 429), then the per-user cap, once the user is known.
-            if (this.refuseBanned(info.req, identity.userId, finish)) return;
-            const overUser = this.handshakeLimits.admitUser(info.req, identity.userId);
-            if (overUser) return this.refuseForLimit(info.req, overUser, finish);
-            finish(true);
-          },
-          (error: unknown) => this.refuse(info.req, error, finish),
-        );
+        void this.admitAsync(info.req, this.withDeadline(info.req, done));
       },
       handleProtocols: chooseProtocol,
     }) as WebSocketServer;
@@ -121,6 +122,45 @@ export class ChatWsAdapter extends WsAdapter {
     server.on('connection', (ws: WebSocket, req: IncomingMessage) => this.openFrameLimit(ws, req));
     this.startHeartbeat(server);
     return server;
+  }
+
+  /**
+   * The rest of a handshake that waits: for the cluster's connection counts (cluster mode), for its
+   * token to be verified (jwt mode). A ban first (403 says more than a cap's 429), then the per-user
+   * cap, once the user is known.
+   */
+  private async admitAsync(req: IncomingMessage, finish: VerifyDone): Promise<void> {
+    try {
+      const s = this.settings.limits.handshake;
+      const overCluster = await this.takeShared(req, ['total', `a:${handshakeAddress(req)}`], [s.maxTotal, s.maxPerAddress]);
+      if (overCluster) return this.refuseForLimit(req, overCluster, finish);
+      let userId: string | undefined;
+      if (this.settings.auth.required) userId = (await authenticateHandshake(req, this.settings.auth)).userId;
+      else noteAnonymousAdmin(req, this.settings.auth);
+      if (this.refuseBanned(req, userId, finish)) return;
+      if (userId !== undefined) {
+        const overUser = this.handshakeLimits.admitUser(req, userId) ?? (await this.takeShared(req, [`u:${userId}`], [s.maxPerUser]));
+        if (overUser) return this.refuseForLimit(req, overUser, finish);
+      }
+      finish(true);
+    } catch (error) {
+      this.refuse(req, error, finish);
+    }
+  }
+
+  /**
+   * Cluster mode: one place in each field across the nodes, held until the socket closes; the
+   * refusal of the first full field. Nothing (this node's counts decide) on one node or while Redis is down.
+   */
+  private async takeShared(req: IncomingMessage, fields: string[], caps: number[]): Promise<LimitRefusal | undefined> {
+    const shared = this.settings.limits.shared;
+    if (shared === undefined) return undefined;
+    const full = await shared.take(fields, caps);
+    if (full === undefined) return undefined;
+    if (full >= 0) return CAP_REFUSALS[fields[full] === 'total' ? 'server_full' : fields[full].startsWith('a:') ? 'address_limit' : 'user_limit']();
+    if (req.socket.destroyed) shared.give(fields);
+    else req.socket.once('close', () => shared.give(fields));
+    return undefined;
   }
 
   /** A refusal by an abuse limit: its status, Retry-After where it has one, and a JSON body shaped like the 401s'. */
@@ -299,6 +339,7 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   override async close(server: WebSocketServer): Promise<void> {
+    this.rateShare?.stop();
     clearInterval(this.heartbeats.get(server));
     this.heartbeats.delete(server);
     await super.close(server);

@@ -1,5 +1,7 @@
 import { allowedOrigins } from '../config/allowed-origins';
-import { originAllowed } from './handshake-limits';
+import type { IncomingMessage } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { HandshakeLimits, originAllowed } from './handshake-limits';
 
 describe(originAllowed.name, () => {
   const none = allowedOrigins(undefined);
@@ -33,5 +35,25 @@ describe(originAllowed.name, () => {
     expect(originAllowed('https://app.example.com:443', 'api.example.com', listed)).toBe(true);
     expect(originAllowed('http://localhost:3001', 'api.example.com', listed)).toBe(false);
     expect(originAllowed('null', 'api.example.com', allowedOrigins('*'))).toBe(true);
+  });
+});
+
+describe(HandshakeLimits.name, () => {
+  function request(address: string): IncomingMessage & { socket: EventEmitter } {
+    const socket = Object.assign(new EventEmitter(), { remoteAddress: address });
+    return { socket, headers: { host: 'chat.example.com' } } as unknown as IncomingMessage & { socket: EventEmitter };
+  }
+
+  it('gives its counts by the fields the cluster shares (total, a:<address>, u:<userId>), and gives them back on close', () => {
+    const sut = new HandshakeLimits({ allowedOrigins: allowedOrigins(undefined), trust: () => false, maxPerAddress: 5, maxPerUser: 5, maxTotal: 10 });
+    const first = request('10.0.0.1');
+    expect(sut.admit(first)).toBeUndefined();
+    expect(sut.admitUser(first, 'bob')).toBeUndefined();
+    expect(sut.admit(request('10.0.0.1'))).toBeUndefined();
+    expect(sut.admit(request('10.0.0.2'))).toBeUndefined();
+
+    expect(sut.snapshot()).toEqual(new Map([['total', 3], ['a:10.0.0.1', 2], ['a:10.0.0.2', 1], ['u:bob', 1]]));
+    first.socket.emit('close');
+    expect(sut.snapshot()).toEqual(new Map([['total', 2], ['a:10.0.0.1', 1], ['a:10.0.0.2', 1]]));
   });
 });

@@ -20,6 +20,19 @@ export interface LimitRefusal {
   headers: Record<string, string>;
 }
 
+/**
+ * Cluster mode: connection counts summed over the live nodes (src/cluster/cluster-counters.ts),
+ * asked after this node's own counts have admitted a handshake.
+ */
+export interface SharedCounts {
+  /** One place in each field if each is under its cap: -1 taken, else the index of the full field; undefined when it cannot be asked (Redis down). */
+  take(fields: readonly string[], caps: readonly number[]): Promise<number | undefined>;
+  /** Gives back the places a `take` took. */
+  give(fields: readonly string[]): void;
+  /** This node's counts by field (HandshakeLimits.snapshot), for rewriting them after an outage. */
+  attach(local: () => ReadonlyMap<string, number>): void;
+}
+
 /** Seconds a client refused for a connection cap is asked to wait (Retry-After): long enough for a reconnect loop to back off. */
 export const CAP_RETRY_AFTER_S = 10;
 
@@ -42,13 +55,9 @@ export class HandshakeLimits {
     if (!originAllowed(request.headers.origin, request.headers.host, this.settings.allowedOrigins)) {
       return { status: 403, reason: 'origin', message: 'This origin may not open a WebSocket here (ALLOWED_ORIGINS)', headers: {} };
     }
-    if (this.total >= this.settings.maxTotal) {
-      return { status: 503, reason: 'server_full', message: 'The server has as many connections as it takes (MAX_CONNECTIONS); try again later', headers: retryAfter() };
-    }
+    if (this.total >= this.settings.maxTotal) return CAP_REFUSALS.server_full();
     const fromAddress = this.byAddress.get(address) ?? 0;
-    if (fromAddress >= this.settings.maxPerAddress) {
-      return { status: 429, reason: 'address_limit', message: 'Too many connections from this address (MAX_CONNECTIONS_PER_IP)', headers: retryAfter() };
-    }
+    if (fromAddress >= this.settings.maxPerAddress) return CAP_REFUSALS.address_limit();
     this.total++;
     this.byAddress.set(address, fromAddress + 1);
     request.socket.once('close', () => {
@@ -61,12 +70,18 @@ export class HandshakeLimits {
   /** jwt mode, once the token is verified: the per-user cap. */
   admitUser(request: IncomingMessage, userId: string): LimitRefusal | undefined {
     const count = this.byUser.get(userId) ?? 0;
-    if (count >= this.settings.maxPerUser) {
-      return { status: 429, reason: 'user_limit', message: 'Too many connections for this user (MAX_CONNECTIONS_PER_USER)', headers: retryAfter() };
-    }
+    if (count >= this.settings.maxPerUser) return CAP_REFUSALS.user_limit();
     this.byUser.set(userId, count + 1);
     request.socket.once('close', () => release(this.byUser, userId));
     return undefined;
+  }
+
+  /** This node's counts by the fields SharedCounts uses: `total`, `a:<address>`, `u:<userId>`. */
+  snapshot(): Map<string, number> {
+    const counts = new Map<string, number>([['total', this.total]]);
+    for (const [address, n] of this.byAddress) counts.set(`a:${address}`, n);
+    for (const [userId, n] of this.byUser) counts.set(`u:${userId}`, n);
+    return counts;
   }
 
   /** Connections counted now (admitted handshakes included), for tests and the shutdown path. */
@@ -74,6 +89,13 @@ export class HandshakeLimits {
     return this.total;
   }
 }
+
+/** The refusals of the connection caps, on this node or (cluster mode) across the nodes. */
+export const CAP_REFUSALS = {
+  server_full: (): LimitRefusal => ({ status: 503, reason: 'server_full', message: 'The server has as many connections as it takes (MAX_CONNECTIONS); try again later', headers: retryAfter() }),
+  address_limit: (): LimitRefusal => ({ status: 429, reason: 'address_limit', message: 'Too many connections from this address (MAX_CONNECTIONS_PER_IP)', headers: retryAfter() }),
+  user_limit: (): LimitRefusal => ({ status: 429, reason: 'user_limit', message: 'Too many connections for this user (MAX_CONNECTIONS_PER_USER)', headers: retryAfter() }),
+} as const;
 
 function retryAfter(): Record<string, string> {
   return { 'Retry-After': String(CAP_RETRY_AFTER_S) };

@@ -1,4 +1,4 @@
-import { FLOOD_CLOSE_MS, FLOOD_PAUSE_MS, FrameVerdict, MAX_FLOOD_PAUSE_MS, RateLimits, TokenBucket } from './rate-limit';
+import { FLOOD_CLOSE_MS, FLOOD_PAUSE_MS, FrameVerdict, MAX_FLOOD_PAUSE_MS, RateLimits, SharedTokenBucket, TokenBucket } from './rate-limit';
 
 describe(TokenBucket.name, () => {
   it('takes a burst at once, then refills at the rate', () => {
@@ -72,5 +72,37 @@ describe(RateLimits.name, () => {
     sut.release(a, 'u1');
     sut.release(b, 'u1');
     expect(sut.open('u1', 0).check(0)).toBe(FrameVerdict.Take);
+  });
+
+  it('on one node (not shared) keeps plain buckets and has nothing to share', () => {
+    const sut = new RateLimits(settings);
+    const limit = sut.open('u1', 0);
+    limit.check(0);
+    expect(limit.bucket).not.toBeInstanceOf(SharedTokenBucket);
+    expect(sut.spent()).toEqual([]);
+  });
+
+  it("shared (cluster mode): counts each user's frames taken here once per share, and takes the other nodes' from the user's bucket", () => {
+    const sut = new RateLimits({ perSecond: 1, burst: 4 }, true);
+    const u1 = sut.open('u1', 0);
+    const anonymous = sut.open(undefined, 0);
+    expect(u1.bucket).toBeInstanceOf(SharedTokenBucket);
+    expect(anonymous.bucket).not.toBeInstanceOf(SharedTokenBucket);
+    u1.check(0);
+    u1.check(0);
+    anonymous.check(0);
+    expect(sut.spent()).toEqual([['u1', 2]]);
+    expect(sut.spent()).toEqual([]);
+
+    // Another node took 2 of the user's frames: 0 left here, and none for a user not connected here.
+    sut.debit('u1', 2);
+    sut.debit('nobody', 5);
+    expect(u1.check(0)).toBe(FrameVerdict.DropAndNotify);
+    // The debt is at most one burst: 100 frames elsewhere cost this node 4 s of refill, not 100.
+    sut.debit('u1', 100);
+    expect(u1.bucket.retryAfterMs()).toBe(5000);
+    expect(u1.check(4000)).not.toBe(FrameVerdict.Take);
+    expect(u1.check(5000)).toBe(FrameVerdict.Take);
+    expect(sut.spent()).toEqual([['u1', 1]]);
   });
 });

@@ -47,14 +47,14 @@ export enum FrameVerdict {
  * share one.
  */
 export class TokenBucket {
-  private tokens: number;
+  protected tokens: number;
   private last: number;
   private readonly perMs: number;
   /** Connections holding this bucket (jwt mode: the user's); it is dropped with the last. */
   holders = 0;
 
   constructor(
-    private readonly settings: RateLimitSettings,
+    protected readonly settings: RateLimitSettings,
     now: number,
   ) {
     this.tokens = settings.burst;
@@ -77,6 +77,38 @@ export class TokenBucket {
   /** Milliseconds until the next frame will be taken (as of the last `take`). */
   retryAfterMs(): number {
     return Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+  }
+}
+
+/**
+ * A user's bucket in cluster mode: what this node takes is counted for the other nodes (RateShare
+ * sends it every SHARE_INTERVAL_MS), and what they took is taken from it here, so the user's
+ * connections on all nodes draw on one budget. A subclass, so that one node's buckets do no extra
+ * work per frame.
+ */
+export class SharedTokenBucket extends TokenBucket {
+  /** Frames taken here since the last share. */
+  spent = 0;
+
+  constructor(
+    settings: RateLimitSettings,
+    now: number,
+    readonly userId: string,
+    /** The buckets with frames to share: one tick's work is theirs, not every user's. */
+    private readonly spending: Set<SharedTokenBucket>,
+  ) {
+    super(settings, now);
+  }
+
+  override take(now: number): boolean {
+    if (!super.take(now)) return false;
+    if (this.spent++ === 0) this.spending.add(this);
+    return true;
+  }
+
+  /** Frames the user's connections on other nodes took: the bucket may go below 0, down to one burst's debt. */
+  debit(frames: number): void {
+    this.tokens = Math.max(this.tokens - frames, -this.settings.burst);
   }
 }
 
@@ -132,9 +164,14 @@ export class FrameLimit {
 /** The buckets: one per connection, or one per user shared by that user's connections (jwt mode). */
 export class RateLimits {
   private readonly users = new Map<string, TokenBucket>();
+  private readonly spending = new Set<SharedTokenBucket>();
   private readonly quietMs: number;
 
-  constructor(private readonly settings: RateLimitSettings) {
+  constructor(
+    private readonly settings: RateLimitSettings,
+    /** Cluster mode: users' buckets are SharedTokenBuckets (see spent, debit). */
+    private readonly shared = false,
+  ) {
     this.quietMs = Math.max(1000, (settings.burst / settings.perSecond) * 1000);
   }
 
@@ -142,7 +179,7 @@ export class RateLimits {
   open(userId: string | undefined, now: number): FrameLimit {
     let bucket = userId === undefined ? undefined : this.users.get(userId);
     if (!bucket) {
-      bucket = new TokenBucket(this.settings, now);
+      bucket = this.shared && userId !== undefined ? new SharedTokenBucket(this.settings, now, userId, this.spending) : new TokenBucket(this.settings, now);
       if (userId !== undefined) this.users.set(userId, bucket);
     }
     bucket.holders++;
@@ -151,5 +188,22 @@ export class RateLimits {
 
   release(limit: FrameLimit, userId: string | undefined): void {
     if (--limit.bucket.holders === 0 && userId !== undefined && this.users.get(userId) === limit.bucket) this.users.delete(userId);
+  }
+
+  /** Cluster mode: each user's frames taken here since the last call (users with none left out), counted anew from now. */
+  spent(): Array<[string, number]> {
+    const spent: Array<[string, number]> = [];
+    for (const bucket of this.spending) {
+      spent.push([bucket.userId, bucket.spent]);
+      bucket.spent = 0;
+    }
+    this.spending.clear();
+    return spent;
+  }
+
+  /** Cluster mode: frames the user took on another node. */
+  debit(userId: string, frames: number): void {
+    const bucket = this.users.get(userId);
+    if (bucket instanceof SharedTokenBucket) bucket.debit(frames);
   }
 }
