@@ -71,6 +71,17 @@ export function sample(root: number): ProcSample {
   return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes, machineBusy: machineBusySeconds(), at: performance.now() };
 }
 
+/** The sum of several processes' samples (a cluster's instances), each with its tree. */
+export function sampleAll(roots: number[]): ProcSample {
+  const samples = roots.map(sample);
+  return {
+    cpuSeconds: samples.reduce((a, s) => a + s.cpuSeconds, 0),
+    rssBytes: samples.reduce((a, s) => a + s.rssBytes, 0),
+    machineBusy: samples[0]?.machineBusy ?? machineBusySeconds(),
+    at: samples[0]?.at ?? performance.now(),
+  };
+}
+
 export function cpuBetween(a: ProcSample, b: ProcSample): number {
   return Math.round((b.cpuSeconds - a.cpuSeconds) * 1000) / 1000;
 }
