@@ -220,11 +220,12 @@ export async function runCluster(ctx: Context, rotated: (kinds: readonly Cluster
   const groups: Partial<Record<ClusterKind, Group>> = {};
   const generators: Partial<Record<ClusterKind, LoadGen>> = {};
   try {
-    for (const kind of CLUSTER_KINDS) groups[kind] = await startGroup(ctx, kind, setup);
-    results.store = await storeInUse(setup);
-    for (const kind of CLUSTER_KINDS) generators[kind] = new LoadGen(ctx.wsLoadScript);
+    const kinds = CLUSTER_KINDS.filter((k) => ctx.params.cluster.kinds.includes(k));
+    for (const kind of kinds) groups[kind] = await startGroup(ctx, kind, setup);
+    if (groups.cluster) results.store = await storeInUse(setup);
+    for (const kind of kinds) generators[kind] = new LoadGen(ctx.wsLoadScript);
     for (let round = 1; round <= ctx.params.rounds; round++) {
-      for (const kind of rotated(CLUSTER_KINDS, round - 1)) {
+      for (const kind of rotated(kinds, round - 1)) {
         const t = performance.now();
         const run = await runOnce(ctx, groups[kind]!, generators[kind]!, setup);
         results.runs[kind].push(run);
