@@ -30,7 +30,7 @@ export function stampOf(data: Buffer): number {
   return Number(data.toString('latin1', b + 1, c));
 }
 
-/** The same for a frame already decoded (Socket.IO): the message text of the frame. */
+/** The same for a frame as a string (Socket.IO's raw event packet), where no `~` comes before the text's. */
 export function stampOfText(message: string): number {
   const [, p, stamp] = message.split('~', 3);
   return Number(p) === phase ? Number(stamp) : -1;
