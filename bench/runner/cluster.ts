@@ -211,10 +211,19 @@ async function postgresAnswers(): Promise<boolean> {
  */
 export async function runCluster(ctx: Context, rotated: (kinds: readonly ClusterKind[], by: number) => ClusterKind[], log: (round: number, kind: ClusterKind, run: ClusterRun, ms: number) => void): Promise<ClusterResults> {
   const results = emptyClusterResults();
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect().catch((error: unknown) => {
-    throw new Error(`cluster scenario: Redis at ${REDIS_URL} does not answer (${String(error)}); set BENCH_REDIS_URL or leave the scenario out`);
-  });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  let refused: Error | undefined;
+  redis.on('error', (error: Error) => (refused = error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    const why = `Redis at ${REDIS_URL} does not answer (${(refused ?? (error as Error)).message})`;
+    // As in the test suites: a laptop without Redis skips it in one loud line; CI (REQUIRE_SERVICES=1) fails.
+    if (process.env.REQUIRE_SERVICES === '1') throw new Error(`cluster scenario: ${why}; REQUIRE_SERVICES=1`, { cause: error });
+    console.warn(`!!! cluster scenario SKIPPED: ${why}. Start Redis (docs/testing.md) or set BENCH_REDIS_URL.`);
+    redis.disconnect();
+    return { ...results, store: `not run: ${why}` };
+  }
   const id = randomBytes(4).toString('hex');
   const setup: Setup = { prefix: `bench-${id}`, schema: `bench_${id}`, postgres: await postgresAnswers(), redisPid: await redisPid(redis) };
   const groups: Partial<Record<ClusterKind, Group>> = {};

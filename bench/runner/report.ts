@@ -169,7 +169,7 @@ function stormTable(input: ReportInput): string[] {
 /** Medians over rounds per kind: ours on one node and on two, Socket.IO on one process and on two. */
 function clusterTable(c: ClusterResults): string[] {
   const kinds = CLUSTER_KINDS.filter((k) => c.runs[k].length > 0);
-  if (kinds.length === 0) return ['Not run.'];
+  if (kinds.length === 0) return [c.store.startsWith('not run') ? `${c.store[0].toUpperCase()}${c.store.slice(1)}.` : 'Not run.'];
   const m = (runs: ClusterRun[], pick: (x: ClusterRun) => number | null) => fmt(median(runs.map(pick).filter((v): v is number => v !== null)));
   const lost = (runs: ClusterRun[]) => count(runs.reduce((n, x) => n + x.report.lost + x.report.closed, 0));
   const expected = (runs: ClusterRun[]) => count(runs.reduce((n, x) => n + x.report.expected, 0));
