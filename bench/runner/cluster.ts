@@ -3,7 +3,7 @@
 // @socket.io/redis-adapter on one and on two processes. Every group of processes is started once
 // and kept for the rounds; each kind has a load generator of its own with its clients connected.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -100,11 +100,50 @@ async function withPostgres<T>(body: (client: PgClient) => Promise<T>): Promise<
   }
 }
 
-/** The PostgreSQL backends serving our instances (they connect with PGAPPNAME = the run's prefix). */
-async function backends(setup: Setup): Promise<number[]> {
+/**
+ * The PostgreSQL backends serving our instances: the ones whose client port is a local port of a
+ * TCP connection to the database held by one of `pids` (the app names every connection `chat`,
+ * as other clusters and test runs on this PostgreSQL do).
+ */
+async function backends(setup: Setup, pids: number[]): Promise<number[]> {
   if (!setup.postgres) return [];
-  const rows = await withPostgres((c) => c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1', [`${setup.prefix}%`]));
+  const ports = databasePorts(pids, Number(new URL(DATABASE_URL).port || 5432));
+  if (ports.length === 0) return [];
+  const rows = await withPostgres((c) => c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]));
   return rows.rows.map((r) => r.pid);
+}
+
+/** A /proc listing, or nothing when it is gone (a process that exited, a kernel without IPv6). */
+function listOrEmpty(read: () => string[]): string[] {
+  try {
+    return read();
+  } catch {
+    return [];
+  }
+}
+
+/** Local ports of the TCP connections to `remotePort` that these processes hold (/proc/<pid>/fd against /proc/net/tcp{,6}). */
+function databasePorts(pids: number[], remotePort: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of listOrEmpty(() => readdirSync(`/proc/${pid}/fd`))) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith('socket:[')) inodes.add(target.slice(8, -1));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of listOrEmpty(() => readFileSync(table, 'utf8').trim().split('\n').slice(1))) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (parseInt(f[2].split(':')[1], 16) === remotePort && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }
 
 async function startGroup(ctx: Context, kind: ClusterKind, setup: Setup): Promise<Group> {
@@ -119,7 +158,7 @@ async function startGroup(ctx: Context, kind: ClusterKind, setup: Setup): Promis
       if (sio) instances.push(await startProcess(`${kind}-${i}`, ctx.entry.socketio, base(`${kind}-${i}`, { INSTANCE: String(i), ...(count > 1 ? { REDIS_URL, CLUSTER_PREFIX: `${setup.prefix}-sio` } : {}) })));
       if (kind === 'cluster') {
         // One shared database; started one after the other, so that only the first runs the migrations.
-        const database: Record<string, string> = setup.postgres ? { DATABASE_URL, DATABASE_SCHEMA: setup.schema, PGAPPNAME: `${setup.prefix}-${i}` } : {};
+        const database: Record<string, string> = setup.postgres ? { DATABASE_URL, DATABASE_SCHEMA: setup.schema } : {};
         const options = base(`cluster-${i}`, { REDIS_URL, CLUSTER_PREFIX: setup.prefix, SQLITE_LOCKING_MODE: 'NORMAL', ...database });
         instances.push(await startProcess(`cluster-${i}`, ctx.entry.product, { ...options, dbPath: join(ctx.workDir, 'cluster-shared.sqlite') }));
       }
@@ -155,7 +194,7 @@ async function runOnce(ctx: Context, group: Group, gen: LoadGen, setup: Setup): 
   const load = (durationMs: number) => ({ kind: 'broadcast', senders: p.senders, rate: p.rate, durationMs, drainMs: p.drainMs }) as const;
   await gen.request<BroadcastReport>(load(p.warmupMs), p.warmupMs + p.drainMs + 10_000);
   const pids = group.instances.map((s) => s.pid);
-  const database = group.kind === 'cluster' ? await backends(setup) : [];
+  const database = group.kind === 'cluster' ? await backends(setup, pids) : [];
   // Redis is sampled only for the kinds that use it: on one node its CPU is other people's.
   const redisPid = group.instances.length > 1 ? setup.redisPid : null;
   const start = nowUs();
