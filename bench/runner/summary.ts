@@ -187,6 +187,7 @@ export function clusterFigures(c: ClusterResults): Figure[] {
     figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: p99 delivery latency (vs Socket.IO cluster of 2)', 'ms', (x) => x.report.latency.p99, { target: 'ratio < 1', check: (_p, ratio) => ratio !== null && ratio < 1 }),
     figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: frames lost or cut off, all rounds (vs Socket.IO)', 'frames', (x) => x.report.lost + x.report.closed, noneLost),
     figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: Redis CPU per 100k frames (vs Socket.IO)', 's', ofRedis),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: CPU per 100k with Redis and PostgreSQL (vs Socket.IO with Redis)', 's', (x) => x.cpuPer100k + (x.redisPer100k ?? 0) + (x.databasePer100k ?? 0)),
     figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: p50 delivery latency (vs Socket.IO)', 'ms', (x) => x.report.latency.p50),
     figure('cluster', versus(runs.single, runs['sio-single']), 'one node: CPU per 100k frames (vs Socket.IO, one process)', 's', (x) => x.cpuPer100k),
     figure('cluster', versus(runs.single, runs['sio-single']), 'one node: p99 delivery latency (vs Socket.IO, one process)', 'ms', (x) => x.report.latency.p99),
