@@ -11,11 +11,11 @@ import { stampOfText, type FanoutClients } from './load';
 const MESSAGE_EVENT = '2["message",';
 
 /**
- * socket.io-client's own parser, except that a `message` event is handed on undecoded: the raw
- * WebSocket clients of the other servers read the send time out of the frame without parsing it,
- * and with JSON.parse on every frame the generator took twice their CPU and lagged its schedule by
- * up to 250 ms on this machine, which was then counted as Socket.IO's latency. The wire is
- * unchanged: the servers use the default parser.
+ * socket.io-client's own parser, except that a `message` event is handed on undecoded, its send
+ * time read out of the raw packet: the raw WebSocket clients of the other servers read it without
+ * parsing the frame, and the generator should do the same work per frame for every server (the
+ * library's per-packet work, engine.io-client's and the event dispatch, still costs it more). The
+ * wire is unchanged: the servers use the default parser.
  */
 class MessageSkippingDecoder extends Decoder {
   override add(chunk: unknown): void {
