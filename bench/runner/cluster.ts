@@ -269,7 +269,10 @@ export async function runCluster(ctx: Context, rotated: (kinds: readonly Cluster
   const generators: Partial<Record<ClusterKind, LoadGen>> = {};
   try {
     const kinds = CLUSTER_KINDS.filter((k) => ctx.params.cluster.kinds.includes(k));
-    for (const kind of kinds) groups[kind] = await startGroup(ctx, kind, setup);
+    // The groups start side by side (the instances of one group one after the other); all settle before a failure is thrown, so none is left running.
+    const started = await Promise.allSettled(kinds.map(async (kind) => (groups[kind] = await startGroup(ctx, kind, setup))));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (groups.cluster) results.store = await storeInUse(setup);
     for (const kind of kinds) generators[kind] = new LoadGen(ctx.wsLoadScript);
     for (let round = 1; round <= ctx.params.rounds; round++) {
