@@ -3,13 +3,13 @@
 // @socket.io/redis-adapter on one and on two processes. Every group of processes is started once
 // and kept for the rounds; each kind has a load generator of its own with its clients connected.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { BroadcastReport, ConnectCommand, ConnectReport } from '../loadgen/commands';
 import { LoadGen } from './loadgen-client';
-import { machineBusySeconds, sample, sampleAll, waitQuiet, type Usage } from './proc-stats';
+import { localPortsTo, machineBusySeconds, sample, sampleAll, waitQuiet, type ProcSample, type Usage } from './proc-stats';
 import type { Context, Window } from './scenarios';
 import { startProcess, startServer, stopServer, type RunningServer, type ServerOptions } from './servers';
 
@@ -107,43 +107,10 @@ async function withPostgres<T>(body: (client: PgClient) => Promise<T>): Promise<
  */
 async function backends(setup: Setup, pids: number[]): Promise<number[]> {
   if (!setup.postgres) return [];
-  const ports = databasePorts(pids, Number(new URL(DATABASE_URL).port || 5432));
+  const ports = localPortsTo(pids, Number(new URL(DATABASE_URL).port || 5432));
   if (ports.length === 0) return [];
   const rows = await withPostgres((c) => c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]));
   return rows.rows.map((r) => r.pid);
-}
-
-/** A /proc listing, or nothing when it is gone (a process that exited, a kernel without IPv6). */
-function listOrEmpty(read: () => string[]): string[] {
-  try {
-    return read();
-  } catch {
-    return [];
-  }
-}
-
-/** Local ports of the TCP connections to `remotePort` that these processes hold (/proc/<pid>/fd against /proc/net/tcp{,6}). */
-function databasePorts(pids: number[], remotePort: number): number[] {
-  const inodes = new Set<string>();
-  for (const pid of pids) {
-    for (const fd of listOrEmpty(() => readdirSync(`/proc/${pid}/fd`))) {
-      try {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (target.startsWith('socket:[')) inodes.add(target.slice(8, -1));
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of listOrEmpty(() => readFileSync(table, 'utf8').trim().split('\n').slice(1))) {
-      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-      const f = line.trim().split(/\s+/);
-      if (parseInt(f[2].split(':')[1], 16) === remotePort && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
-    }
-  }
-  return ports;
 }
 
 async function startGroup(ctx: Context, kind: ClusterKind, setup: Setup): Promise<Group> {
@@ -197,15 +164,17 @@ async function runOnce(ctx: Context, group: Group, gen: LoadGen, setup: Setup): 
   const database = group.kind === 'cluster' ? await backends(setup, pids) : [];
   // Redis is sampled only for the kinds that use it: on one node its CPU is other people's.
   const redisPid = group.instances.length > 1 ? setup.redisPid : null;
+  const snapshot = () => ({ servers: pids.map(sample), all: sampleAll(pids), gen: sample(gen.pid), redis: redisPid === null ? null : sample(redisPid), db: database.length ? sampleAll(database) : null, busy: machineBusySeconds() });
   const start = nowUs();
-  const before = { servers: pids.map(sample), all: sampleAll(pids), gen: sample(gen.pid), redis: redisPid === null ? null : sample(redisPid), db: database.length ? sampleAll(database) : null, busy: machineBusySeconds() };
+  const before = snapshot();
   const report = await gen.request<BroadcastReport>(load(p.durationMs), p.durationMs + p.drainMs + 10_000);
-  const after = { servers: pids.map(sample), all: sampleAll(pids), gen: sample(gen.pid), redis: redisPid === null ? null : sample(redisPid), db: database.length ? sampleAll(database) : null, busy: machineBusySeconds() };
+  const after = snapshot();
+  const cpu = (a: ProcSample | null, b: ProcSample | null) => (a && b ? b.cpuSeconds - a.cpuSeconds : null);
   const seconds = (after.all.at - before.all.at) / 1000;
   const serverCpuSeconds = after.all.cpuSeconds - before.all.cpuSeconds;
   const generatorCpuSeconds = after.gen.cpuSeconds - before.gen.cpuSeconds;
-  const redisCpuSeconds = before.redis && after.redis ? after.redis.cpuSeconds - before.redis.cpuSeconds : null;
-  const databaseCpuSeconds = before.db && after.db ? after.db.cpuSeconds - before.db.cpuSeconds : null;
+  const redisCpuSeconds = cpu(before.redis, after.redis);
+  const databaseCpuSeconds = cpu(before.db, after.db);
   const other = after.busy - before.busy - serverCpuSeconds - generatorCpuSeconds - (redisCpuSeconds ?? 0) - (databaseCpuSeconds ?? 0);
   const usage: Usage = { seconds, serverCpuSeconds, generatorCpuSeconds, otherCpuPercent: Math.max(0, (100 * other) / seconds), serverRssBytes: after.all.rssBytes };
   const per100k = (cpu: number | null) => (cpu === null || report.received === 0 ? null : (cpu / report.received) * 1e5);
