@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep] [--storm=10000] [--previous=path/to/dist/main.js]`
+// `npm run bench [-- --quick] [--no-profile] [--only=fanout,idle,cluster] [--rounds=N] [--idle=19500] [--profile=fanout] [--keep] [--storm=10000] [--previous=path/to/dist/main.js]`
 // Runs every scenario against the product and the raw baseline in alternation (and an earlier
 // build of the product between them, when given) and writes the report.
 import { execFileSync } from 'node:child_process';
@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chartSvg, rampCurve, renderPng, type Curves } from './runner/chart';
+import { clusterFailures, emptyClusterResults, runCluster, type ClusterKind, type ClusterRun } from './runner/cluster';
 import { FULL, profileParams, QUICK, type Params } from './runner/params';
 import { summarizeProfile, type ProfileSummary } from './runner/profile';
 import { fmt, generatedBlock, previousVerdict, writeReport } from './runner/report';
@@ -20,14 +21,15 @@ import {
   type ScenarioName,
   type SendPathResult,
   type FloodResult,
+  type SingleServerScenario,
 } from './runner/scenarios';
 import { freshCopy, makeTemplate, seedMessages } from './runner/seed';
 import { LoadGen } from './runner/loadgen-client';
 import { fanoutKinds, runKinds, startServer, stopServer, type RunKind, type RunningServer } from './runner/servers';
 import { stormKinds, type StormResult } from './runner/storm';
-import { backgroundLoad, figures, harnessProblems, missed, stormLiveSeconds, type Figure, type Results } from './runner/summary';
+import { backgroundLoad, clusterFigures, figures, harnessProblems, missed, stormLiveSeconds, type Figure, type Results } from './runner/summary';
 
-const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm', 'flood'];
+const ORDER: ScenarioName[] = ['fanout', 'ramp', 'sendpath', 'idle', 'history', 'storm', 'flood', 'cluster'];
 /**
  * The suite must finish within 10 minutes (15 with an earlier build as a third server); profiles
  * are taken only while this leaves room.
@@ -81,7 +83,7 @@ function snapshotProduct(): string {
 async function prepare(params: Params, workDir: string, scenarios: ScenarioName[]): Promise<Context> {
   const previous = option('previous');
   if (previous !== undefined && !existsSync(previous)) throw new Error(`--previous: no such file ${previous}`);
-  const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js'), previous: previous && resolve(previous) };
+  const entry = { product: snapshotProduct(), baseline: join(HERE, 'baseline', 'server.js'), socketio: join(HERE, 'baseline', 'socketio-server.js'), previous: previous && resolve(previous) };
   const perKind = (name: string) => ({
     product: join(workDir, `${name}-product.sqlite`),
     jwt: join(workDir, `${name}-jwt.sqlite`),
@@ -97,8 +99,8 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
     templates: perKind('template'),
     historyDbs: perKind('history'),
   };
-  // The storm starts servers of its own; the other scenarios need each server's schema.
-  const kinds = scenarios.some((s) => s !== 'storm') ? (scenarios.includes('fanout') ? fanoutKinds(entry) : runKinds(entry)) : [];
+  // The storm and the cluster start servers of their own; the other scenarios need each server's schema.
+  const kinds = scenarios.some((s) => s !== 'storm' && s !== 'cluster') ? (scenarios.includes('fanout') ? fanoutKinds(entry) : runKinds(entry)) : [];
   if (params.mode === 'quick') {
     // One server per kind, migrated at boot, history rows added while it runs (SQLite WAL allows it).
     const shared: Partial<Record<RunKind, RunningServer>> = {};
@@ -122,7 +124,7 @@ async function prepare(params: Params, workDir: string, scenarios: ScenarioName[
   return ctx;
 }
 
-function headline(scenario: ScenarioName, result: unknown): string {
+function headline(scenario: SingleServerScenario, result: unknown): string {
   switch (scenario) {
     case 'fanout': {
       const r = result as FanoutResult;
@@ -164,7 +166,7 @@ function headline(scenario: ScenarioName, result: unknown): string {
  * round (docs/benchmarks.md), which hides a 5% difference. Rotation gives every server every place
  * equally often when the rounds are a multiple of the servers' count.
  */
-async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results> {
+async function runAll(ctx: Context, scenarios: SingleServerScenario[]): Promise<Results> {
   const results = Object.fromEntries(ORDER.map((s) => [s, { product: [], jwt: [], previous: [], baseline: [] }])) as unknown as Results;
   for (const scenario of scenarios) {
     if (scenario === 'storm') {
@@ -196,6 +198,13 @@ async function runAll(ctx: Context, scenarios: ScenarioName[]): Promise<Results>
   return results;
 }
 
+const isSingleServer = (s: ScenarioName): s is SingleServerScenario => s !== 'cluster';
+
+function logCluster(round: number, kind: ClusterKind, run: ClusterRun, ms: number): void {
+  const redis = run.redisPer100k === null ? '' : ` + Redis ${fmt(run.redisPer100k)}`;
+  console.log(`[cluster r${round} ${kind}] p99 ${fmt(run.report.latency.p99)} ms, ${fmt(run.cpuPer100k)}${redis} CPU s/100k, lost ${run.report.lost} of ${run.report.expected} (${fmt(ms / 1000)} s)`);
+}
+
 /** The order of a round: `kinds` rotated left by `by`. */
 function rotated<T>(kinds: readonly T[], by: number): T[] {
   const at = kinds.length === 0 ? 0 : by % kinds.length;
@@ -214,14 +223,14 @@ async function runStorm(ctx: Context, results: Results): Promise<void> {
   }
 }
 
-async function startServers(ctx: Context, scenario: ScenarioName, kinds: RunKind[]): Promise<Partial<Record<RunKind, RunningServer>>> {
+async function startServers(ctx: Context, scenario: SingleServerScenario, kinds: RunKind[]): Promise<Partial<Record<RunKind, RunningServer>>> {
   const servers: Partial<Record<RunKind, RunningServer>> = {};
   for (const kind of kinds) servers[kind] = await startServer(kind, ctx.entry, serverOptions(ctx, scenario, kind, scenario));
   return servers;
 }
 
 /** One shorter run of each scenario on a product started with --cpu-prof, while the time budget allows. */
-async function profileProduct(ctx: Context, scenarios: ScenarioName[], dir: string, deadline: number): Promise<Partial<Record<ScenarioName, ProfileSummary>>> {
+async function profileProduct(ctx: Context, scenarios: SingleServerScenario[], dir: string, deadline: number): Promise<Partial<Record<ScenarioName, ProfileSummary>>> {
   const profiles: Partial<Record<ScenarioName, ProfileSummary>> = {};
   for (const scenario of scenarios) {
     if (performance.now() + PROFILE_RUN_MS > deadline) {
@@ -257,14 +266,21 @@ async function main(): Promise<void> {
   console.log(`${params.mode} run: ${scenarios.join(', ')}; ${params.rounds} round(s); work dir ${workDir}`);
   const machineLines = machine();
   const ctx = await prepare(params, workDir, scenarios);
-  const results = await runAll(ctx, scenarios);
+  const results = await runAll(ctx, scenarios.filter(isSingleServer));
   for (const server of Object.values(ctx.shared ?? {})) await stopServer(server, false);
   ctx.shared = undefined;
-  const figs = figures(results, params.ramp).filter((f) => scenarios.includes(f.scenario));
+  const clusterStart = performance.now();
+  const cluster = scenarios.includes('cluster') ? await runCluster(ctx, rotated, logCluster) : emptyClusterResults();
+  // The cluster scenario (about 3 minutes) came after the budget was set: it does not eat the profiles' time.
+  const clusterMs = performance.now() - clusterStart;
+  const figs = [...figures(results, params.ramp), ...clusterFigures(cluster)].filter((f) => scenarios.includes(f.scenario));
   const problems = harnessProblems(results);
+  const failures = clusterFailures(cluster);
   const toProfile = option('profile')?.split(',') ?? (params.mode === 'full' && !process.argv.includes('--no-profile') ? missed(figs) : []);
+  // The cluster scenario runs groups of processes: profile its instances by hand (--keep, node --cpu-prof).
+  if (toProfile.includes('cluster')) console.log('[profile cluster] not profiled: it runs several servers at once');
   const budget = ctx.entry.previous ? BUDGET_WITH_PREVIOUS_MS : BUDGET_MS;
-  const profiles = await profileProduct(ctx, toProfile.filter((s): s is ScenarioName => ORDER.includes(s as ScenarioName)), join(workDir, 'profiles'), t0 + budget);
+  const profiles = await profileProduct(ctx, toProfile.filter((s): s is SingleServerScenario => ORDER.includes(s as ScenarioName) && isSingleServer(s as ScenarioName)), join(workDir, 'profiles'), t0 + budget + clusterMs);
   const curves: Curves = Object.fromEntries(runKinds(ctx.entry).map((kind) => [kind, rampCurve(results.ramp[kind], params.ramp.rates)]));
   const jsonFile = 'benchmarks.json';
   const title = `Fan-out ramp, ${params.ramp.clients} clients in one room: p99 delivery latency (median of ${params.rounds} round(s))`;
@@ -272,12 +288,14 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const previous = ctx.entry.previous && `${ctx.entry.previous} (${buildVersion(dirname(dirname(ctx.entry.previous)), ctx.entry.previous)})`;
   const product = buildVersion(ROOT, join(ROOT, 'dist', 'main.js'));
-  const input = { params, figures: figs, results, curves, profiles, machine: machineLines, background: backgroundLoad(results), product, previous, startedAt: started, seconds, chartFile, jsonFile };
+  const input = { params, figures: figs, results, cluster, curves, profiles, machine: machineLines, background: backgroundLoad(results), product, previous, startedAt: started, seconds, chartFile, jsonFile };
   writeFileSync(join(outDir, jsonFile), `${JSON.stringify(input, null, 1)}\n`);
   writeReport(join(outDir, 'benchmarks.md'), generatedBlock(input));
   printFigures(figs, ctx.entry.previous !== undefined);
   console.log(`wrote ${join(outDir, 'benchmarks.md')} in ${fmt(seconds)} s`);
   if (problems.length > 0) throw new Error(`the harness looks broken:\n  ${problems.join('\n  ')}`);
+  // Loud, in quick mode too: a frame our cluster loses is a broken product, not a missed figure.
+  if (failures.length > 0) throw new Error(`CLUSTER SCENARIO FAILED:\n  ${failures.join('\n  ')}`);
   if (!process.argv.includes('--keep')) rmSync(workDir, { recursive: true, force: true });
 }
 

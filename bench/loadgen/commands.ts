@@ -24,6 +24,10 @@ export interface ConnectCommand {
   /** Source addresses 127.0.0.1 .. 127.0.0.<n>, so large counts do not run out of ports. */
   sourceAddresses: number;
   timeoutMs: number;
+  /** Several servers (a cluster): client i connects to urls[i % urls.length] instead of `url`. */
+  urls?: string[];
+  /** `socketio`: Socket.IO clients (socket.io-client) for the cluster scenario's Socket.IO peer; `general` layout only. */
+  protocol?: 'ws' | 'socketio';
   /** Sign in (AUTH_MODE=jwt): each client sends `Authorization: Bearer` with an HS256 token of its own, signed with this. */
   jwtSecret?: string;
 }

@@ -30,6 +30,48 @@ export function stampOf(data: Buffer): number {
   return Number(data.toString('latin1', b + 1, c));
 }
 
+/** The same for a frame as a string (Socket.IO's raw event packet), where no `~` comes before the text's. */
+export function stampOfText(message: string): number {
+  const [, p, stamp] = message.split('~', 3);
+  return Number(p) === phase ? Number(stamp) : -1;
+}
+
+/**
+ * What the open-loop broadcast needs of a pool of clients, whatever their protocol: the raw
+ * WebSocket pool (wsFanout) and the Socket.IO one (SioPool).
+ */
+export interface FanoutClients {
+  /** Clients connected and live now: each should get every message. */
+  recipients(): number;
+  /** The first `count` live clients, each as a function that sends one chat message with this text. */
+  senders(count: number): Array<(text: string) => void>;
+  /** From now on, called with the send time in every message frame delivered (-1: not of the current phase). */
+  listen(onStamp: (stamp: number) => void): void;
+  closed: number;
+  errors: number;
+}
+
+/** The raw WebSocket pool as FanoutClients: frames are read unparsed. */
+export function wsFanout(pool: Pool): FanoutClients {
+  return {
+    recipients: () => pool.readyClients().length,
+    senders: (count) => pool.readyClients().slice(0, count).map((c) => (text: string) => c.ws.send(`{"event":"message","data":{"message":"${text}"}}`)),
+    listen: (onStamp) => {
+      pool.handler = (_client, data) => {
+        const type = data[TYPE_AT];
+        if (type === FRAME.message) onStamp(stampOf(data));
+        else if (type === FRAME.error) pool.errors++;
+      };
+    },
+    get closed() {
+      return pool.closed;
+    },
+    get errors() {
+      return pool.errors;
+    },
+  };
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
@@ -43,25 +85,20 @@ export function cpuSince(start: NodeJS.CpuUsage): number {
 }
 
 /** Open loop at a fixed total rate; every client in the room should get every message. */
-export async function broadcast(pool: Pool, cmd: BroadcastCommand): Promise<BroadcastReport> {
+export async function broadcast(pool: FanoutClients, cmd: BroadcastCommand): Promise<BroadcastReport> {
   beginPhase();
   const latency = new Histogram();
   const lag = new Histogram();
   let received = 0;
   const errors0 = pool.errors;
   const closed0 = pool.closed;
-  pool.handler = (_client, data) => {
-    const type = data[TYPE_AT];
-    if (type === FRAME.message) {
-      const stamp = stampOf(data);
-      if (stamp >= 0) {
-        received++;
-        latency.record(performance.now() - stamp);
-      }
-    } else if (type === FRAME.error) pool.errors++;
-  };
-  const recipients = pool.readyClients();
-  const senders = recipients.slice(0, cmd.senders);
+  pool.listen((stamp) => {
+    if (stamp < 0) return;
+    received++;
+    latency.record(performance.now() - stamp);
+  });
+  const recipients = pool.recipients();
+  const senders = pool.senders(cmd.senders);
   const total = Math.round((cmd.rate * cmd.durationMs) / 1000);
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -72,7 +109,7 @@ export async function broadcast(pool: Pool, cmd: BroadcastCommand): Promise<Broa
       const due = Math.min(total, Math.floor(((now - start) * cmd.rate) / 1000) + 1);
       for (; sent < due; sent++) {
         lag.record(now - (start + (sent * 1000) / cmd.rate));
-        senders[sent % senders.length].ws.send(`{"event":"message","data":{"message":"${text(performance.now())}"}}`);
+        senders[sent % senders.length](text(performance.now()));
       }
       if (sent >= total) resolve();
       else setTimeout(tick, 1);
@@ -80,7 +117,7 @@ export async function broadcast(pool: Pool, cmd: BroadcastCommand): Promise<Broa
     tick();
   });
   const durationMs = performance.now() - start;
-  const expected = sent * recipients.length;
+  const expected = sent * recipients;
   await waitUntil(() => received >= expected, cmd.drainMs);
   return {
     sent,

@@ -72,7 +72,8 @@ export class Pool {
 
   private open(cmd: ConnectCommand, index: number, settle: (ok: boolean, began: number) => void): void {
     const began = performance.now();
-    const ws = new WebSocket(cmd.url + pathFor(cmd, index), {
+    const url = cmd.urls ? cmd.urls[index % cmd.urls.length] : cmd.url;
+    const ws = new WebSocket(url + pathFor(cmd, index), {
       headers: cmd.jwtSecret === undefined ? undefined : { authorization: `Bearer ${benchToken(cmd.jwtSecret, index)}` },
       perMessageDeflate: false,
       skipUTF8Validation: true,

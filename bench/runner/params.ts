@@ -1,4 +1,5 @@
 // Scenario sizes for the full suite (the issue's numbers, scaled where this machine needs it) and the CI smoke mode.
+import type { ClusterKind } from './cluster';
 
 export interface Params {
   mode: 'full' | 'quick';
@@ -10,6 +11,8 @@ export interface Params {
   history: { rows: number; connections: number; warmupS: number; durationS: number };
   /** The abuse limits: p99 of `clients` in a room with `senders` at `rate`, without and then with one flooding client. */
   flood: { clients: number; senders: number; rate: number; warmupMs: number; durationMs: number; drainMs: number; heartbeatMs: number };
+  /** Issue 14: the fan-out load on one node, on a cluster of two, and on Socket.IO with its Redis adapter (bench/runner/cluster.ts). */
+  cluster: { kinds: ClusterKind[]; clients: number; senders: number; rate: number; warmupMs: number; durationMs: number; drainMs: number; heartbeatMs: number };
   storm: { rounds: number; clients: number; inFlight: number; sourceAddresses: number; probes: number; probeRate: number; liveTimeoutMs: number; quietMs: number; drainMaxMs: number; heartbeatMs: number };
 }
 
@@ -41,6 +44,8 @@ export const FULL: Params = {
   // server's. Counting goes on until no frame has come for longer than the presence batch interval (1 s).
   // Measured for 5 s: a flooder is closed (1008) after 10 s of being limited, and this is about its limited frames, not its close.
   flood: { clients: 200, senders: 20, rate: 100, warmupMs: 1000, durationMs: 5000, drainMs: 2000, heartbeatMs: 10_000 },
+  // The fan-out scenario's load, the clients split between the instances.
+  cluster: { kinds: ['single', 'cluster', 'sio-single', 'sio-cluster'], clients: 500, senders: 50, rate: 60, warmupMs: 1000, durationMs: 8000, drainMs: 3000, heartbeatMs: 10_000 },
   storm: { rounds: 1, clients: 10_000, inFlight: 500, sourceAddresses: 16, probes: 4, probeRate: 20, liveTimeoutMs: 90_000, quietMs: 2000, drainMaxMs: 15_000, heartbeatMs: 30_000 },
 };
 
@@ -54,6 +59,8 @@ export const QUICK: Params = {
   idle: { connections: 500, roomSize: 10, inFlight: 64, sourceAddresses: 4, settleMs: 1200, heartbeatMs: 1000, connectTimeoutMs: 20_000 },
   history: { rows: 20_000, connections: 10, warmupS: 0, durationS: 2 },
   flood: { clients: 50, senders: 5, rate: 20, warmupMs: 300, durationMs: 1500, drainMs: 1000, heartbeatMs: 10_000 },
+  // Our cluster (the zero-loss check) and Socket.IO's (its side of the harness) only: the one-node runs would add 10 s.
+  cluster: { kinds: ['cluster', 'sio-cluster'], clients: 50, senders: 5, rate: 20, warmupMs: 200, durationMs: 1000, drainMs: 1000, heartbeatMs: 10_000 },
   storm: { rounds: 1, clients: 200, inFlight: 200, sourceAddresses: 4, probes: 2, probeRate: 10, liveTimeoutMs: 20_000, quietMs: 1200, drainMaxMs: 3000, heartbeatMs: 30_000 },
 };
 

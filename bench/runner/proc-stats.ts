@@ -1,6 +1,6 @@
 // Server CPU and memory as the kernel counts them, for a process and all its descendants.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const TICKS_PER_SECOND = (() => {
   try {
@@ -71,6 +71,17 @@ export function sample(root: number): ProcSample {
   return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes, machineBusy: machineBusySeconds(), at: performance.now() };
 }
 
+/** The sum of several processes' samples (a cluster's instances), each with its tree. */
+export function sampleAll(roots: number[]): ProcSample {
+  const samples = roots.map(sample);
+  return {
+    cpuSeconds: samples.reduce((a, s) => a + s.cpuSeconds, 0),
+    rssBytes: samples.reduce((a, s) => a + s.rssBytes, 0),
+    machineBusy: samples[0]?.machineBusy ?? machineBusySeconds(),
+    at: samples[0]?.at ?? performance.now(),
+  };
+}
+
 export function cpuBetween(a: ProcSample, b: ProcSample): number {
   return Math.round((b.cpuSeconds - a.cpuSeconds) * 1000) / 1000;
 }
@@ -118,4 +129,37 @@ export async function waitQuiet(pid: number): Promise<void> {
     calm = next.cpuSeconds - previous.cpuSeconds < 0.05 ? calm + 1 : 0;
     previous = next;
   }
+}
+
+/** A /proc listing, or nothing when it is gone (a process that exited, a kernel without IPv6). */
+function listOrEmpty(read: () => string[]): string[] {
+  try {
+    return read();
+  } catch {
+    return [];
+  }
+}
+
+/** Local ports of the TCP connections to `remotePort` that these processes hold (/proc/<pid>/fd against /proc/net/tcp{,6}). */
+export function localPortsTo(pids: number[], remotePort: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of listOrEmpty(() => readdirSync(`/proc/${pid}/fd`))) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith('socket:[')) inodes.add(target.slice(8, -1));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of listOrEmpty(() => readFileSync(table, 'utf8').trim().split('\n').slice(1))) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (parseInt(f[2].split(':')[1], 16) === remotePort && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }

@@ -10,7 +10,9 @@ import { countMessages, freshCopy } from './seed';
 import { storm } from './storm';
 import { BENCH_JWT_SECRET, collectGarbage, profiled, startServer, stopServer, type Entrypoints, type MemoryUsage, type RunKind, type RunningServer, type ServerOptions } from './servers';
 
-export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm' | 'flood';
+export type ScenarioName = 'fanout' | 'ramp' | 'sendpath' | 'idle' | 'history' | 'storm' | 'flood' | 'cluster';
+/** The scenarios of SCENARIOS, run on one server at a time; the cluster scenario runs groups of them (cluster.ts). */
+export type SingleServerScenario = Exclude<ScenarioName, 'cluster'>;
 
 /** The measured part of a run on the monotonic clock, in µs (what --cpu-prof timestamps use). */
 export interface Window {
@@ -40,7 +42,7 @@ const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How a scenario's server is started: heartbeat, database, and an inspector where GC is forced from outside. */
-export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKind, label: string): ServerOptions {
+export function serverOptions(ctx: Context, scenario: SingleServerScenario, kind: RunKind, label: string): ServerOptions {
   const heartbeatMs = scenario === 'history' ? 30_000 : ctx.params[scenario].heartbeatMs;
   const logFile = join(ctx.workDir, `${label}-${kind}.log`);
   const nodeArgs = scenario === 'idle' ? ['--inspect'] : [];
@@ -56,7 +58,7 @@ export function serverOptions(ctx: Context, scenario: ScenarioName, kind: RunKin
  * One run: a fresh load generator against the scenario's running server (ctx.shared), which is
  * left idle again afterwards; or, for a profiled run, a server of its own, stopped gracefully.
  */
-async function session<T>(ctx: Context, scenario: ScenarioName, kind: RunKind, label: string, body: (server: RunningServer, gen: LoadGen) => Promise<T>): Promise<T> {
+async function session<T>(ctx: Context, scenario: SingleServerScenario, kind: RunKind, label: string, body: (server: RunningServer, gen: LoadGen) => Promise<T>): Promise<T> {
   const shared = ctx.shared?.[kind];
   if (shared && (shared.process.exitCode !== null || shared.process.signalCode !== null)) {
     throw new Error(`the ${kind} server exited during ${scenario}; see ${shared.logFile}`);

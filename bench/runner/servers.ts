@@ -40,10 +40,13 @@ export interface ServerOptions {
    * storm connects more than 500 clients per source address.
    */
   abuseLimits?: boolean;
+  /** More environment for this process (the cluster scenario's REDIS_URL, CLUSTER_PREFIX, …). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
-  kind: RunKind;
+  /** The server kind, or the process's name in the cluster scenario (`cluster-1`, `sio-cluster-0`, …). */
+  kind: string;
   pid: number;
   port: number;
   wsUrl: string;
@@ -57,6 +60,8 @@ export interface RunningServer {
 export interface Entrypoints {
   product: string;
   baseline: string;
+  /** The cluster scenario's Socket.IO peer (bench/baseline/socketio-server.ts). */
+  socketio: string;
   previous?: string;
 }
 
@@ -91,6 +96,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startServer(kind: RunKind, entry: Entrypoints, options: ServerOptions): Promise<RunningServer> {
   const script = kind === 'jwt' ? entry.product : entry[kind];
   if (!script) throw new Error(`no ${kind} build given`);
+  const jwt: Record<string, string> = kind === 'jwt' ? { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: BENCH_JWT_SECRET } : {};
+  return startProcess(kind, script, { ...options, env: { ...jwt, ...options.env } });
+}
+
+/** Any server script (the product, the baselines) on a free port, with the runner's common environment. */
+export async function startProcess(name: string, script: string, options: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const inspectPort = options.nodeArgs?.some((a) => a.startsWith('--inspect')) ? await freePort() : undefined;
   const nodeArgs = (options.nodeArgs ?? []).map((a) => (a === '--inspect' ? `--inspect=127.0.0.1:${inspectPort}` : a));
@@ -103,15 +114,15 @@ export async function startServer(kind: RunKind, entry: Entrypoints, options: Se
       SQLITE_SYNCHRONOUS: options.synchronous ?? 'NORMAL',
       HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
       LOG_LEVEL: 'warn',
-      ...(kind === 'jwt' ? { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: BENCH_JWT_SECRET } : {}),
       ...(options.abuseLimits ? {} : { RATE_LIMIT_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000', MAX_CONNECTIONS_PER_IP: '1000000' }),
+      ...options.env,
     },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
   live.add(child);
   child.once('exit', () => live.delete(child));
-  const server: RunningServer = { kind, pid: child.pid ?? -1, port, wsUrl: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}`, inspectPort, dbPath: options.dbPath, logFile: options.logFile, process: child };
+  const server: RunningServer = { kind: name, pid: child.pid ?? -1, port, wsUrl: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}`, inspectPort, dbPath: options.dbPath, logFile: options.logFile, process: child };
   await waitReady(server, options.logFile);
   return server;
 }

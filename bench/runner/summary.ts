@@ -4,6 +4,7 @@ import type { BroadcastReport } from '../loadgen/commands';
 import type { FanoutResult, FloodResult, HistoryResult, IdleResult, RampResult, ScenarioName, SendPathResult } from './scenarios';
 import type { RunKind } from './servers';
 import type { StormResult } from './storm';
+import type { ClusterResults, ClusterRun } from './cluster';
 import type { Usage } from './proc-stats';
 
 const EVERY_KIND: readonly RunKind[] = ['product', 'jwt', 'previous', 'baseline'];
@@ -168,6 +169,31 @@ function jwtFigures(runs: Results['fanout']): Figure[] {
     figure('fanout', versusAnonymous, 'jwt mode: p99 delivery latency (vs anonymous)', 'ms', (x) => x.report.latency.p99),
     figure('fanout', versusAnonymous, 'jwt mode: frames lost or cut off (all rounds)', 'frames', (x) => x.report.lost + x.report.closed, noneLost),
   ];
+}
+
+/**
+ * Issue 14: our cluster of two against one node (the default deployment, in the same rounds) and
+ * against Socket.IO with its Redis adapter on two processes, each standing in the baseline column
+ * of its rows. CPU is every instance's together; Redis's is a row of its own.
+ */
+export function clusterFigures(c: ClusterResults): Figure[] {
+  const runs = c.runs;
+  if (runs.cluster.length === 0) return [];
+  const versus = <R>(product: R[], baseline: R[]) => ({ product, jwt: [], previous: [], baseline });
+  const ofRedis = (x: ClusterRun) => x.redisPer100k ?? NaN;
+  const rows = [
+    figure('cluster', versus(runs.cluster, runs.single), 'cluster of 2: CPU per 100k frames, both instances (vs one node)', 's', (x) => x.cpuPer100k, { target: 'ratio ≤ 1.3', check: ratioAtMost(1.3) }),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: CPU per 100k frames (vs Socket.IO cluster of 2)', 's', (x) => x.cpuPer100k, { target: 'ratio < 1', check: (_p, ratio) => ratio !== null && ratio < 1 }),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: p99 delivery latency (vs Socket.IO cluster of 2)', 'ms', (x) => x.report.latency.p99, { target: 'ratio < 1', check: (_p, ratio) => ratio !== null && ratio < 1 }),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: frames lost or cut off, all rounds (vs Socket.IO)', 'frames', (x) => x.report.lost + x.report.closed, noneLost),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: Redis CPU per 100k frames (vs Socket.IO)', 's', ofRedis),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: CPU per 100k with Redis and PostgreSQL (vs Socket.IO with Redis)', 's', (x) => x.cpuPer100k + (x.redisPer100k ?? 0) + (x.databasePer100k ?? 0)),
+    figure('cluster', versus(runs.cluster, runs['sio-cluster']), 'cluster of 2: p50 delivery latency (vs Socket.IO)', 'ms', (x) => x.report.latency.p50),
+    figure('cluster', versus(runs.single, runs['sio-single']), 'one node: CPU per 100k frames (vs Socket.IO, one process)', 's', (x) => x.cpuPer100k),
+    figure('cluster', versus(runs.single, runs['sio-single']), 'one node: p99 delivery latency (vs Socket.IO, one process)', 'ms', (x) => x.report.latency.p99),
+  ];
+  // A quick run has no one-node runs: rows against a kind that did not run would only read "not run" (the loss row stays).
+  return rows.filter((f) => f.target === noneLost.target || (f.baseline !== null && !Number.isNaN(f.product)));
 }
 
 /** Seconds until every storm client was live; NaN (shown as –) when some never were. */
