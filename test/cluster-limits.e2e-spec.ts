@@ -122,6 +122,7 @@ describeWithCluster('moderation across nodes (jwt mode, e2e)', () => {
 
     root.send('slow_mode', { room: 'slow-room', seconds: 30 });
     await expect(onA.nextOfType('room_settings')).resolves.toEqual({ type: 'room_settings', room: 'slow-room', slowModeSeconds: 30, by: 'root', byId: 'root' });
+    await expect(onB.nextOfType('room_settings')).resolves.toEqual({ type: 'room_settings', room: 'slow-room', slowModeSeconds: 30, by: 'root', byId: 'root' });
 
     onA.send('message', { room: 'slow-room', message: 'first' });
     await onA.next((f) => f.type === 'message' && f.message === 'first');

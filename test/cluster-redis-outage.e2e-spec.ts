@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ChatClient, withTimeout, type Frame } from './support/chat-client';
-import { describeWithRedis, startCluster, type Cluster } from './support/cluster';
+import { startCluster, type Cluster } from './support/cluster';
+import { describeWithCluster } from './support/services';
 import { freePort } from './support/server-process';
 
 /** A Redis of this suite's own (the shared one serves other suites): killed and restarted on its port. */
@@ -59,7 +60,7 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
   }
 }
 
-describeWithRedis('cluster: Redis down and back (e2e)', () => {
+describeWithCluster('cluster: Redis down and back (e2e)', () => {
   let redis: PrivateRedis;
   let cluster: Cluster;
   const clients: ChatClient[] = [];

@@ -1,11 +1,12 @@
 import { ChatClient, type Frame } from './support/chat-client';
-import { describeWithRedis, startCluster, stopNode, type Cluster } from './support/cluster';
+import { startCluster, stopNode, type Cluster } from './support/cluster';
+import { describeWithCluster } from './support/services';
 import { JWT_ENV, tokenFor } from './support/signed-in';
 
 const QUIET_MS = 400;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
+describeWithCluster('cluster: two nodes through Redis are one chat (e2e)', () => {
   let cluster: Cluster;
   const clients: ChatClient[] = [];
 
@@ -154,7 +155,7 @@ describeWithRedis('cluster: two nodes through Redis are one chat (e2e)', () => {
   });
 });
 
-describeWithRedis('cluster: node loss, resume elsewhere, order (e2e)', () => {
+describeWithCluster('cluster: node loss, resume elsewhere, order (e2e)', () => {
   let cluster: Cluster;
   const clients: ChatClient[] = [];
 
@@ -188,11 +189,9 @@ describeWithRedis('cluster: node loss, resume elsewhere, order (e2e)', () => {
     expect(new Set(orders[0]).size).toBe(total);
     expect(orders[1]).toEqual(orders[0]);
     expect(orders[2]).toEqual(orders[0]);
-    // Ids ascending needs the store's order lock, held until the publishes are in Redis
-    // (PublishFence): PostgreSQL's. Processes sharing a SQLite file commit in id order but may
-    // publish out of it, so there the order is one, not necessarily the ids'.
+    // And that order is the ids': the store's order lock is held until the publishes are in Redis.
     const inversions = orders[0].filter((id, i) => i > 0 && id < orders[0][i - 1]).length;
-    if (cluster.database === 'postgres') expect(inversions).toBe(0);
+    expect(inversions).toBe(0);
   }, 90000);
 
   it('replays what was missed to a client that resumes on another node, nothing twice', async () => {
@@ -250,7 +249,7 @@ describeWithRedis('cluster: node loss, resume elsewhere, order (e2e)', () => {
   });
 });
 
-describeWithRedis('cluster: a signed-in user on two nodes is one user (e2e)', () => {
+describeWithCluster('cluster: a signed-in user on two nodes is one user (e2e)', () => {
   let cluster: Cluster;
   const clients: ChatClient[] = [];
 

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatClient, withTimeout, type Frame } from './support/chat-client';
-import { freePort, spawnServer, type ServerProcess } from './support/server-process';
-import { clusterEnv, type ClusterStorage } from './support/cluster-env';
+import { startCluster, type Cluster } from './support/cluster';
+import { freePort, type ServerProcess } from './support/server-process';
 import { describeWithCluster } from './support/services';
 
 const NGINX = '/usr/sbin/nginx';
@@ -73,7 +73,7 @@ async function connectedClients(instance: ServerProcess): Promise<number> {
 
 describeWithNginx('N instances behind nginx (deploy/nginx/nest-chat.conf)', () => {
   let dir: string;
-  let storage: ClusterStorage;
+  let cluster: Cluster;
   let instances: ServerProcess[] = [];
   let nginx: ChildProcess;
   let listen: number;
@@ -81,8 +81,8 @@ describeWithNginx('N instances behind nginx (deploy/nginx/nest-chat.conf)', () =
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nest-chat-nginx-'));
-    storage = await clusterEnv(`nginx-${randomBytes(4).toString('hex')}`, dir);
-    instances = await Promise.all([0, 1].map(() => spawnServer({ ...storage.env, TRUST_PROXY: '127.0.0.1' })));
+    cluster = await startCluster(2, { TRUST_PROXY: '127.0.0.1' });
+    instances = cluster.nodes;
     listen = await freePort();
     nginx = await startNginx(dir, listen, instances.map((i) => i.port));
   }, 60_000);
@@ -90,9 +90,7 @@ describeWithNginx('N instances behind nginx (deploy/nginx/nest-chat.conf)', () =
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     nginx?.kill('SIGQUIT');
-    for (const instance of instances) instance.child.kill('SIGTERM');
-    await Promise.all(instances.map((i) => withTimeout(i.exited, 10_000, 'instance to exit')));
-    await storage?.cleanup();
+    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -125,9 +125,8 @@ async function startGroup(ctx: Context, kind: ClusterKind, setup: Setup): Promis
       if (sio) instances.push(await startProcess(`${kind}-${i}`, ctx.entry.socketio, base(`${kind}-${i}`, { INSTANCE: String(i), ...(count > 1 ? { REDIS_URL, CLUSTER_PREFIX: `${setup.prefix}-sio` } : {}) })));
       if (kind === 'cluster') {
         // One shared database; started one after the other, so that only the first runs the migrations.
-        const database: Record<string, string> = setup.postgres ? { DATABASE_URL, DATABASE_SCHEMA: setup.schema } : {};
-        const options = base(`cluster-${i}`, { REDIS_URL, CLUSTER_PREFIX: setup.prefix, SQLITE_LOCKING_MODE: 'NORMAL', ...database });
-        instances.push(await startProcess(`cluster-${i}`, ctx.entry.product, { ...options, dbPath: join(ctx.workDir, 'cluster-shared.sqlite') }));
+        const options = base(`cluster-${i}`, { REDIS_URL, CLUSTER_PREFIX: setup.prefix, DATABASE_URL, DATABASE_SCHEMA: setup.schema });
+        instances.push(await startProcess(`cluster-${i}`, ctx.entry.product, options));
       }
     }
   } catch (error) {
@@ -137,13 +136,11 @@ async function startGroup(ctx: Context, kind: ClusterKind, setup: Setup): Promis
   return { kind, instances, urls: instances.map((s) => (sio ? s.httpUrl : s.wsUrl)), protocol: sio ? 'socketio' : 'ws' };
 }
 
-/** What the cluster's instances use as their store: tables in the run's schema, or (before PostgreSQL support) the shared SQLite file. */
+/** What the cluster's instances use as their store: the run's own schema, which must have their tables. */
 async function storeInUse(setup: Setup): Promise<string> {
-  if (!setup.postgres) return 'a shared SQLite file (SQLITE_LOCKING_MODE=NORMAL): PostgreSQL did not answer';
   const tables = await withPostgres((c) => c.query<{ n: string }>('SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1', [setup.schema]));
-  return Number(tables.rows[0].n) > 0
-    ? `PostgreSQL (${DATABASE_URL.replace(/\/\/[^@/]*@/, '//')}, a schema of its own)`
-    : 'a shared SQLite file (SQLITE_LOCKING_MODE=NORMAL): the product did not use DATABASE_URL (no tables in the run\'s schema)';
+  if (Number(tables.rows[0].n) === 0) throw new Error(`the cluster's instances created no tables in schema ${setup.schema}`);
+  return `PostgreSQL (${DATABASE_URL.replace(/\/\/[^@/]*@/, '//')}, a schema of its own)`;
 }
 
 function connectCommand(group: Group, clients: number): ConnectCommand {
@@ -222,18 +219,23 @@ export async function runCluster(ctx: Context, rotated: (kinds: readonly Cluster
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   let refused: Error | undefined;
   redis.on('error', (error: Error) => (refused = error));
+  let why: string | undefined;
   try {
     await redis.connect();
   } catch (error) {
-    const why = `Redis at ${REDIS_URL} does not answer (${(refused ?? (error as Error)).message})`;
-    // As in the test suites: a laptop without Redis skips it in one loud line; CI (REQUIRE_SERVICES=1) fails.
-    if (process.env.REQUIRE_SERVICES === '1') throw new Error(`cluster scenario: ${why}; REQUIRE_SERVICES=1`, { cause: error });
-    console.warn(`!!! cluster scenario SKIPPED: ${why}. Start Redis (docs/testing.md) or set BENCH_REDIS_URL.`);
+    why = `Redis at ${REDIS_URL} does not answer (${(refused ?? (error as Error)).message})`;
+  }
+  // Cluster mode needs both: the nodes share one PostgreSQL database (REDIS_URL without DATABASE_URL is refused).
+  if (why === undefined && !(await postgresAnswers())) why = `PostgreSQL at ${DATABASE_URL.replace(/\/\/[^@/]*@/, '//')} does not answer`;
+  if (why !== undefined) {
+    // As in the test suites: a laptop without the services skips it in one loud line; CI (REQUIRE_SERVICES=1) fails.
     redis.disconnect();
+    if (process.env.REQUIRE_SERVICES === '1') throw new Error(`cluster scenario: ${why}; REQUIRE_SERVICES=1`);
+    console.warn(`!!! cluster scenario SKIPPED: ${why}. Start Redis and PostgreSQL (docs/testing.md) or set BENCH_REDIS_URL / BENCH_DATABASE_URL.`);
     return { ...results, store: `not run: ${why}` };
   }
   const id = randomBytes(4).toString('hex');
-  const setup: Setup = { prefix: `bench-${id}`, schema: `bench_${id}`, postgres: await postgresAnswers(), redisPid: await redisPid(redis) };
+  const setup: Setup = { prefix: `bench-${id}`, schema: `bench_${id}`, postgres: true, redisPid: await redisPid(redis) };
   const groups: Partial<Record<ClusterKind, Group>> = {};
   const generators: Partial<Record<ClusterKind, LoadGen>> = {};
   try {

@@ -20,6 +20,43 @@ describe(validateEnvironment.name, () => {
     });
   });
 
+  describe('scale-out settings', () => {
+    const PG = 'postgres://chat:secret-password@db.internal:5432/chat';
+
+    it('defaults to one node on SQLite: no DATABASE_URL, no REDIS_URL, prefix `chat`, a 15 s instance TTL', () => {
+      expect(validateEnvironment({})).toMatchObject({ DATABASE_URL: undefined, REDIS_URL: undefined, CLUSTER_PREFIX: 'chat', INSTANCE_TTL_MS: 15000 });
+    });
+
+    it('takes PostgreSQL with a schema, and cluster mode with it', () => {
+      const sut = validateEnvironment({ DATABASE_URL: PG, DATABASE_SCHEMA: 'chat_eu', REDIS_URL: 'rediss://cache:6380', CLUSTER_PREFIX: 'eu-1', INSTANCE_TTL_MS: '5000' });
+      expect(sut).toMatchObject({ DATABASE_URL: PG, DATABASE_SCHEMA: 'chat_eu', REDIS_URL: 'rediss://cache:6380', CLUSTER_PREFIX: 'eu-1', INSTANCE_TTL_MS: 5000 });
+    });
+
+    it.each([
+      [{ DATABASE_URL: 'mysql://db/chat' }, 'DATABASE_URL=(15 characters, not shown): DATABASE_URL must be a postgres:// or postgresql:// URL'],
+      [{ DATABASE_SCHEMA: 'chat' }, 'DATABASE_SCHEMA="chat": DATABASE_SCHEMA is set but DATABASE_URL is not'],
+      [{ DATABASE_URL: PG, DATABASE_SCHEMA: 'Chat-EU' }, 'DATABASE_SCHEMA="Chat-EU": DATABASE_SCHEMA must be a lower-case identifier'],
+      [{ DATABASE_URL: PG, REDIS_URL: 'http://cache' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
+      [{ REDIS_URL: 'redis://cache' }, 'REDIS_URL (cluster mode) needs DATABASE_URL'],
+      [{ CLUSTER_PREFIX: 'a b' }, 'CLUSTER_PREFIX="a b": CLUSTER_PREFIX must be 1 to 64 of'],
+      [{ INSTANCE_TTL_MS: '999' }, 'INSTANCE_TTL_MS="999"'],
+    ])('refuses %j', (env, problem) => {
+      expect(() => validateEnvironment(env)).toThrow(problem);
+    });
+
+    it('never prints a database or Redis URL, which may hold a password', () => {
+      const error = (() => {
+        try {
+          validateEnvironment({ DATABASE_URL: 'mysql://root:hunter2@db/chat', REDIS_URL: 'http://:hunter2@cache' });
+        } catch (e) {
+          return String(e);
+        }
+      })();
+      expect(error).toContain('DATABASE_URL=(28 characters, not shown)');
+      expect(error).not.toContain('hunter2');
+    });
+  });
+
   it('accepts SQLITE_LOCKING_MODE=EXCLUSIVE and rejects anything else', () => {
     expect(validateEnvironment({ SQLITE_LOCKING_MODE: 'EXCLUSIVE' }).SQLITE_LOCKING_MODE).toBe('EXCLUSIVE');
     expect(() => validateEnvironment({ SQLITE_LOCKING_MODE: 'exclusive' })).toThrow('SQLITE_LOCKING_MODE="exclusive"');

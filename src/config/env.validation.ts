@@ -351,6 +351,11 @@ function scaleOutProblems(config: EnvironmentVariables): Array<[string, string]>
   if (config.REDIS_URL !== undefined && !hasScheme(config.REDIS_URL, ['redis:', 'rediss:'])) {
     problems.push(['REDIS_URL', 'REDIS_URL must be a redis:// or rediss:// URL']);
   }
+  // Nodes of one chat share one database; an SQLite file cannot be shared across machines, and its
+  // commits are not fenced against the broker, so ids would not reach clients in order.
+  if (config.REDIS_URL !== undefined && config.DATABASE_URL === undefined) {
+    problems.push(['REDIS_URL', 'REDIS_URL (cluster mode) needs DATABASE_URL: the nodes share one PostgreSQL database']);
+  }
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(config.CLUSTER_PREFIX)) {
     problems.push(['CLUSTER_PREFIX', 'CLUSTER_PREFIX must be 1 to 64 of A-Z, a-z, 0-9, _ . : -']);
   }

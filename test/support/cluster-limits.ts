@@ -1,11 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { withTimeout } from './chat-client';
-import { freePort, spawnServer, type ServerProcess } from './server-process';
+import { startCluster } from './cluster';
+import { freePort, type ServerProcess } from './server-process';
 import { TEST_REDIS_URL } from './services';
 
 export interface LimitsNode extends ServerProcess {
@@ -22,44 +19,18 @@ export interface LimitsCluster {
 }
 
 /**
- * N built instances (dist/main.js) on port 0 sharing one SQLite file (SQLITE_LOCKING_MODE=NORMAL:
- * each process waits for the others' locks) and one Redis under a CLUSTER_PREFIX of their own, so
- * parallel runs never meet. Started one after the other, so that one runs the migrations first.
- * INSTANCE_TTL_MS is 2 s: a killed node's counts lapse quickly.
+ * N built instances as startCluster (test/support/cluster.ts) starts them: one Redis under a
+ * CLUSTER_PREFIX of their own, one fresh PostgreSQL schema, INSTANCE_TTL_MS of 2 s so that a killed
+ * node's counts lapse quickly.
  */
 export async function startLimitsCluster(count: number, env: Record<string, string>, redisUrl = TEST_REDIS_URL!): Promise<LimitsCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'cluster-limits-'));
-  const prefix = `test-${randomBytes(6).toString('hex')}`;
-  const shared = { SQLITE_PATH: join(dir, 'chat.db'), SQLITE_LOCKING_MODE: 'NORMAL', REDIS_URL: redisUrl, CLUSTER_PREFIX: prefix, INSTANCE_TTL_MS: '2000' };
-  const nodes: LimitsNode[] = [];
-  const stop = async (node: LimitsNode, signal: NodeJS.Signals) => {
-    if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill(signal);
+  const cluster = await startCluster(count, { ...env, REDIS_URL: redisUrl });
+  const nodes: LimitsNode[] = cluster.nodes.map((node) => Object.assign(node, { httpUrl: node.http }));
+  const kill = async (node: LimitsNode) => {
+    if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
     await withTimeout(node.exited, 10000, 'node to exit');
   };
-  const close = async () => {
-    await Promise.all(nodes.map((node) => stop(node, 'SIGTERM').catch(() => stop(node, 'SIGKILL'))));
-    const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
-    try {
-      await redis.connect();
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } catch {
-      // A private Redis (the outage test) may be stopped already: nothing of it is left to clean.
-    } finally {
-      redis.disconnect();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (let i = 0; i < count; i++) {
-      const node = await spawnServer({ ...shared, ...env });
-      nodes.push({ ...node, httpUrl: `http://127.0.0.1:${node.port}` });
-    }
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return { nodes, prefix, kill: (node) => stop(node, 'SIGKILL'), close };
+  return { nodes, prefix: cluster.prefix, kill, close: () => cluster.stop() };
 }
 
 /** A Redis of one test's own (the outage test stops and restarts it; the machine's shared one is never touched). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,18 +7,6 @@ import { DataSource } from 'typeorm';
 import { withTimeout } from './chat-client';
 import { spawnServer, type ServerProcess } from './server-process';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from './services';
-
-/**
- * Whether the built app has a PostgreSQL store (the nodes then share a fresh schema of the test
- * database); without it they share a SQLite file.
- */
-const POSTGRES_STORE = existsSync(join(__dirname, '..', '..', 'dist', 'store', 'postgres-connection.js'));
-
-/**
- * `describe` when Redis is reachable, else `describe.skip` (services-setup.js says so loudly). The
- * cluster suites need Redis; the nodes share a SQLite file until the store speaks PostgreSQL.
- */
-export const describeWithRedis = TEST_REDIS_URL ? describe : describe.skip;
 
 export interface ClusterNode extends ServerProcess {
   url: string;
@@ -30,8 +18,6 @@ export interface Cluster {
   nodes: ClusterNode[];
   /** CLUSTER_PREFIX of this run: every key and channel of its nodes starts with it. */
   prefix: string;
-  /** Which database the nodes share. */
-  database: 'postgres' | 'sqlite';
   /** The environment every node got (for starting another one like them). */
   env: Record<string, string>;
   /** Starts one more node like the others (or with `extra` on top). */
@@ -41,21 +27,22 @@ export interface Cluster {
 }
 
 /**
- * Starts `count` built servers (dist/main.js) as one chat: port 0 each, REDIS_URL, a fresh
- * CLUSTER_PREFIX, one shared database (a SQLite file in a temp dir; the nodes wait on each other's
- * locks). One after the other, so that only the first runs the migrations.
+ * Starts `count` built servers (dist/main.js) as one chat: port 0 each, REDIS_URL (the machine's,
+ * or `env.REDIS_URL`), a fresh CLUSTER_PREFIX, and one fresh schema of the test PostgreSQL database
+ * (cluster mode needs DATABASE_URL). One after the other, so that only the first runs the migrations.
  */
 export async function startCluster(count: number, env: Record<string, string> = {}): Promise<Cluster> {
   const redisUrl = env.REDIS_URL ?? TEST_REDIS_URL;
-  if (!redisUrl) throw new Error('startCluster needs Redis (TEST_REDIS_URL)');
+  const postgresUrl = TEST_POSTGRES_URL;
+  if (!redisUrl || !postgresUrl) throw new Error('startCluster needs Redis and PostgreSQL (TEST_REDIS_URL, TEST_POSTGRES_URL)');
   const dir = mkdtempSync(join(tmpdir(), 'chat-cluster-'));
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const database = TEST_POSTGRES_URL && POSTGRES_STORE ? 'postgres' : 'sqlite';
   const shared: Record<string, string> = {
     REDIS_URL: redisUrl,
     CLUSTER_PREFIX: prefix,
-    ...(database === 'postgres' ? { DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: schema } : { SQLITE_PATH: join(dir, 'chat.sqlite'), SQLITE_LOCKING_MODE: 'NORMAL' }),
+    DATABASE_URL: postgresUrl,
+    DATABASE_SCHEMA: schema,
     INSTANCE_TTL_MS: '2000',
     ...env,
   };
@@ -69,7 +56,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => stopNode(node)));
     await deleteKeys(redisUrl, prefix).catch(() => undefined);
-    if (database === 'postgres') await dropSchema(TEST_POSTGRES_URL!, schema).catch(() => undefined);
+    await dropSchema(postgresUrl, schema).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -78,7 +65,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
     await stop();
     throw error;
   }
-  return { nodes, prefix, database, env: shared, add, stop };
+  return { nodes, prefix, env: shared, add, stop };
 }
 
 /** SIGTERM, and SIGKILL if it has not exited within 5 s. */
@@ -100,7 +87,8 @@ async function dropSchema(url: string, schema: string): Promise<void> {
 
 /** Deletes every key of a run: the prefix is the run's own. */
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  // No retries: a private Redis of an outage test may be gone already, and nothing of it is left.
+  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
   try {
     await redis.connect();
     let cursor = '0';
