@@ -53,7 +53,7 @@ export class ResumeService {
       await this.hub.resume(session, rooms ?? [...this.hub.roomsOf(session)], replay, since);
     } finally {
       // As the hub releases the rooms' frames: minus what the replay had, or all of them if it failed.
-      if (holdsDirect) this.hub.releaseDirect(session, lastIds?.get(DIRECT_HOLD) ?? 0);
+      if (holdsDirect) this.hub.releaseDirect(session, lastIds === undefined ? 0 : (lastIds.get(DIRECT_HOLD) ?? since), lastIds?.get(DIRECT_HOLD) ?? 0);
     }
   }
 
@@ -71,13 +71,14 @@ export class ResumeService {
       if (session.identity) this.hub.markDirectBehind(session); // its DMs were not replayed
       this.errors.send(session, toErrorFrame(StoreUnavailableError.from(error), 'resume'), error);
     }
-    this.hub.goLive(session, lastIds);
+    this.hub.goLive(session, lastIds, lastIds === undefined ? 0 : since);
   }
 
   /**
    * Sends gaps, the replayed messages (and direct messages) in id order, then `resumed`. Returns
-   * each room's last replayed id (or `since`), and DIRECT_HOLD's, for releasing the frames held
-   * meanwhile without duplicates.
+   * each room's last replayed id, and DIRECT_HOLD's, for releasing the frames held meanwhile
+   * without duplicates; a room (or DIRECT_HOLD) with nothing replayed is absent: its callers drop
+   * held frames up to `since` there.
    */
   private async replay(session: Session, since: number, rooms: string[]): Promise<Map<string, number>> {
     const userId = session.identity?.userId;
@@ -95,13 +96,13 @@ export class ResumeService {
       const deleted = purged.rooms.get(room) ?? 0;
       // Retention deleted messages above `since`: they are missing as surely as those left out.
       if (hasMore || since < deleted) frames.push({ type: 'gap', room, afterId: since, beforeId: messages[0]?.id ?? deleted + 1 });
-      lastIds.set(room, messages.at(-1)?.id ?? since);
+      if (messages.length > 0) lastIds.set(room, messages.at(-1)!.id);
     });
     if (direct) {
       if (direct.hasMore || since < purged.direct) {
         frames.push({ type: 'gap', direct: true, afterId: since, beforeId: direct.messages[0]?.id ?? purged.direct + 1 });
       }
-      lastIds.set(DIRECT_HOLD, direct.messages.at(-1)?.id ?? since);
+      if (direct.messages.length > 0) lastIds.set(DIRECT_HOLD, direct.messages.at(-1)!.id);
     }
     for (const change of changes) frames.push(changeFrame(change));
     const rows: Array<MessageRecord | DirectMessageRecord> = pages.flatMap((page) => page.messages);

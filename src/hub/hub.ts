@@ -240,14 +240,14 @@ export class Hub implements OnModuleDestroy {
   }
 
   /** Ends the connect sequence: announces the session in its rooms, then flushes what was held for it. */
-  goLive(session: Session, lastIds?: ReadonlyMap<string, number>): void {
+  goLive(session: Session, lastIds?: ReadonlyMap<string, number>, had = 0): void {
     if (session.isClosed) return;
     const user = session.user;
     for (const room of this.members.roomsOf(session)) {
       if (user) this.memberships.arrive(user, room, [session]);
       else this.presences.joined(session, room, [session]);
     }
-    session.goLive(lastIds);
+    session.goLive(lastIds, had);
   }
 
   /**
@@ -513,7 +513,7 @@ export class Hub implements OnModuleDestroy {
     if (session.isClosed) return;
     // A room left meanwhile is no longer held: nothing to announce or release for it.
     for (const room of joined) if (session.isJoining(room)) this.presences.joined(session, room, [session]);
-    for (const room of held) session.releaseRoom(room, lastIds.get(room) ?? since);
+    for (const room of held) session.releaseRoom(room, lastIds.get(room) ?? since, false, lastIds.get(room) ?? 0);
   }
 
   /**
@@ -792,8 +792,8 @@ export class Hub implements OnModuleDestroy {
   }
 
   /** Releases what holdDirect() held, minus the direct messages with ids up to `lastId` (the replay had them). */
-  releaseDirect(session: Session, lastId: number): void {
-    session.releaseRoom(DIRECT_HOLD, lastId);
+  releaseDirect(session: Session, lastId: number, floor = lastId): void {
+    session.releaseRoom(DIRECT_HOLD, lastId, false, floor);
   }
 }
 

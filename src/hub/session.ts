@@ -266,12 +266,15 @@ export class Session implements Member {
   /**
    * Ends the connect-time hold: flushes what was held, minus room messages the history
    * pages already contained (id <= that room's last history id), so nothing is lost or shown twice.
+   * A room the pages had nothing of drops what the client had already, up to `had` (its `since`).
+   * Only ids the pages really contained become floors (see belowFloor): after a restore that lost
+   * messages, `since` may lie above ids the store hands out anew, which must reach the client.
    */
-  goLive(lastHistoryIds: ReadonlyMap<string, number> = NO_HISTORY): void {
+  goLive(lastHistoryIds: ReadonlyMap<string, number> = NO_HISTORY, had = 0): void {
     if (this.held === null) return;
     const held = this.held;
     this.held = null;
-    this.flush(held, (room) => lastHistoryIds.get(room) ?? 0);
+    this.flush(held, (room) => lastHistoryIds.get(room) ?? had);
     for (const [room, lastId] of lastHistoryIds) this.raiseFloor(room, lastId);
     this.signalLive();
   }
@@ -293,14 +296,18 @@ export class Session implements Member {
     return this.heldRooms?.has(room) ?? false;
   }
 
-  /** Flushes a room hold, dropping messages up to `lastHistoryId`; `discard` drops everything held. */
-  releaseRoom(room: string, lastHistoryId: number, discard = false): void {
+  /**
+   * Flushes a room hold, dropping messages up to `lastHistoryId`; `discard` drops everything held.
+   * `floor`: the last id the snapshot really contained (a resume that replayed nothing passes its
+   * `since` as `lastHistoryId` but 0 here; see goLive).
+   */
+  releaseRoom(room: string, lastHistoryId: number, discard = false, floor = lastHistoryId): void {
     const hold = this.heldRooms?.get(room);
     if (!hold) return;
     this.heldRooms!.delete(room);
     if (discard) return;
     this.flush(hold.frames, () => lastHistoryId);
-    this.raiseFloor(room, lastHistoryId);
+    this.raiseFloor(room, floor);
   }
 
   /**
